@@ -1,0 +1,28 @@
+#!/bin/sh
+# Install the Debian packages that building and testing mailhunt need.
+# Idempotent: installs only what is missing. Run as root on Debian 12.
+set -eu
+
+PKGS="build-essential cmake pkg-config libyaml-dev libpcre2-dev zlib1g-dev"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+if [ -z "$missing" ]; then
+	exit 0
+fi
+
+echo "deps.sh: installing:$missing" >&2
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+else
+	SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

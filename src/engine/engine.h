@@ -1,0 +1,57 @@
+/* Correlation and alerting.
+ *
+ * The main loop matches each event against the ruleset and calls
+ * mh_engine_feed() with the matching detection rules. The engine
+ * produces per-event alerts for standalone detection rules and runs
+ * every correlation rule's windows (keyed by group-by values), in event
+ * time. At the end, mh_engine_finish() evaluates lookback windows
+ * against `now`, then sorts the alerts (profile sort, else level desc,
+ * count desc, first_seen, group text).
+ *
+ * Memory: group state is capped by max_memory; at the cap the least
+ * recently updated groups are evicted and counted. Not thread-safe: one
+ * engine per scan (workers merge into it in event-time order). */
+#ifndef MH_ENGINE_ENGINE_H
+#define MH_ENGINE_ENGINE_H
+
+#include "engine/alert.h"
+#include "rule/rule.h"
+
+typedef struct mh_engine mh_engine;
+
+typedef struct mh_engine_opts {
+	bool now_set;     /* --now given; else now = latest event time */
+	int64_t now_ns;
+	size_t max_memory; /* bytes for group state; 0 = default 256 MiB */
+	size_t max_refs;   /* --explain: events remembered per alert (0) */
+} mh_engine_opts;
+
+typedef struct mh_engine_stats {
+	uint64_t fed;       /* events fed with >= 1 match */
+	uint64_t groups;    /* live groups at the end */
+	uint64_t evicted;   /* groups evicted at the memory cap */
+	uint64_t alerts;
+	int64_t now_ns;     /* the `now` used */
+} mh_engine_stats;
+
+mh_rc mh_engine_new(const mh_ruleset *rs, const mh_engine_opts *opts,
+		    mh_engine **out, mh_err *err);
+void mh_engine_free(mh_engine *e);
+
+/* Every record's time (matched or not), for the default `now`. */
+void mh_engine_note_time(mh_engine *e, int64_t t_ns);
+/* An event and the detection rules (ruleset indexes) it matched. The
+ * engine copies what it keeps; ev may be reused after return. */
+mh_rc mh_engine_feed(mh_engine *e, const mh_event *ev, const uint32_t *matched,
+		     size_t n, mh_err *err);
+mh_rc mh_engine_finish(mh_engine *e, mh_err *err);
+
+size_t mh_engine_alert_count(const mh_engine *e);
+const mh_alert *mh_engine_alert(const mh_engine *e, size_t i);
+void mh_engine_get_stats(const mh_engine *e, mh_engine_stats *st);
+
+/* The fields the engine itself reads from events (time, context fields,
+ * DestinationIp, BytesSent, User), to add to the reader's need set. */
+void mh_engine_fields(mh_fieldset *out);
+
+#endif

@@ -1,0 +1,71 @@
+/* Input readers. One file per format in src/input/, one row in the
+ * reader table (input/registry.c). A reader turns a source into
+ * canonical events.
+ *
+ * Contract:
+ *  - probe(): confidence 0..100 that the first bytes are this format.
+ *  - next(): fills ev and returns MH_OK, or MH_EOF at the end. A
+ *    malformed record is NOT an error: the reader calls
+ *    mh_reader_malformed() (counts it, reports file:line and reason)
+ *    and moves on. next() fails (MH_EIO/MH_ENOMEM) only on I/O or
+ *    memory failure.
+ *  - Only fields in r->need must be filled (laziness); filling more is
+ *    allowed. Readers must set ev->file/ev->line and TIME (time_ns).
+ *  - Records that are not of interest (another channel, another event
+ *    type) are still events: they are returned, not counted malformed.
+ */
+#ifndef MH_INPUT_INPUT_H
+#define MH_INPUT_INPUT_H
+
+#include "event/event.h"
+#include "input/source.h"
+
+#include <stdio.h>
+
+typedef struct mh_reader mh_reader;
+
+typedef void (*mh_malformed_fn)(void *ud, const char *file, uint64_t line,
+				const char *reason);
+
+typedef struct mh_reader_stats {
+	uint64_t records;   /* events returned */
+	uint64_t malformed; /* records skipped as malformed */
+	uint64_t skipped;   /* records dropped by the prefilter */
+} mh_reader_stats;
+
+typedef struct mh_reader_ops {
+	const char *name; /* --input-format name */
+	const char *desc; /* one line for --help */
+	/* Confidence 0..100 that buf (the first bytes, decompressed) is this
+	 * format. Must be bounded and never read past len. */
+	int (*probe)(const char *buf, size_t len);
+	mh_rc (*open)(mh_reader *r, mh_err *err);
+	mh_rc (*next)(mh_reader *r, mh_event *ev, mh_err *err);
+	void (*close)(mh_reader *r);
+} mh_reader_ops;
+
+struct mh_reader {
+	const mh_reader_ops *ops;
+	mh_source *src;
+	mh_fieldset need;      /* fields the ruleset uses; all if empty */
+	mh_malformed_fn on_malformed;
+	void *ud;
+	mh_reader_stats stats;
+	void *priv;            /* reader-owned state */
+	char dialect[32];      /* detected dialect, for -v and summary */
+};
+
+/* The registry. NULL-terminated. */
+extern const mh_reader_ops *const mh_readers[];
+const mh_reader_ops *mh_reader_find(const char *name);
+/* Probe the first bytes against every reader; best score wins (> 0). */
+const mh_reader_ops *mh_reader_detect(const char *buf, size_t len);
+
+/* Count and report a malformed record. */
+void mh_reader_malformed(mh_reader *r, uint64_t line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+extern const mh_reader_ops mh_input_json; /* NDJSON / JSON / arrays */
+extern const mh_reader_ops mh_input_csv;  /* CSV with a header row */
+
+#endif

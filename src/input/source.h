@@ -1,0 +1,49 @@
+/* Byte sources: a regular file (mmap'd), stdin or a pipe (large reads),
+ * gzip (transparent, detected by magic), zip (first member, deflate).
+ *
+ * The source exposes a window of unread bytes. Readers look at the
+ * window with mh_source_peek(), consume what they used, and call
+ * mh_source_more() when a record spans past the window end. For mmap'd
+ * files the window is the whole file, so more() returns 0 at once.
+ *
+ * Not thread-safe. One source per open input. */
+#ifndef MH_INPUT_SOURCE_H
+#define MH_INPUT_SOURCE_H
+
+#include "util/mh.h"
+
+typedef struct mh_source mh_source;
+
+typedef struct mh_source_opts {
+	size_t max_record; /* cap on one record (line); default 16 MiB */
+} mh_source_opts;
+
+/* path "-" is stdin. display name for diagnostics = path (or "<stdin>").
+ * Fails only on I/O (cannot open/read). */
+mh_rc mh_source_open(const char *path, const mh_source_opts *opts,
+		     mh_source **out, mh_err *err);
+/* Open over a caller-owned memory buffer (tests). Handles gzip too. */
+mh_rc mh_source_open_mem(const char *name, const void *buf, size_t len,
+			 mh_source **out, mh_err *err);
+void mh_source_close(mh_source *s);
+
+const char *mh_source_name(const mh_source *s);
+/* Unread bytes. Pointer valid until the next more()/consume(). */
+void mh_source_peek(mh_source *s, const char **p, size_t *n);
+void mh_source_consume(mh_source *s, size_t n);
+/* Read more into the window, keeping unread bytes. Returns MH_OK when
+ * more bytes were added, MH_EOF when none remain, MH_ELIMIT when the
+ * window would exceed max_record, MH_EIO on read error. */
+mh_rc mh_source_more(mh_source *s, mh_err *err);
+/* Next line (without '\n' and a trailing '\r'). *line valid until the
+ * next call. Returns MH_EOF at end. A line longer than max_record is
+ * skipped to its end and reported as MH_ELIMIT (the caller counts it
+ * as malformed and calls again). line_no receives the 1-based number. */
+mh_rc mh_source_line(mh_source *s, mh_str *line, uint64_t *line_no,
+		     mh_err *err);
+/* Total bytes consumed so far (decompressed) and the compressed
+ * position/size when known (for progress). */
+uint64_t mh_source_offset(const mh_source *s);
+uint64_t mh_source_size(const mh_source *s); /* 0 = unknown */
+
+#endif
