@@ -1,0 +1,39 @@
+/* Command-line front end. Each command is a function taking argc/argv
+ * (argv[0] = the command name) and returning the process exit code. */
+#ifndef MH_CLI_CLI_H
+#define MH_CLI_CLI_H
+
+#include "util/mh.h"
+
+#include <stdio.h>
+
+/* Exit codes (documented in README.md and `mailhunt --help`). */
+enum {
+	MH_EXIT_OK = 0,        /* ran to the end, no alert */
+	MH_EXIT_ALERTS = 1,    /* ran to the end, at least one alert */
+	MH_EXIT_USAGE = 2,     /* bad command line */
+	MH_EXIT_INPUT = 3,     /* unreadable input, unknown format */
+	MH_EXIT_RULES = 4,     /* a rule file failed to load or compile */
+	MH_EXIT_OUTPUT = 5,    /* could not write the output */
+	MH_EXIT_INTERNAL = 6,  /* out of memory or internal error */
+};
+
+int mh_cmd_scan(int argc, char **argv);
+int mh_cmd_rules(int argc, char **argv);
+
+/* Helpers shared by commands (cli/util.c). */
+/* Parse a non-negative decimal integer; false if not exactly that. */
+bool mh_cli_parse_u64(const char *s, uint64_t *out);
+/* "256M", "1G", "512k", "1048576" -> bytes. */
+bool mh_cli_parse_size(const char *s, uint64_t *out);
+/* Print "mailhunt: <formatted err>" to stderr. */
+void mh_cli_print_err(const char *what, const mh_err *err);
+/* Load the ruleset for a profile plus extra --rules paths. When
+ * no_builtin is set only the pack's shared files and the paths are
+ * loaded. Returns an exit code (MH_EXIT_OK on success). */
+struct mh_ruleset;
+int mh_cli_load_rules(const char *profile, const char *const *paths,
+		      size_t npaths, bool no_builtin,
+		      struct mh_ruleset **out);
+
+#endif

@@ -1,0 +1,665 @@
+/* mailhunt scan: input -> normalise -> match -> correlate -> output. */
+#include "cli/cli.h"
+#include "engine/engine.h"
+#include "event/normalize.h"
+#include "input/input.h"
+#include "output/output.h"
+#include "rule/rule.h"
+#include "util/timefmt.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_RULE_PATHS 64
+#define MAX_MATCHES 1024
+#define MALFORMED_SHOWN 20 /* per file, unless -v */
+
+typedef struct scan_opts {
+	const char *profile;
+	const char *rule_paths[MAX_RULE_PATHS];
+	size_t nrule_paths;
+	bool no_builtin;
+	const char *format;
+	const char *out_path;
+	const char *input_format;
+	bool now_set, since_set, until_set;
+	int64_t now_ns, since_ns, until_ns;
+	const char *home_net;
+	uint64_t max_memory;
+	uint64_t threads;
+	bool explain;
+	int quiet;
+	int verbose;
+	const char *color; /* auto|always|never */
+} scan_opts;
+
+typedef struct scan_state {
+	const scan_opts *o;
+	uint64_t malformed_file; /* malformed records in the current file */
+	uint64_t events, malformed, matched, bytes, files;
+	bool progress;           /* draw a progress line on stderr */
+	double t0, last_draw;
+} scan_state;
+
+static void scan_usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: mailhunt scan [options] FILE...|-\n"
+		"\n"
+		"Read telemetry (Sysmon JSON, Defender CSV/JSON, Elastic ECS, Splunk,\n"
+		"QRadar, Sumo exports; gzip and zip transparently; '-' = stdin), run the\n"
+		"rule pack and print alerts.\n"
+		"\n"
+		"Rules:\n"
+		"  -p, --profile NAME     built-in profile (default: mailhunt):\n"
+		"                           mailhunt  mailhunt's own default pack\n"
+		"                           sentinel  exactly the Sentinel KQL reference query\n"
+		"                           elastic   exactly the Elastic EQL reference query\n"
+		"                           splunk    exactly the Splunk SPL reference query\n"
+		"                           qradar    exactly the QRadar AQL reference query\n"
+		"                           sumo      exactly the Sumo Logic reference query\n"
+		"  -r, --rules PATH       add a Sigma rule file or directory (repeatable)\n"
+		"      --no-builtin       use only --rules (keeps the pack's port map)\n"
+		"\n"
+		"Input:\n"
+		"  -i, --input-format F   force the reader (json, csv); default: detect\n"
+		"      --home-net CIDRS   internal networks, e.g. 10.0.0.0/8,192.168.0.0/16;\n"
+		"                         gives a direction to records that lack one\n"
+		"      --now TIME         'now' for relative windows such as KQL ago(24h)\n"
+		"                         (default: the latest event time in the input)\n"
+		"      --since TIME       ignore events before TIME\n"
+		"      --until TIME       ignore events after TIME\n"
+		"                         TIME: 2024-05-02T12:00:00Z, epoch seconds or ms\n"
+		"\n"
+		"Output:\n"
+		"  -f, --format F         table (default), ndjson or csv; with ndjson and csv\n"
+		"                         stdout carries alerts only, the summary goes to stderr\n"
+		"  -o, --output FILE      write alerts to FILE instead of stdout\n"
+		"      --explain          show the contributing events of each alert\n"
+		"      --color WHEN       auto (default), always, never\n"
+		"  -q, --quiet            no progress line, no summary\n"
+		"  -v, --verbose          report every malformed record and the dialect\n"
+		"\n"
+		"Limits:\n"
+		"      --max-memory SIZE  memory for correlation state (default 256M)\n"
+		"      --threads N        worker threads (currently 1 is used)\n"
+		"\n"
+		"Examples:\n"
+		"  mailhunt scan sysmon-eid3.jsonl\n"
+		"  mailhunt scan --profile sentinel --now 2024-05-02T12:00:00Z DeviceNetworkEvents.csv\n"
+		"  mailhunt scan --profile splunk --format csv -o alerts.csv splunk-export.json\n"
+		"  mailhunt scan --rules my-rules/ --format ndjson winlogbeat.ndjson.gz | jq .\n"
+		"\n"
+		"Exit codes: 0 no alert, 1 alerts raised, 2 usage, 3 input error,\n"
+		"            4 rule error, 5 output error, 6 internal error.\n");
+}
+
+static double now_mono(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void on_malformed(void *ud, const char *file, uint64_t line,
+			 const char *reason)
+{
+	scan_state *st = ud;
+
+	st->malformed_file++;
+	if (st->o->quiet && !st->o->verbose)
+		return;
+	if (st->o->verbose || st->malformed_file <= MALFORMED_SHOWN) {
+		if (st->progress)
+			fputs("\r\033[K", stderr);
+		fprintf(stderr, "%s:%llu: malformed record: %s\n", file,
+			(unsigned long long)line, reason);
+	}
+	if (!st->o->verbose && st->malformed_file == MALFORMED_SHOWN + 1)
+		fprintf(stderr, "%s: further malformed records are counted "
+				"but not shown (use -v)\n",
+			file);
+}
+
+static void draw_progress(scan_state *st, mh_source *src, const char *name,
+			  bool force)
+{
+	double t = now_mono();
+	uint64_t off, size;
+	double mb, rate;
+
+	if (!st->progress || (!force && t - st->last_draw < 0.25))
+		return;
+	st->last_draw = t;
+	off = mh_source_offset(src);
+	size = mh_source_size(src);
+	mb = (double)(st->bytes + off) / 1e6;
+	rate = t > st->t0 ? mb / (t - st->t0) : 0;
+	if (size)
+		fprintf(stderr,
+			"\r\033[K%s: %.0f/%.0f MB (%.0f%%) %.0f MB/s "
+			"events %llu matched %llu",
+			name, (double)off / 1e6, (double)size / 1e6,
+			100.0 * (double)off / (double)size, rate,
+			(unsigned long long)st->events,
+			(unsigned long long)st->matched);
+	else
+		fprintf(stderr,
+			"\r\033[K%s: %.0f MB %.0f MB/s events %llu matched %llu",
+			name, (double)off / 1e6, rate,
+			(unsigned long long)st->events,
+			(unsigned long long)st->matched);
+}
+
+static bool in_sorted(const int64_t *v, size_t n, int64_t x)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] == x)
+			return true;
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Scan one input. Returns an exit code (OK unless the input could not be
+ * opened/read). */
+static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
+		     mh_match_ctx *mctx, mh_engine *eng,
+		     const mh_norm_ctx *nctx, const mh_fieldset *need)
+{
+	const scan_opts *o = st->o;
+	mh_source *src = NULL;
+	mh_reader rd;
+	mh_event ev;
+	mh_arena arena;
+	mh_err err;
+	mh_rc rc;
+	const char *buf;
+	size_t blen;
+	uint32_t matched[MAX_MATCHES];
+	mh_field pf_field = MH_F_NONE;
+	const int64_t *pf_vals = NULL;
+	size_t pf_n = 0;
+	bool have_pf;
+	int code = MH_EXIT_OK;
+	bool opened = false;
+
+	memset(&rd, 0, sizeof(rd));
+	memset(&ev, 0, sizeof(ev));
+	mh_arena_init(&arena, 64 * 1024, 0);
+	mh_err_clear(&err);
+	st->malformed_file = 0;
+
+	rc = mh_source_open(path, NULL, &src, &err);
+	if (rc != MH_OK) {
+		if (!err.file[0])
+			snprintf(err.file, sizeof(err.file), "%s", path);
+		mh_cli_print_err(NULL, &err);
+		code = MH_EXIT_INPUT;
+		goto out;
+	}
+	/* Make sure the window holds enough bytes to probe. */
+	mh_source_peek(src, &buf, &blen);
+	while (blen < 4096) {
+		rc = mh_source_more(src, &err);
+		if (rc != MH_OK)
+			break;
+		mh_source_peek(src, &buf, &blen);
+	}
+	if (rc == MH_EIO) {
+		mh_cli_print_err(NULL, &err);
+		code = MH_EXIT_INPUT;
+		goto out;
+	}
+	if (o->input_format) {
+		rd.ops = mh_reader_find(o->input_format);
+	} else {
+		rd.ops = mh_reader_detect(buf, blen);
+		if (!rd.ops) {
+			if (blen == 0) {
+				/* An empty file is valid: no events. */
+				st->files++;
+				goto out;
+			}
+			fprintf(stderr,
+				"mailhunt: %s: unknown input format (not JSON "
+				"or CSV with a header); use --input-format\n",
+				mh_source_name(src));
+			code = MH_EXIT_INPUT;
+			goto out;
+		}
+	}
+	rd.src = src;
+	rd.need = *need;
+	rd.on_malformed = on_malformed;
+	rd.ud = st;
+	rc = rd.ops->open(&rd, &err);
+	if (rc != MH_OK) {
+		if (!err.file[0])
+			snprintf(err.file, sizeof(err.file), "%s",
+				 mh_source_name(src));
+		mh_cli_print_err(NULL, &err);
+		code = MH_EXIT_INPUT;
+		goto out;
+	}
+	opened = true;
+	st->files++;
+	have_pf = mh_ruleset_prefilter(rs, &pf_field, &pf_vals, &pf_n);
+	ev.arena = &arena;
+
+	for (;;) {
+		size_t n;
+
+		mh_event_clear(&ev);
+		mh_arena_reset(&arena);
+		rc = rd.ops->next(&rd, &ev, &err);
+		if (rc == MH_EOF)
+			break;
+		if (rc != MH_OK) {
+			if (!err.file[0])
+				snprintf(err.file, sizeof(err.file), "%s",
+					 mh_source_name(src));
+			mh_cli_print_err("read", &err);
+			code = MH_EXIT_INPUT;
+			break;
+		}
+		st->events++;
+		if ((st->events & 0xffff) == 0)
+			draw_progress(st, src, mh_source_name(src), false);
+		if (mh_event_has(&ev, MH_F_TIME)) {
+			if (o->since_set && ev.time_ns < o->since_ns)
+				continue;
+			if (o->until_set && ev.time_ns > o->until_ns)
+				continue;
+			mh_engine_note_time(eng, ev.time_ns);
+		}
+		if (have_pf && mh_field_type(pf_field) == MH_T_INT &&
+		    pf_field != MH_F_MAIL_PROTOCOL) {
+			int64_t v;
+			if (!mh_event_int(&ev, pf_field, &v) ||
+			    !in_sorted(pf_vals, pf_n, v))
+				continue;
+		}
+		mh_event_normalize(nctx, &ev);
+		n = mh_ruleset_match(rs, mctx, &ev, matched, MAX_MATCHES);
+		if (!n)
+			continue;
+		st->matched++;
+		rc = mh_engine_feed(eng, &ev, matched, n, &err);
+		if (rc != MH_OK) {
+			mh_cli_print_err("correlation", &err);
+			code = MH_EXIT_INTERNAL;
+			break;
+		}
+	}
+	if (o->verbose)
+		fprintf(stderr, "%s: reader %s, dialect %s, %llu records, "
+				"%llu malformed\n",
+			mh_source_name(src), rd.ops->name,
+			rd.dialect[0] ? rd.dialect : "-",
+			(unsigned long long)rd.stats.records,
+			(unsigned long long)rd.stats.malformed);
+	draw_progress(st, src, mh_source_name(src), true);
+out:
+	if (src)
+		st->bytes += mh_source_offset(src);
+	st->malformed += rd.stats.malformed;
+	if (opened && rd.ops->close)
+		rd.ops->close(&rd);
+	mh_source_close(src);
+	mh_arena_free(&arena);
+	return code;
+}
+
+static bool parse_time_opt(const char *name, const char *s, int64_t *out)
+{
+	if (mh_time_parse(s, strlen(s), out))
+		return true;
+	fprintf(stderr,
+		"mailhunt: %s: cannot read time '%s' (try "
+		"2024-05-02T12:00:00Z or epoch seconds)\n",
+		name, s);
+	return false;
+}
+
+enum {
+	OPT_NOW = 256,
+	OPT_SINCE,
+	OPT_UNTIL,
+	OPT_HOME_NET,
+	OPT_MAX_MEMORY,
+	OPT_THREADS,
+	OPT_EXPLAIN,
+	OPT_COLOR,
+	OPT_NO_BUILTIN,
+	OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+	{"profile", required_argument, NULL, 'p'},
+	{"rules", required_argument, NULL, 'r'},
+	{"no-builtin", no_argument, NULL, OPT_NO_BUILTIN},
+	{"format", required_argument, NULL, 'f'},
+	{"output", required_argument, NULL, 'o'},
+	{"input-format", required_argument, NULL, 'i'},
+	{"now", required_argument, NULL, OPT_NOW},
+	{"since", required_argument, NULL, OPT_SINCE},
+	{"until", required_argument, NULL, OPT_UNTIL},
+	{"home-net", required_argument, NULL, OPT_HOME_NET},
+	{"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
+	{"threads", required_argument, NULL, OPT_THREADS},
+	{"explain", no_argument, NULL, OPT_EXPLAIN},
+	{"color", required_argument, NULL, OPT_COLOR},
+	{"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, OPT_HELP},
+	{NULL, 0, NULL, 0},
+};
+
+static int parse_args(int argc, char **argv, scan_opts *o)
+{
+	int c;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:r:f:o:i:qvh", long_opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'p': o->profile = optarg; break;
+		case 'r':
+			if (o->nrule_paths >= MAX_RULE_PATHS) {
+				fprintf(stderr, "mailhunt: too many --rules "
+						"(max %d)\n",
+					MAX_RULE_PATHS);
+				return MH_EXIT_USAGE;
+			}
+			o->rule_paths[o->nrule_paths++] = optarg;
+			break;
+		case OPT_NO_BUILTIN: o->no_builtin = true; break;
+		case 'f': o->format = optarg; break;
+		case 'o': o->out_path = optarg; break;
+		case 'i': o->input_format = optarg; break;
+		case OPT_NOW:
+			if (!parse_time_opt("--now", optarg, &o->now_ns))
+				return MH_EXIT_USAGE;
+			o->now_set = true;
+			break;
+		case OPT_SINCE:
+			if (!parse_time_opt("--since", optarg, &o->since_ns))
+				return MH_EXIT_USAGE;
+			o->since_set = true;
+			break;
+		case OPT_UNTIL:
+			if (!parse_time_opt("--until", optarg, &o->until_ns))
+				return MH_EXIT_USAGE;
+			o->until_set = true;
+			break;
+		case OPT_HOME_NET: o->home_net = optarg; break;
+		case OPT_MAX_MEMORY:
+			if (!mh_cli_parse_size(optarg, &o->max_memory) ||
+			    o->max_memory < 1024 * 1024) {
+				fprintf(stderr, "mailhunt: --max-memory: '%s' "
+						"is not a size >= 1M (e.g. "
+						"256M, 2G)\n",
+					optarg);
+				return MH_EXIT_USAGE;
+			}
+			break;
+		case OPT_THREADS:
+			if (!mh_cli_parse_u64(optarg, &o->threads) ||
+			    o->threads > 1024) {
+				fprintf(stderr, "mailhunt: --threads: '%s' is "
+						"not a number 0..1024\n",
+					optarg);
+				return MH_EXIT_USAGE;
+			}
+			break;
+		case OPT_EXPLAIN: o->explain = true; break;
+		case OPT_COLOR:
+			if (strcmp(optarg, "auto") && strcmp(optarg, "always") &&
+			    strcmp(optarg, "never")) {
+				fprintf(stderr, "mailhunt: --color: use auto, "
+						"always or never\n");
+				return MH_EXIT_USAGE;
+			}
+			o->color = optarg;
+			break;
+		case 'q': o->quiet++; break;
+		case 'v': o->verbose++; break;
+		case 'h':
+		case OPT_HELP: scan_usage(stdout); return -1;
+		case ':':
+			fprintf(stderr, "mailhunt: scan: option '%s' needs a "
+					"value\n",
+				argv[optind - 1]);
+			return MH_EXIT_USAGE;
+		default:
+			fprintf(stderr, "mailhunt: scan: unknown option '%s' "
+					"(see mailhunt scan --help)\n",
+				argv[optind - 1]);
+			return MH_EXIT_USAGE;
+		}
+	}
+	if (o->input_format && !mh_reader_find(o->input_format)) {
+		fprintf(stderr, "mailhunt: --input-format: unknown format "
+				"'%s'; known:",
+			o->input_format);
+		for (const mh_reader_ops *const *r = mh_readers; *r; r++)
+			fprintf(stderr, " %s", (*r)->name);
+		fprintf(stderr, "\n");
+		return MH_EXIT_USAGE;
+	}
+	if (!mh_writer_find(o->format)) {
+		fprintf(stderr, "mailhunt: --format: unknown format '%s'; "
+				"known:",
+			o->format);
+		for (const mh_writer_ops *const *w = mh_writers; *w; w++)
+			fprintf(stderr, " %s", (*w)->name);
+		fprintf(stderr, "\n");
+		return MH_EXIT_USAGE;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "mailhunt: scan: no input file (use - for "
+				"stdin; see mailhunt scan --help)\n");
+		return MH_EXIT_USAGE;
+	}
+	return MH_EXIT_OK;
+}
+
+int mh_cmd_scan(int argc, char **argv)
+{
+	scan_opts o;
+	scan_state st;
+	mh_ruleset *rs = NULL;
+	mh_match_ctx *mctx = NULL;
+	mh_engine *eng = NULL;
+	mh_engine_opts eo;
+	mh_engine_stats es;
+	mh_norm_ctx nctx;
+	mh_cidr *home = NULL;
+	size_t nhome = 0;
+	mh_fieldset need;
+	mh_writer w;
+	mh_summary sum;
+	mh_err err;
+	FILE *out = stdout;
+	bool writer_open = false;
+	int code;
+
+	memset(&o, 0, sizeof(o));
+	memset(&st, 0, sizeof(st));
+	memset(&w, 0, sizeof(w));
+	memset(&nctx, 0, sizeof(nctx));
+	memset(&need, 0, sizeof(need));
+	mh_err_clear(&err);
+	o.profile = "mailhunt";
+	o.format = "table";
+	o.color = "auto";
+
+	code = parse_args(argc, argv, &o);
+	if (code < 0)
+		return MH_EXIT_OK; /* --help */
+	if (code != MH_EXIT_OK)
+		return code;
+	if (o.threads > 1 && o.verbose)
+		fprintf(stderr, "mailhunt: --threads %llu: multi-threaded "
+				"scanning is not implemented yet; using 1\n",
+			(unsigned long long)o.threads);
+
+	code = mh_cli_load_rules(o.profile, o.rule_paths, o.nrule_paths,
+				 o.no_builtin, &rs);
+	if (code != MH_EXIT_OK)
+		goto out;
+	if (o.home_net &&
+	    mh_home_net_parse(o.home_net, &home, &nhome, &err) != MH_OK) {
+		mh_cli_print_err("--home-net", &err);
+		code = MH_EXIT_USAGE;
+		goto out;
+	}
+
+	/* What the readers must extract: the rules' fields, the engine's,
+	 * and the inputs of the derived fields. */
+	mh_ruleset_fields(rs, &need);
+	mh_engine_fields(&need);
+	mh_fieldset_add(&need, MH_F_TIME);
+	mh_fieldset_add(&need, MH_F_DIALECT);
+	mh_fieldset_add(&need, MH_F_IMAGE);
+	mh_fieldset_add(&need, MH_F_PROCESS_NAME);
+	mh_fieldset_add(&need, MH_F_DESTINATION_PORT);
+	mh_fieldset_add(&need, MH_F_EVENT_DIRECTION);
+	mh_fieldset_add(&need, MH_F_INITIATED);
+	mh_fieldset_add(&need, MH_F_ACTION);
+	mh_fieldset_add(&need, MH_F_SOURCE_IP);
+	mh_fieldset_add(&need, MH_F_DESTINATION_IP);
+	nctx.ports = mh_ruleset_portmap(rs, &nctx.nports);
+	nctx.home_net = home;
+	nctx.nhome = nhome;
+	nctx.need = need;
+
+	if (mh_match_ctx_new(rs, &mctx) != MH_OK) {
+		code = MH_EXIT_INTERNAL;
+		goto out;
+	}
+	memset(&eo, 0, sizeof(eo));
+	eo.now_set = o.now_set;
+	eo.now_ns = o.now_ns;
+	eo.max_memory = (size_t)o.max_memory;
+	eo.max_refs = o.explain ? 8 : 0;
+	if (mh_engine_new(rs, &eo, &eng, &err) != MH_OK) {
+		mh_cli_print_err("engine", &err);
+		code = MH_EXIT_INTERNAL;
+		goto out;
+	}
+
+	if (o.out_path) {
+		out = fopen(o.out_path, "w");
+		if (!out) {
+			fprintf(stderr, "mailhunt: cannot write '%s': %m\n",
+				o.out_path);
+			out = stdout;
+			code = MH_EXIT_OUTPUT;
+			goto out;
+		}
+	}
+	w.ops = mh_writer_find(o.format);
+	w.out = out;
+	w.explain = o.explain;
+	if (!strcmp(o.color, "always"))
+		w.color = true;
+	else if (!strcmp(o.color, "auto"))
+		w.color = !strcmp(o.format, "table") && isatty(fileno(out)) &&
+			  !getenv("NO_COLOR");
+
+	st.o = &o;
+	st.progress = !o.quiet && isatty(STDERR_FILENO);
+	st.t0 = now_mono();
+	for (int i = optind; i < argc; i++) {
+		int c = scan_file(&st, argv[i], rs, mctx, eng, &nctx, &need);
+		if (c != MH_EXIT_OK && code == MH_EXIT_OK)
+			code = c;
+	}
+	if (st.progress)
+		fputs("\r\033[K", stderr);
+	if (mh_engine_finish(eng, &err) != MH_OK) {
+		mh_cli_print_err("correlation", &err);
+		code = MH_EXIT_INTERNAL;
+		goto out;
+	}
+	mh_engine_get_stats(eng, &es);
+
+	if (w.ops->open(&w, &err) != MH_OK) {
+		mh_cli_print_err("output", &err);
+		code = MH_EXIT_OUTPUT;
+		goto out;
+	}
+	writer_open = true;
+	for (size_t i = 0; i < mh_engine_alert_count(eng); i++) {
+		if (w.ops->write(&w, mh_engine_alert(eng, i), &err) != MH_OK) {
+			mh_cli_print_err("output", &err);
+			code = MH_EXIT_OUTPUT;
+			goto out;
+		}
+	}
+	memset(&sum, 0, sizeof(sum));
+	sum.files = st.files;
+	sum.bytes = st.bytes;
+	sum.events = st.events;
+	sum.malformed = st.malformed;
+	sum.matched = st.matched;
+	sum.alerts = mh_engine_alert_count(eng);
+	sum.evicted = es.evicted;
+	sum.seconds = now_mono() - st.t0;
+	sum.profile = o.no_builtin ? "custom" : o.profile;
+	writer_open = false;
+	if (w.ops->close(&w, strcmp(o.format, "table") || o.quiet ? NULL : &sum,
+			 &err) != MH_OK) {
+		mh_cli_print_err("output", &err);
+		code = MH_EXIT_OUTPUT;
+		goto out;
+	}
+	if (!o.quiet && strcmp(o.format, "table"))
+		fprintf(stderr,
+			"events %llu, malformed %llu, matched %llu, alerts "
+			"%llu%s, %.2f s, %.1f MB/s (profile %s)\n",
+			(unsigned long long)sum.events,
+			(unsigned long long)sum.malformed,
+			(unsigned long long)sum.matched,
+			(unsigned long long)sum.alerts,
+			sum.evicted ? ", groups evicted at the memory cap" : "",
+			sum.seconds,
+			sum.seconds > 0 ? (double)sum.bytes / 1e6 / sum.seconds
+					: 0.0,
+			sum.profile);
+	if (sum.evicted && !o.quiet)
+		fprintf(stderr, "mailhunt: %llu correlation groups were "
+				"evicted at --max-memory; raise it for exact "
+				"counts\n",
+			(unsigned long long)sum.evicted);
+	if (code == MH_EXIT_OK && sum.alerts)
+		code = MH_EXIT_ALERTS;
+out:
+	if (writer_open)
+		w.ops->close(&w, NULL, &err);
+	if (out != stdout && out) {
+		if (fclose(out) != 0 && code <= MH_EXIT_ALERTS) {
+			fprintf(stderr, "mailhunt: error writing '%s'\n",
+				o.out_path);
+			code = MH_EXIT_OUTPUT;
+		}
+	} else if (fflush(stdout) != 0 && code <= MH_EXIT_ALERTS) {
+		code = MH_EXIT_OUTPUT;
+	}
+	mh_engine_free(eng);
+	mh_match_ctx_free(mctx);
+	mh_ruleset_free(rs);
+	free(home);
+	return code;
+}
