@@ -1,0 +1,350 @@
+/* Derived canonical fields (see normalize.h and docs/schema.md).
+ *
+ * Every derived value is a slice into an existing value, a static
+ * string or ctx->ports (which lives as long as the ruleset); the only
+ * allocation is the Defender Image join, in ev->arena. No locale. */
+#include "event/normalize.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c + 32) : c;
+}
+
+static bool ieq(const mh_str *s, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	if (s->n != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (lower(s->p[i]) != lit[i])
+			return false;
+	return true;
+}
+
+static bool ieq_mem(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (lower(a[i]) != lower(b[i]))
+			return false;
+	return true;
+}
+
+static bool want(const mh_norm_ctx *ctx, bool all, mh_field f)
+{
+	return all || mh_fieldset_has(&ctx->need, f);
+}
+
+/* Image values that name no executable. */
+static bool placeholder_image(const mh_str *s)
+{
+	return s->n == 0 || ieq(s, "(null)") || ieq(s, "-") ||
+	       ieq(s, "<unknown process>");
+}
+
+static bool is_sep(char c)
+{
+	return c == '\\' || c == '/';
+}
+
+/* Basename after the last '\' or '/'; n == 0 if the path ends in one. */
+static mh_str basename_of(const mh_str *s)
+{
+	size_t i = s->n;
+
+	while (i > 0 && !is_sep(s->p[i - 1]))
+		i--;
+	return (mh_str){s->p + i, s->n - i};
+}
+
+static void set_static(mh_event *ev, mh_field f, const char *lit)
+{
+	mh_event_set(ev, f, lit, strlen(lit));
+}
+
+/* Defender: InitiatingProcessFolderPath is sometimes only the folder.
+ * When the dialect is "mde", ProcessName is set and the basename of
+ * Image is neither ProcessName (case-insensitive) nor an ".exe" file,
+ * Image becomes Image + sep + ProcessName, sep being '/' for a path with
+ * '/' and no '\', else '\'. A trailing separator is not doubled. */
+static void join_mde_image(mh_event *ev)
+{
+	const mh_str *dia = mh_event_get(ev, MH_F_DIALECT);
+	const mh_str *img = mh_event_get(ev, MH_F_IMAGE);
+	const mh_str *pn = mh_event_get(ev, MH_F_PROCESS_NAME);
+	mh_str base;
+	char sep = '\\', *buf;
+	bool trail;
+	size_t n;
+
+	if (!dia || !img || !pn || !ieq(dia, "mde") || pn->n == 0 ||
+	    placeholder_image(img) || placeholder_image(pn))
+		return;
+	base = basename_of(img);
+	if (base.n == pn->n && ieq_mem(base.p, pn->p, pn->n))
+		return;
+	if (base.n > 4 && ieq_mem(base.p + base.n - 4, ".exe", 4))
+		return;
+	if (!ev->arena)
+		return;
+	if (memchr(img->p, '/', img->n) && !memchr(img->p, '\\', img->n))
+		sep = '/';
+	trail = is_sep(img->p[img->n - 1]);
+	n = img->n + !trail + pn->n;
+	buf = mh_arena_alloc(ev->arena, n + 1);
+	if (!buf)
+		return; /* out of memory: keep the source value */
+	memcpy(buf, img->p, img->n);
+	if (!trail)
+		buf[img->n] = sep;
+	memcpy(buf + img->n + !trail, pn->p, pn->n);
+	buf[n] = '\0';
+	mh_event_set(ev, MH_F_IMAGE, buf, n);
+}
+
+static void derive_process_name(mh_event *ev)
+{
+	const mh_str *img = mh_event_get(ev, MH_F_IMAGE);
+	mh_str base;
+
+	if (mh_event_has(ev, MH_F_PROCESS_NAME) || !img ||
+	    placeholder_image(img))
+		return;
+	base = basename_of(img);
+	if (base.n)
+		mh_event_set(ev, MH_F_PROCESS_NAME, base.p, base.n);
+}
+
+static const char *direction_word(const mh_str *s)
+{
+	static const struct {
+		const char *in, *out;
+	} map[] = {
+	    {"l2r", "outbound"},      {"r2l", "inbound"},
+	    {"l2l", "local"},	      {"r2r", "external"},
+	    {"outbound", "outbound"}, {"egress", "outbound"},
+	    {"inbound", "inbound"},   {"ingress", "inbound"},
+	    {"internal", "local"},    {"external", "external"},
+	    {"local", "local"},
+	};
+
+	for (size_t i = 0; i < MH_ARRAY_LEN(map); i++)
+		if (ieq(s, map[i].in))
+			return map[i].out;
+	return NULL;
+}
+
+static bool ip_home(const mh_norm_ctx *ctx, const mh_event *ev, mh_field f,
+		    bool *home)
+{
+	const mh_str *s = mh_event_get(ev, f);
+	mh_ip ip;
+
+	if (!s || !mh_ip_parse(s->p, s->n, &ip))
+		return false;
+	*home = false;
+	for (size_t i = 0; i < ctx->nhome; i++) {
+		if (mh_cidr_contains(&ctx->home_net[i], &ip)) {
+			*home = true;
+			break;
+		}
+	}
+	return true;
+}
+
+/* EventDirection (QRadar/ECS), else Initiated (Sysmon), else home-net.
+ * An unknown EventDirection value falls through to the next source. */
+static void derive_direction(const mh_norm_ctx *ctx, mh_event *ev)
+{
+	const mh_str *s;
+	const char *d = NULL;
+	bool src_in, dst_in;
+
+	if (mh_event_has(ev, MH_F_DIRECTION))
+		return;
+	s = mh_event_get(ev, MH_F_EVENT_DIRECTION);
+	if (s)
+		d = direction_word(s);
+	if (!d && (s = mh_event_get(ev, MH_F_INITIATED))) {
+		if (ieq(s, "true") || ieq(s, "1"))
+			d = "outbound";
+		else if (ieq(s, "false") || ieq(s, "0"))
+			d = "inbound";
+	}
+	if (!d && ctx->nhome && ip_home(ctx, ev, MH_F_SOURCE_IP, &src_in) &&
+	    ip_home(ctx, ev, MH_F_DESTINATION_IP, &dst_in)) {
+		if (src_in)
+			d = dst_in ? "local" : "outbound";
+		else
+			d = dst_in ? "inbound" : "external";
+	}
+	if (d)
+		set_static(ev, MH_F_DIRECTION, d);
+}
+
+/* Outcome vocabulary: endpoint connection results are attempted /
+ * succeeded / failed; firewall verdicts are allowed / denied. Matching is
+ * case-insensitive; the canonical words map to themselves. */
+static const char *outcome_word(const mh_str *s)
+{
+	static const struct {
+		const char *in, *out;
+	} map[] = {
+	    {"connectionsuccess", "succeeded"},
+	    {"inboundconnectionaccepted", "succeeded"},
+	    {"success", "succeeded"},
+	    {"succeeded", "succeeded"},
+	    {"connectionattempt", "attempted"},
+	    {"connectionrequest", "attempted"},
+	    {"connection_attempted", "attempted"},
+	    {"attempted", "attempted"},
+	    {"connectionfailed", "failed"},
+	    {"failure", "failed"},
+	    {"failed", "failed"},
+	    {"allowed", "allowed"},
+	    {"allow", "allowed"},
+	    {"accept", "allowed"},
+	    {"accepted", "allowed"},
+	    {"pass", "allowed"},
+	    {"permit", "allowed"},
+	    {"permitted", "allowed"},
+	    {"blocked", "denied"},
+	    {"block", "denied"},
+	    {"deny", "denied"},
+	    {"denied", "denied"},
+	    {"drop", "denied"},
+	    {"dropped", "denied"},
+	    {"reject", "denied"},
+	    {"rejected", "denied"},
+	};
+
+	for (size_t i = 0; i < MH_ARRAY_LEN(map); i++)
+		if (ieq(s, map[i].in))
+			return map[i].out;
+	return NULL;
+}
+
+/* A source Outcome (ECS event.outcome success/failure) is rewritten to
+ * the canonical word; other source values are kept. Unset Outcome comes
+ * from Action; an unknown Action leaves it unset. */
+static void derive_outcome(mh_event *ev)
+{
+	const mh_str *s = mh_event_get(ev, MH_F_OUTCOME);
+	const char *o;
+
+	if (s) {
+		if (ieq(s, "success"))
+			set_static(ev, MH_F_OUTCOME, "succeeded");
+		else if (ieq(s, "failure"))
+			set_static(ev, MH_F_OUTCOME, "failed");
+		return;
+	}
+	s = mh_event_get(ev, MH_F_ACTION);
+	if (s && (o = outcome_word(s)))
+		set_static(ev, MH_F_OUTCOME, o);
+}
+
+static void derive_mail_protocol(const mh_norm_ctx *ctx, mh_event *ev)
+{
+	int64_t port;
+
+	if (mh_event_has(ev, MH_F_MAIL_PROTOCOL) || !ctx->nports ||
+	    !mh_event_int(ev, MH_F_DESTINATION_PORT, &port) || port < 0 ||
+	    port > 65535)
+		return;
+	for (size_t i = 0; i < ctx->nports; i++) {
+		const mh_portmap_entry *e = &ctx->ports[i];
+		if (e->port == port) {
+			mh_event_set(ev, MH_F_MAIL_PROTOCOL, e->proto,
+				     strnlen(e->proto, sizeof(e->proto)));
+			return;
+		}
+	}
+}
+
+void mh_event_normalize(const mh_norm_ctx *ctx, mh_event *ev)
+{
+	bool all = true;
+
+	for (unsigned i = 0; i < MH_FIELD_WORDS; i++)
+		if (ctx->need.w[i])
+			all = false;
+	/* The join needs the source's ProcessName, so it runs before a
+	 * ProcessName could be derived from the (folder-only) Image. */
+	if (want(ctx, all, MH_F_IMAGE))
+		join_mde_image(ev);
+	if (want(ctx, all, MH_F_PROCESS_NAME))
+		derive_process_name(ev);
+	if (want(ctx, all, MH_F_DIRECTION))
+		derive_direction(ctx, ev);
+	if (want(ctx, all, MH_F_OUTCOME))
+		derive_outcome(ev);
+	if (want(ctx, all, MH_F_MAIL_PROTOCOL))
+		derive_mail_protocol(ctx, ev);
+}
+
+static bool blank(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+mh_rc mh_home_net_parse(const char *spec, mh_cidr **out, size_t *n, mh_err *err)
+{
+	size_t count = 1, len, i = 0, k = 0;
+	mh_cidr *arr = NULL;
+	mh_rc rc = MH_OK;
+
+	*out = NULL;
+	*n = 0;
+	if (!spec)
+		return mh_err_set(err, MH_EINVAL, NULL, 0, 0,
+				  "--home-net: empty list");
+	len = strlen(spec);
+	for (size_t j = 0; j < len; j++)
+		count += spec[j] == ',';
+	arr = calloc(count, sizeof(*arr));
+	if (!arr)
+		return mh_err_set(err, MH_ENOMEM, NULL, 0, 0,
+				  "--home-net: out of memory");
+	for (size_t elem = 1; elem <= count; elem++) {
+		size_t start = i, end, b, e;
+
+		while (i < len && spec[i] != ',')
+			i++;
+		end = i++;
+		b = start;
+		e = end;
+		while (b < e && blank(spec[b]))
+			b++;
+		while (e > b && blank(spec[e - 1]))
+			e--;
+		if (b == e && count == 1) {
+			rc = mh_err_set(err, MH_EINVAL, NULL, 0, 1,
+					"--home-net: empty list");
+			goto out;
+		}
+		if (!mh_cidr_parse(spec + b, e - b, &arr[k])) {
+			rc = mh_err_set(err, MH_EINVAL, NULL, 0,
+					(uint32_t)(b + 1),
+					"--home-net: element %zu \"%.*s\" (at "
+					"column %zu) is not an IP address or "
+					"CIDR block",
+					elem, (int)(e - b > 64 ? 64 : e - b),
+					spec + b, b + 1);
+			goto out;
+		}
+		k++;
+	}
+	*out = arr;
+	*n = k;
+	arr = NULL;
+out:
+	if (err && rc != MH_OK)
+		snprintf(err->field, sizeof(err->field), "home-net");
+	free(arr);
+	return rc;
+}
