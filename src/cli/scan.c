@@ -134,9 +134,9 @@ static void draw_progress(scan_state *st, mh_source *src, const char *name,
 	if (!st->progress || (!force && t - st->last_draw < 0.25))
 		return;
 	st->last_draw = t;
-	off = mh_source_offset(src);
+	off = mh_source_raw_offset(src);
 	size = mh_source_size(src);
-	mb = (double)(st->bytes + off) / 1e6;
+	mb = (double)(st->bytes + mh_source_offset(src)) / 1e6;
 	rate = t > st->t0 ? mb / (t - st->t0) : 0;
 	if (size)
 		fprintf(stderr,
@@ -588,6 +588,8 @@ int mh_cmd_scan(int argc, char **argv)
 	}
 	if (st.progress)
 		fputs("\r\033[K", stderr);
+	if (st.files == 0 && code != MH_EXIT_OK)
+		goto out; /* no input could be read: no report at all */
 	if (mh_engine_finish(eng, &err) != MH_OK) {
 		mh_cli_print_err("correlation", &err);
 		code = MH_EXIT_INTERNAL;
