@@ -1,0 +1,201 @@
+/* Private structures of the rule module (src/rule/ only).
+ *
+ * A compiled detection rule is a boolean tree (cnode) over predicates
+ * (pred). A predicate tests one field (or, for keywords, every set field)
+ * against a list of value matchers. Everything is allocated in the
+ * ruleset's arena, except PCRE2 codes (kept in rs->res for freeing) and
+ * the growable top-level arrays. */
+#ifndef MH_RULE_RULE_INT_H
+#define MH_RULE_RULE_INT_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <yaml.h>
+
+#include "rule/rule.h"
+#include "util/arena.h"
+#include "util/ip.h"
+
+/* ---- matchers ---- */
+enum mkind {
+	M_EQ,	    /* whole value equals s */
+	M_CONTAINS, /* s occurs in value */
+	M_STARTS,
+	M_ENDS,
+	M_GLOB,	 /* s with wild[] marks: 1 = '*', 2 = '?' */
+	M_ANY,	 /* pattern "*": any value (field must be set) */
+	M_INTEQ, /* numeric equality with inum (MH_T_INT field) */
+	M_RE,
+	M_CIDR,
+	M_NUM,	/* op (lt/lte/gt/gte) against num */
+	M_NULL, /* field unset */
+	M_REF,	/* compare to another field (op: EQ/CONTAINS/STARTS/ENDS) */
+};
+
+typedef struct mh_matcher {
+	uint8_t kind;
+	uint8_t cased;
+	uint8_t op;	 /* M_NUM: MH_CMP_*; M_REF: M_EQ..M_ENDS */
+	uint8_t num_int; /* M_NUM: num is an integer (inum valid) */
+	uint32_t group;	 /* index of the rule value it came from */
+	const char *s;	 /* literal, folded unless cased */
+	const uint8_t *wild;
+	size_t n;
+	pcre2_code *re;
+	mh_cidr cidr;
+	double num;
+	int64_t inum;
+	mh_field ref;
+} mh_matcher;
+
+/* Open-addressing hash set of folded strings (exact, case-insensitive). */
+typedef struct strset {
+	size_t cap; /* power of two; 0 = no set */
+	size_t count;
+	const char **s;
+	uint32_t *n;
+	uint64_t *h;
+} strset;
+
+typedef struct mh_pred {
+	mh_field field; /* MH_F_NONE = keyword (every set field) */
+	uint8_t exists; /* |exists predicate: exists_val says true/false */
+	uint8_t exists_val;
+	uint8_t all; /* every value (group) must match */
+	uint8_t neg; /* |neq */
+	uint8_t has_null;
+	uint8_t has_cidr;
+	uint8_t has_num;
+	uint32_t ngroups;
+	size_t nm;
+	mh_matcher *m; /* sorted by group */
+	size_t nints;
+	int64_t *ints; /* sorted; any-mode integer equality values */
+	strset set;
+	int cost;
+} mh_pred;
+
+enum copk { C_PRED, C_AND, C_OR, C_NOT, C_TRUE, C_FALSE };
+
+typedef struct cnode {
+	uint8_t op;
+	uint32_t nkids;
+	struct cnode **kids;
+	mh_pred *pred;
+	int cost;
+} cnode;
+
+/* ---- raw correlation data, resolved in compile ---- */
+typedef struct cref {
+	const char *s;
+	uint32_t line, col;
+} cref;
+
+typedef struct calias_ent {
+	const char *rule;
+	mh_field field;
+	uint32_t line, col;
+} calias_ent;
+
+typedef struct calias {
+	const char *name;
+	size_t n;
+	calias_ent *e;
+} calias;
+
+typedef struct corr_raw {
+	size_t nrefs;
+	cref *refs;
+	size_t ngroup;
+	cref *groups;
+	size_t naliases;
+	calias *aliases;
+	bool generate;
+	uint32_t line, col; /* of `correlation:` */
+} corr_raw;
+
+typedef struct rule_int {
+	mh_rule pub; /* first member */
+	cnode *root; /* detection rules */
+	corr_raw *raw;
+	mh_corr *corr;
+} rule_int;
+
+typedef struct placeholder {
+	const char *name;
+	size_t n;
+	const char **vals;
+} placeholder;
+
+struct mh_ruleset {
+	mh_arena arena;
+	bool compiled;
+	size_t nrules, caprules;
+	rule_int **rules;
+	size_t ndet;
+	uint32_t *det; /* detection rule indexes */
+	size_t nre, capre;
+	pcre2_code **res;
+	size_t nports, capports;
+	mh_portmap_entry *ports;
+	mh_profile_info *profile;
+	size_t nph, capph;
+	placeholder *ph;
+	mh_fieldset fields;
+	bool has_prefilter;
+	mh_field pf_field;
+	size_t pf_n;
+	int64_t *pf_vals;
+};
+
+struct mh_match_ctx {
+	pcre2_match_data *md;
+	pcre2_match_context *mc; /* JIT stack + backtracking limit */
+	pcre2_jit_stack *js;
+};
+
+/* ---- helpers shared between the files ---- */
+static inline unsigned char mh_lc(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
+}
+
+/* Grow *arr (elements of size sz) to hold at least need; MH_ENOMEM. */
+mh_rc mh_rule_vec_grow(void **arr, size_t *cap, size_t need, size_t sz);
+
+/* yaml.c: the document walker used by compile.c / corr_parse.c */
+typedef struct pctx {
+	mh_ruleset *rs;
+	const char *name;
+	yaml_document_t *doc;
+	mh_err *err;
+} pctx;
+
+yaml_node_t *mh_y_node(pctx *c, int idx);
+/* Value node of key in a mapping, NULL if absent. */
+yaml_node_t *mh_y_get(pctx *c, yaml_node_t *map, const char *key);
+bool mh_y_is_scalar(yaml_node_t *n);
+bool mh_y_is_null(yaml_node_t *n);
+const char *mh_y_str(yaml_node_t *n); /* scalar text (NUL-terminated) */
+size_t mh_y_len(yaml_node_t *n);
+/* Error at node n (1-based line:col) with err->field = field (may be
+ * NULL). Returns rc. */
+mh_rc mh_y_err(pctx *c, yaml_node_t *n, const char *field, mh_rc rc,
+	       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+mh_rc mh_y_err_at(pctx *c, uint32_t line, uint32_t col, const char *field,
+		  mh_rc rc, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+char *mh_rs_strdup(mh_ruleset *rs, const char *s, size_t n);
+void *mh_rs_alloc(mh_ruleset *rs, size_t n); /* zeroed */
+mh_rc mh_rs_add_re(mh_ruleset *rs, pcre2_code *re);
+
+/* compile.c */
+mh_rc mh_detection_compile(pctx *c, yaml_node_t *det, rule_int *r);
+/* corr_parse.c */
+mh_rc mh_corr_parse(pctx *c, yaml_node_t *cor, yaml_node_t *root, rule_int *r);
+mh_rc mh_corr_resolve(mh_ruleset *rs, rule_int *r, mh_err *err);
+/* match.c */
+bool mh_cnode_eval(const cnode *n, const mh_event *ev, mh_match_ctx *m);
+int mh_pred_cost(const mh_pred *p);
+
+#endif

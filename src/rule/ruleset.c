@@ -1,0 +1,493 @@
+/* Ruleset lifecycle: files, the embedded pack, compile (references,
+ * field needs, prefilter) and the read-only accessors. */
+#include "rule/rule_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define MAX_RULE_FILE (64u << 20)
+#define MAX_DIR_DEPTH 32
+
+mh_rc mh_ruleset_new(mh_ruleset **out)
+{
+	mh_ruleset *rs = calloc(1, sizeof(*rs));
+
+	if (!rs)
+		return MH_ENOMEM;
+	mh_arena_init(&rs->arena, 64 * 1024, 0);
+	*out = rs;
+	return MH_OK;
+}
+
+void mh_ruleset_free(mh_ruleset *rs)
+{
+	if (!rs)
+		return;
+	for (size_t i = 0; i < rs->nre; i++)
+		pcre2_code_free(rs->res[i]);
+	free(rs->res);
+	free(rs->rules);
+	free(rs->det);
+	free(rs->ports);
+	free(rs->ph);
+	free(rs->pf_vals);
+	mh_arena_free(&rs->arena);
+	free(rs);
+}
+
+static mh_rc add_file(mh_ruleset *rs, const char *path, mh_err *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	mh_rc rc;
+
+	if (!f)
+		return mh_err_set(err, MH_EIO, path, 0, 0, "cannot open: %s",
+				  strerror(errno));
+	for (;;) {
+		size_t got;
+		if (len == cap) {
+			char *nb;
+			if (cap >= MAX_RULE_FILE) {
+				fclose(f);
+				free(buf);
+				return mh_err_set(err, MH_ELIMIT, path, 0, 0,
+						  "rule file too large");
+			}
+			cap = cap ? cap * 2 : 16384;
+			nb = realloc(buf, cap);
+			if (!nb) {
+				fclose(f);
+				free(buf);
+				return mh_err_set(err, MH_ENOMEM, path, 0, 0,
+						  "out of memory");
+			}
+			buf = nb;
+		}
+		got = fread(buf + len, 1, cap - len, f);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	if (ferror(f)) {
+		fclose(f);
+		free(buf);
+		return mh_err_set(err, MH_EIO, path, 0, 0, "read error");
+	}
+	fclose(f);
+	rc = mh_ruleset_add_yaml(rs, path, buf ? buf : "", len, err);
+	free(buf);
+	return rc;
+}
+
+static bool has_yaml_ext(const char *s)
+{
+	size_t n = strlen(s);
+	return (n > 4 && !strcmp(s + n - 4, ".yml")) ||
+	       (n > 5 && !strcmp(s + n - 5, ".yaml"));
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static mh_rc add_dir(mh_ruleset *rs, const char *path, int depth, mh_err *err)
+{
+	DIR *d;
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	mh_rc rc = MH_OK;
+
+	if (depth > MAX_DIR_DEPTH)
+		return mh_err_set(err, MH_ELIMIT, path, 0, 0,
+				  "directories nested too deep");
+	d = opendir(path);
+	if (!d)
+		return mh_err_set(err, MH_EIO, path, 0, 0, "cannot open: %s",
+				  strerror(errno));
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (mh_rule_vec_grow((void **)&names, &cap, n + 1,
+				     sizeof(*names)) ||
+		    !(names[n] = strdup(de->d_name))) {
+			rc = mh_err_set(err, MH_ENOMEM, path, 0, 0,
+					"out of memory");
+			goto out;
+		}
+		n++;
+	}
+	qsort(names, n, sizeof(*names), cmp_str);
+	for (size_t i = 0; i < n && !rc; i++) {
+		size_t need = strlen(path) + strlen(names[i]) + 2;
+		char *full = malloc(need);
+		struct stat st;
+
+		if (!full) {
+			rc = MH_ENOMEM;
+			break;
+		}
+		snprintf(full, need, "%s/%s", path, names[i]);
+		if (stat(full, &st) == 0 && S_ISDIR(st.st_mode))
+			rc = add_dir(rs, full, depth + 1, err);
+		else if (has_yaml_ext(names[i]))
+			rc = add_file(rs, full, err);
+		free(full);
+	}
+out:
+	closedir(d);
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rc;
+}
+
+mh_rc mh_ruleset_add_path(mh_ruleset *rs, const char *path, mh_err *err)
+{
+	struct stat st;
+
+	if (stat(path, &st) != 0)
+		return mh_err_set(err, MH_EIO, path, 0, 0, "cannot open: %s",
+				  strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return add_dir(rs, path, 0, err);
+	return add_file(rs, path, err);
+}
+
+#define PACK "t1071.003/"
+
+static bool is_shared(const char *p)
+{
+	size_t pl = strlen(PACK);
+	return !strncmp(p, PACK, pl) && !strchr(p + pl, '/') && has_yaml_ext(p);
+}
+
+static mh_rc add_embedded(mh_ruleset *rs, const mh_embedded_file *f,
+			  mh_err *err)
+{
+	char name[512];
+
+	snprintf(name, sizeof(name), "builtin:%s", f->path);
+	return mh_ruleset_add_yaml(rs, name, f->data, f->len, err);
+}
+
+mh_rc mh_ruleset_add_builtin_shared(mh_ruleset *rs, mh_err *err)
+{
+	for (size_t i = 0; i < mh_embedded_rules_count; i++) {
+		mh_rc rc;
+		if (!is_shared(mh_embedded_rules[i].path))
+			continue;
+		if ((rc = add_embedded(rs, &mh_embedded_rules[i], err)))
+			return rc;
+	}
+	return MH_OK;
+}
+
+static bool in_profile(const char *p, const char *profile)
+{
+	size_t pl = strlen(PACK), n = strlen(profile);
+	return !strncmp(p, PACK, pl) && !strncmp(p + pl, profile, n) &&
+	       p[pl + n] == '/' && has_yaml_ext(p);
+}
+
+mh_rc mh_ruleset_add_builtin(mh_ruleset *rs, const char *profile, mh_err *err)
+{
+	bool found = false;
+	mh_rc rc;
+
+	for (size_t i = 0; i < mh_embedded_rules_count; i++)
+		if (in_profile(mh_embedded_rules[i].path, profile))
+			found = true;
+	if (!found || !*profile || strchr(profile, '/'))
+		return mh_err_set(err, MH_ENOTFOUND, NULL, 0, 0,
+				  "unknown profile '%s'", profile);
+	if ((rc = mh_ruleset_add_builtin_shared(rs, err)))
+		return rc;
+	for (size_t i = 0; i < mh_embedded_rules_count; i++) {
+		if (!in_profile(mh_embedded_rules[i].path, profile))
+			continue;
+		if ((rc = add_embedded(rs, &mh_embedded_rules[i], err)))
+			return rc;
+	}
+	return MH_OK;
+}
+
+/* Computed on first call into static storage: not thread-safe on the
+ * first call (call it from the main thread). */
+const char *const *mh_builtin_profiles(void)
+{
+	static char names[32][64];
+	static const char *list[33];
+	static bool done;
+	size_t n = 0, pl = strlen(PACK);
+
+	if (done)
+		return list;
+	for (size_t i = 0; i < mh_embedded_rules_count && n < 32; i++) {
+		const char *p = mh_embedded_rules[i].path;
+		const char *slash;
+		size_t len, k;
+
+		if (strncmp(p, PACK, pl))
+			continue;
+		slash = strchr(p + pl, '/');
+		if (!slash)
+			continue;
+		len = (size_t)(slash - (p + pl));
+		if (!len || len >= sizeof(names[0]))
+			continue;
+		for (k = 0; k < n; k++)
+			if (strlen(names[k]) == len &&
+			    !memcmp(names[k], p + pl, len))
+				break;
+		if (k < n)
+			continue;
+		memcpy(names[n], p + pl, len);
+		names[n][len] = '\0';
+		list[n] = names[n];
+		n++;
+	}
+	list[n] = NULL;
+	done = true;
+	return list;
+}
+
+/* ---------- compile ---------- */
+static void node_fields(const cnode *n, mh_fieldset *fs)
+{
+	if (n->op == C_PRED) {
+		const mh_pred *p = n->pred;
+		if (p->field == MH_F_NONE) {
+			for (int f = 0; f < MH_F__COUNT; f++)
+				mh_fieldset_add(fs, (mh_field)f);
+		} else {
+			mh_fieldset_add(fs, p->field);
+		}
+		for (size_t i = 0; i < p->nm; i++)
+			if (p->m[i].kind == M_REF)
+				mh_fieldset_add(fs, p->m[i].ref);
+		return;
+	}
+	for (uint32_t i = 0; i < n->nkids; i++)
+		node_fields(n->kids[i], fs);
+}
+
+typedef struct ivec {
+	int64_t *v;
+	size_t n, cap;
+	bool oom;
+} ivec;
+
+static void iv_set(ivec *a, const int64_t *v, size_t n)
+{
+	if (mh_rule_vec_grow((void **)&a->v, &a->cap, n ? n : 1,
+			     sizeof(*a->v))) {
+		a->oom = true;
+		a->n = 0;
+		return;
+	}
+	memcpy(a->v, v, n * sizeof(*v));
+	a->n = n;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void iv_union(ivec *a, const ivec *b)
+{
+	size_t k = 0;
+
+	if (mh_rule_vec_grow((void **)&a->v, &a->cap, a->n + b->n + 1,
+			     sizeof(*a->v))) {
+		a->oom = true;
+		return;
+	}
+	memcpy(a->v + a->n, b->v, b->n * sizeof(*b->v));
+	a->n += b->n;
+	qsort(a->v, a->n, sizeof(*a->v), cmp_i64);
+	for (size_t i = 0; i < a->n; i++)
+		if (!k || a->v[k - 1] != a->v[i])
+			a->v[k++] = a->v[i];
+	a->n = k;
+}
+
+static void iv_intersect(ivec *a, const ivec *b)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < a->n; i++)
+		for (size_t j = 0; j < b->n; j++)
+			if (a->v[i] == b->v[j]) {
+				a->v[k++] = a->v[i];
+				break;
+			}
+	a->n = k;
+}
+
+/* Does n require field f to be one of a set of integers? 1 + *out. */
+static int required(const cnode *n, mh_field f, ivec *out)
+{
+	switch (n->op) {
+	case C_PRED: {
+		const mh_pred *p = n->pred;
+		if (p->field != f || p->exists || p->neg || p->all || p->nm ||
+		    p->set.cap || p->has_null || !p->nints)
+			return 0;
+		iv_set(out, p->ints, p->nints);
+		return !out->oom;
+	}
+	case C_AND: {
+		int got = 0;
+		for (uint32_t i = 0; i < n->nkids; i++) {
+			ivec k = {0};
+			if (required(n->kids[i], f, &k)) {
+				if (!got)
+					iv_set(out, k.v, k.n);
+				else
+					iv_intersect(out, &k);
+				got = 1;
+			}
+			free(k.v);
+		}
+		return got && !out->oom;
+	}
+	case C_OR: {
+		out->n = 0;
+		for (uint32_t i = 0; i < n->nkids; i++) {
+			ivec k = {0};
+			int ok = required(n->kids[i], f, &k);
+			if (ok)
+				iv_union(out, &k);
+			free(k.v);
+			if (!ok)
+				return 0;
+		}
+		return n->nkids > 0 && !out->oom;
+	}
+	default:
+		return 0;
+	}
+}
+
+static void compute_prefilter(mh_ruleset *rs)
+{
+	mh_field order[MH_F__COUNT];
+	size_t no = 0;
+
+	rs->has_prefilter = false;
+	if (!rs->ndet)
+		return;
+	order[no++] = MH_F_DESTINATION_PORT;
+	for (int f = 0; f < MH_F__COUNT; f++)
+		if (f != MH_F_DESTINATION_PORT &&
+		    mh_field_type((mh_field)f) == MH_T_INT)
+			order[no++] = (mh_field)f;
+	for (size_t o = 0; o < no; o++) {
+		ivec all = {0};
+		bool ok = true;
+
+		for (size_t i = 0; i < rs->ndet && ok; i++) {
+			ivec k = {0};
+			if (required(rs->rules[rs->det[i]]->root, order[o], &k))
+				iv_union(&all, &k);
+			else
+				ok = false;
+			free(k.v);
+		}
+		if (ok && !all.oom) {
+			rs->has_prefilter = true;
+			rs->pf_field = order[o];
+			rs->pf_vals = all.v;
+			rs->pf_n = all.n;
+			return;
+		}
+		free(all.v);
+	}
+}
+
+mh_rc mh_ruleset_compile(mh_ruleset *rs, mh_err *err)
+{
+	mh_rc rc;
+
+	if (rs->compiled)
+		return MH_OK;
+	free(rs->det);
+	rs->det = calloc(rs->nrules ? rs->nrules : 1, sizeof(*rs->det));
+	if (!rs->det)
+		return mh_err_set(err, MH_ENOMEM, NULL, 0, 0, "out of memory");
+	rs->ndet = 0;
+	memset(&rs->fields, 0, sizeof(rs->fields));
+	for (size_t i = 0; i < rs->nrules; i++) {
+		rule_int *r = rs->rules[i];
+		r->pub.referenced = false;
+		r->pub.generate = false;
+	}
+	for (size_t i = 0; i < rs->nrules; i++) {
+		rule_int *r = rs->rules[i];
+		if (!r->pub.is_correlation) {
+			rs->det[rs->ndet++] = (uint32_t)i;
+			node_fields(r->root, &rs->fields);
+			continue;
+		}
+		if ((rc = mh_corr_resolve(rs, r, err))) {
+			if (rc == MH_ENOMEM)
+				mh_err_set(err, rc, NULL, 0, 0,
+					   "out of memory");
+			return rc;
+		}
+		for (size_t g = 0; g < r->corr->ngroup * r->corr->nrules; g++)
+			mh_fieldset_add(&rs->fields, r->corr->group_fields[g]);
+		if (r->corr->value_field != MH_F_NONE)
+			mh_fieldset_add(&rs->fields, r->corr->value_field);
+	}
+	compute_prefilter(rs);
+	rs->compiled = true;
+	return MH_OK;
+}
+
+size_t mh_ruleset_count(const mh_ruleset *rs)
+{
+	return rs->nrules;
+}
+
+const mh_rule *mh_ruleset_rule(const mh_ruleset *rs, size_t i)
+{
+	return i < rs->nrules ? &rs->rules[i]->pub : NULL;
+}
+
+const mh_profile_info *mh_ruleset_profile(const mh_ruleset *rs)
+{
+	return rs->profile;
+}
+
+const mh_portmap_entry *mh_ruleset_portmap(const mh_ruleset *rs, size_t *n)
+{
+	*n = rs->nports;
+	return rs->ports;
+}
+
+void mh_ruleset_fields(const mh_ruleset *rs, mh_fieldset *out)
+{
+	for (unsigned i = 0; i < MH_FIELD_WORDS; i++)
+		out->w[i] |= rs->fields.w[i];
+}
+
+bool mh_ruleset_prefilter(const mh_ruleset *rs, mh_field *f,
+			  const int64_t **vals, size_t *n)
+{
+	if (!rs->has_prefilter)
+		return false;
+	*f = rs->pf_field;
+	*vals = rs->pf_vals;
+	*n = rs->pf_n;
+	return true;
+}
