@@ -24,6 +24,6 @@ echo "== 3. --profile splunk: exactly the Splunk SPL reference query =="
 run scan --profile splunk examples/splunk-export.json
 echo "== 4. Default pack on a real Exchange server (OTRF ProxyLogon, Sysmon) =="
 echo "   (mail-server traffic is allowlisted by path; Initiated=false never counts)"
-run scan tests/data/json/otrf__proxylogon_ssrf_rce_poc__sysmon_eid1_eid3.jsonl
+run scan tests/data/sysmon_json/otrf__proxylogon_ssrf_rce_poc__sysmon_eid1_eid3.jsonl
 echo "== 5. Machine output for a SIEM: NDJSON on stdout, summary on stderr =="
 run scan --profile splunk --format ndjson examples/splunk-export.json

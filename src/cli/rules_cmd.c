@@ -17,7 +17,7 @@ static void rules_usage(FILE *f)
 		"\n"
 		"Examples:\n"
 		"  mailhunt rules list --profile splunk\n"
-		"  mailhunt rules show mailhunt_default_smtp\n"
+		"  mailhunt rules show mailhunt_default_mail_c2_smtp\n"
 		"  mailhunt rules check my-rules/ && mailhunt scan --rules my-rules/ x.json\n"
 		"\n"
 		"check exits 0 when every file compiles, 4 otherwise.\n");

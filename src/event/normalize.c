@@ -106,13 +106,32 @@ static void join_mde_image(mh_event *ev)
 	mh_event_set(ev, MH_F_IMAGE, buf, n);
 }
 
+/* Dialects whose records carry a process name field of their own. For
+ * them an absent name stays absent, as it is in the SIEM the profiles
+ * reproduce (EQL `not process.name in~ (...)` on a null name, SPL
+ * `stats by process_name` dropping it): deriving one from the path would
+ * change those results. Sysmon has only Image, so it is derived there. */
+static bool dialect_has_own_name(const mh_event *ev)
+{
+	static const char *const own[] = {"mde", "ecs", "splunk", "qradar",
+					  "sumo"};
+	const mh_str *dia = mh_event_get(ev, MH_F_DIALECT);
+
+	if (!dia)
+		return false;
+	for (size_t i = 0; i < MH_ARRAY_LEN(own); i++)
+		if (ieq(dia, own[i]))
+			return true;
+	return false;
+}
+
 static void derive_process_name(mh_event *ev)
 {
 	const mh_str *img = mh_event_get(ev, MH_F_IMAGE);
 	mh_str base;
 
 	if (mh_event_has(ev, MH_F_PROCESS_NAME) || !img ||
-	    placeholder_image(img))
+	    placeholder_image(img) || dialect_has_own_name(ev))
 		return;
 	base = basename_of(img);
 	if (base.n)

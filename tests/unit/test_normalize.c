@@ -134,14 +134,32 @@ static void test_mde_image(void)
 	mh_event_normalize(&all_ctx, &ev);
 	MH_CHECK_EQ_STR(get(&ev, MH_F_IMAGE), "c:\\windows\\system32");
 
-	/* no ProcessName: nothing to join, basename derived */
+	/* no ProcessName: nothing to join; Defender has its own name
+	 * column, so an absent name stays absent (faithful to KQL) */
 	ev_init(&ev);
 	set(&ev, MH_F_DIALECT, "mde");
 	set(&ev, MH_F_IMAGE, "c:\\windows\\system32\\svchost.exe");
 	mh_event_normalize(&all_ctx, &ev);
 	MH_CHECK_EQ_STR(get(&ev, MH_F_IMAGE),
 			"c:\\windows\\system32\\svchost.exe");
+	MH_CHECK_EQ_STR(get(&ev, MH_F_PROCESS_NAME), "(unset)");
+
+	/* Sysmon has only Image: the name is derived */
+	ev_init(&ev);
+	set(&ev, MH_F_DIALECT, "sysmon");
+	set(&ev, MH_F_IMAGE, "c:\\windows\\system32\\svchost.exe");
+	mh_event_normalize(&all_ctx, &ev);
 	MH_CHECK_EQ_STR(get(&ev, MH_F_PROCESS_NAME), "svchost.exe");
+
+	/* neither do ECS, Splunk, QRadar and Sumo records */
+	static const char *const own[] = {"ecs", "splunk", "qradar", "sumo"};
+	for (size_t i = 0; i < MH_ARRAY_LEN(own); i++) {
+		ev_init(&ev);
+		set(&ev, MH_F_DIALECT, own[i]);
+		set(&ev, MH_F_IMAGE, "/usr/bin/curl");
+		mh_event_normalize(&all_ctx, &ev);
+		MH_CHECK_EQ_STR(get(&ev, MH_F_PROCESS_NAME), "(unset)");
+	}
 }
 
 static const char *dir_of(const mh_norm_ctx *ctx, mh_field f, const char *v)
