@@ -32,6 +32,8 @@ typedef struct mh_engine_stats {
 	uint64_t evicted;   /* groups evicted at the memory cap */
 	uint64_t alerts;
 	int64_t now_ns;     /* the `now` used */
+	uint64_t late;      /* out-of-order events dropped (too old for
+			     * the group's current window) */
 } mh_engine_stats;
 
 mh_rc mh_engine_new(const mh_ruleset *rs, const mh_engine_opts *opts,

@@ -1,0 +1,359 @@
+/* Engine API: per-event alerts of standalone detection rules, dispatch
+ * of matches to correlation groups, finish and alert access. */
+#include "engine/engine_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ENG_DEFAULT_MEM ((size_t)256 * 1024 * 1024)
+
+char *mh_eng_strdup(mh_engine *e, const char *p, size_t n)
+{
+	return mh_arena_strndup(&e->arena, n ? p : "", n);
+}
+
+eng_alert *mh_eng_alert_new(mh_engine *e)
+{
+	eng_alert *a;
+
+	if (e->nalerts == e->alerts_cap) {
+		size_t n = e->alerts_cap ? e->alerts_cap * 2 : 64;
+		eng_alert **v = realloc(e->alerts, n * sizeof(*v));
+		if (!v)
+			return NULL;
+		e->alerts = v;
+		e->alerts_cap = n;
+	}
+	a = mh_arena_alloc(&e->arena, sizeof(*a));
+	if (!a)
+		return NULL;
+	memset(a, 0, sizeof(*a));
+	a->seq = e->aseq++;
+	e->alerts[e->nalerts++] = a;
+	return a;
+}
+
+static bool is_closing(const mh_corr *c)
+{
+	for (size_t i = 0; i < c->ncond && i < MH_CORR_MAX_COND; i++)
+		if (c->cond[i].op != MH_CMP_GT && c->cond[i].op != MH_CMP_GTE)
+			return true;
+	return false;
+}
+
+mh_rc mh_engine_new(const mh_ruleset *rs, const mh_engine_opts *opts,
+		    mh_engine **out, mh_err *err)
+{
+	mh_engine *e;
+	size_t nref = 0;
+	mh_rc rc = MH_ENOMEM;
+
+	*out = NULL;
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return mh_err_set(err, MH_ENOMEM, NULL, 0, 0,
+				  "engine: out of memory");
+	e->rs = rs;
+	if (opts)
+		e->opts = *opts;
+	e->max_mem = e->opts.max_memory ? e->opts.max_memory : ENG_DEFAULT_MEM;
+	mh_arena_init(&e->arena, 256 * 1024, 0);
+	e->nrules = mh_ruleset_count(rs);
+	e->rules = calloc(e->nrules ? e->nrules : 1, sizeof(*e->rules));
+	e->rref_start = calloc(e->nrules + 1, sizeof(*e->rref_start));
+	if (!e->rules || !e->rref_start)
+		goto out;
+	for (size_t i = 0; i < e->nrules; i++) {
+		const mh_rule *r = mh_ruleset_rule(rs, i);
+		e->rules[i] = r;
+		if (r->is_correlation && r->corr) {
+			e->ncorr++;
+			nref += r->corr->nrules;
+		}
+	}
+	e->corrs = calloc(e->ncorr ? e->ncorr : 1, sizeof(*e->corrs));
+	e->touched = calloc(e->ncorr ? e->ncorr : 1, sizeof(*e->touched));
+	e->rrefs = calloc(nref ? nref : 1, sizeof(*e->rrefs));
+	if (!e->corrs || !e->touched || !e->rrefs)
+		goto out;
+	/* count references per detection rule, then fill (CSR layout) */
+	e->ncorr = 0;
+	for (size_t i = 0; i < e->nrules; i++) {
+		const mh_rule *r = e->rules[i];
+		const mh_corr *c;
+		if (!r->is_correlation || !r->corr)
+			continue;
+		c = r->corr;
+		if (c->ngroup && !c->group_fields) {
+			rc = MH_EINVAL;
+			mh_err_set(err, rc, r->path, r->line, 0,
+				   "correlation '%s' has no group fields",
+				   r->title ? r->title : "?");
+			goto out;
+		}
+		e->corrs[e->ncorr].rule = r;
+		e->corrs[e->ncorr].c = c;
+		e->corrs[e->ncorr].closing = is_closing(c);
+		e->ncorr++;
+		for (size_t p = 0; p < c->nrules && p < ENG_MAX_POS; p++)
+			if (c->rules[p] < e->nrules)
+				e->rref_start[c->rules[p] + 1]++;
+	}
+	for (size_t i = 0; i < e->nrules; i++)
+		e->rref_start[i + 1] += e->rref_start[i];
+	{
+		uint32_t *fill =
+		    calloc(e->nrules ? e->nrules : 1, sizeof(*fill));
+		if (!fill)
+			goto out;
+		for (size_t ci = 0; ci < e->ncorr; ci++) {
+			const mh_corr *c = e->corrs[ci].c;
+			for (size_t p = 0; p < c->nrules && p < ENG_MAX_POS;
+			     p++) {
+				uint32_t d = c->rules[p];
+				eng_rref *rr;
+				if (d >= e->nrules)
+					continue;
+				rr = &e->rrefs[e->rref_start[d] + fill[d]++];
+				rr->corr = (uint32_t)ci;
+				rr->pos = (uint32_t)p;
+			}
+		}
+		free(fill);
+	}
+	*out = e;
+	return MH_OK;
+out:
+	if (rc == MH_ENOMEM)
+		mh_err_set(err, rc, NULL, 0, 0, "engine: out of memory");
+	mh_engine_free(e);
+	return rc;
+}
+
+void mh_engine_free(mh_engine *e)
+{
+	if (!e)
+		return;
+	mh_eng_groups_free_all(e);
+	mh_arena_free(&e->arena);
+	free(e->alerts);
+	free(e->kbuf);
+	free(e->rules);
+	free(e->rref_start);
+	free(e->rrefs);
+	free(e->corrs);
+	free(e->touched);
+	free(e);
+}
+
+void mh_engine_note_time(mh_engine *e, int64_t t_ns)
+{
+	if (!e->have_t || t_ns > e->max_t) {
+		e->max_t = t_ns;
+		e->have_t = true;
+	}
+}
+
+/* One alert for one event of a standalone detection rule. */
+static mh_rc emit_single(mh_engine *e, const mh_rule *r, const mh_event *ev)
+{
+	eng_alert *al = mh_eng_alert_new(e);
+	mh_alert *x;
+	const mh_str *s;
+	mh_alert_kv *kv;
+	size_t n = 0;
+	int64_t b;
+
+	if (!al)
+		return MH_ENOMEM;
+	x = &al->a;
+	x->rule = r;
+	x->level = r->level;
+	x->count = 1;
+	x->value = 1;
+	x->first_ns = x->last_ns = ev->time_ns;
+	x->distinct_dst = mh_event_has(ev, MH_F_DESTINATION_IP) ? 1 : 0;
+	if (mh_event_int(ev, MH_F_BYTES_SENT, &b)) {
+		x->bytes_set = true;
+		x->bytes_sent = b;
+	}
+	s = mh_event_get(ev, MH_F_USER);
+	if (s) {
+		mh_str *u = mh_arena_alloc(&e->arena, sizeof(*u));
+		if (!u)
+			return MH_ENOMEM;
+		u->p = mh_eng_strdup(e, s->p, s->n);
+		u->n = s->n;
+		if (!u->p)
+			return MH_ENOMEM;
+		x->users = u;
+		x->nusers = 1;
+	}
+	{
+		const mh_rule **c = mh_arena_alloc(&e->arena, sizeof(*c));
+		if (!c)
+			return MH_ENOMEM;
+		c[0] = r;
+		x->contrib = c;
+		x->ncontrib = 1;
+	}
+	kv = mh_arena_alloc(&e->arena, ENG_NCTX * sizeof(*kv));
+	if (!kv)
+		return MH_ENOMEM;
+	for (int i = 0; i < ENG_NCTX; i++) {
+		mh_field f = mh_engine_ctx_fields[i];
+		s = mh_event_get(ev, f);
+		if (!s)
+			continue;
+		kv[n].field = f;
+		kv[n].name = mh_field_name(f);
+		kv[n].set = true;
+		kv[n].val.p = mh_eng_strdup(e, s->p, s->n);
+		kv[n].val.n = s->n;
+		if (!kv[n].val.p)
+			return MH_ENOMEM;
+		n++;
+	}
+	x->ctx = kv;
+	x->nctx = n;
+	if (e->opts.max_refs) {
+		const char *f = ev->file ? ev->file : "?";
+		size_t fl = strlen(f), cap = fl + 24;
+		mh_str *ref = mh_arena_alloc(&e->arena, sizeof(*ref));
+		char *p = mh_arena_alloc(&e->arena, cap);
+		int w;
+		if (!ref || !p)
+			return MH_ENOMEM;
+		w = snprintf(p, cap, "%s:%llu", f,
+			     (unsigned long long)ev->line);
+		ref->p = p;
+		ref->n = w > 0 && (size_t)w < cap ? (size_t)w : 0;
+		x->refs = ref;
+		x->nrefs = 1;
+	}
+	return MH_OK;
+}
+
+mh_rc mh_engine_feed(mh_engine *e, const mh_event *ev, const uint32_t *matched,
+		     size_t n, mh_err *err)
+{
+	mh_rc rc = MH_OK;
+
+	if (e->finished)
+		return mh_err_set(err, MH_EINVAL, NULL, 0, 0,
+				  "engine: feed after finish");
+	if (mh_event_has(ev, MH_F_TIME))
+		mh_engine_note_time(e, ev->time_ns);
+	if (!n)
+		return MH_OK;
+	e->st.fed++;
+	e->ntouched = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t m = matched[i];
+		const mh_rule *r;
+		if (m >= e->nrules)
+			continue;
+		r = e->rules[m];
+		if (r->is_correlation)
+			continue;
+		if (!r->referenced || r->generate) {
+			rc = emit_single(e, r, ev);
+			if (rc != MH_OK)
+				goto out;
+		}
+		for (uint32_t k = e->rref_start[m]; k < e->rref_start[m + 1];
+		     k++) {
+			eng_corr *ec = &e->corrs[e->rrefs[k].corr];
+			if (!ec->touched) {
+				ec->touched = true;
+				ec->pend_mask = 0;
+				e->touched[e->ntouched++] = e->rrefs[k].corr;
+			}
+			ec->pend_mask |= 1u << e->rrefs[k].pos;
+		}
+	}
+	/* correlations in ruleset order, whatever the match order */
+	for (size_t i = 1; i < e->ntouched; i++) {
+		uint32_t v = e->touched[i];
+		size_t j = i;
+		while (j > 0 && e->touched[j - 1] > v) {
+			e->touched[j] = e->touched[j - 1];
+			j--;
+		}
+		e->touched[j] = v;
+	}
+	for (size_t i = 0; i < e->ntouched; i++) {
+		eng_corr *ec = &e->corrs[e->touched[i]];
+		ec->touched = false;
+		if (rc == MH_OK)
+			rc = mh_eng_corr_feed(e, e->touched[i], ev,
+					      ec->pend_mask);
+	}
+	e->ntouched = 0;
+out:
+	for (size_t i = 0; i < e->ntouched; i++)
+		e->corrs[e->touched[i]].touched = false;
+	e->ntouched = 0;
+	if (rc != MH_OK)
+		return mh_err_set(err, rc, ev->file, ev->line, 0, "engine: %s",
+				  mh_rc_str(rc));
+	return MH_OK;
+}
+
+mh_rc mh_engine_finish(mh_engine *e, mh_err *err)
+{
+	mh_rc rc = MH_OK;
+
+	if (e->finished)
+		return MH_OK;
+	e->st.now_ns =
+	    e->opts.now_set ? e->opts.now_ns : (e->have_t ? e->max_t : 0);
+	/* least recently updated groups first: a deterministic order */
+	for (eng_group *g = e->lru_tail; g; g = g->lprev) {
+		rc = mh_eng_group_flush(e, g, false);
+		if (rc != MH_OK)
+			goto out;
+	}
+	e->st.groups = e->ngroups;
+	mh_eng_groups_free_all(e);
+	mh_eng_sort_alerts(e);
+	e->st.alerts = e->nalerts;
+	e->finished = true;
+out:
+	if (rc != MH_OK)
+		return mh_err_set(err, rc, NULL, 0, 0, "engine: %s",
+				  mh_rc_str(rc));
+	return MH_OK;
+}
+
+size_t mh_engine_alert_count(const mh_engine *e)
+{
+	return e->nalerts;
+}
+
+const mh_alert *mh_engine_alert(const mh_engine *e, size_t i)
+{
+	return i < e->nalerts ? &e->alerts[i]->a : NULL;
+}
+
+void mh_engine_get_stats(const mh_engine *e, mh_engine_stats *st)
+{
+	*st = e->st;
+	if (!e->finished) {
+		st->groups = e->ngroups;
+		st->alerts = e->nalerts;
+		st->now_ns = e->opts.now_set ? e->opts.now_ns : e->max_t;
+	}
+	st->late = e->late;
+}
+
+void mh_engine_fields(mh_fieldset *out)
+{
+	mh_fieldset_add(out, MH_F_TIME);
+	mh_fieldset_add(out, MH_F_DESTINATION_IP);
+	mh_fieldset_add(out, MH_F_BYTES_SENT);
+	mh_fieldset_add(out, MH_F_USER);
+	for (int i = 0; i < ENG_NCTX; i++)
+		mh_fieldset_add(out, mh_engine_ctx_fields[i]);
+}

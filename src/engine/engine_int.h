@@ -1,0 +1,199 @@
+/* Private engine types shared by engine.c, group.c, window.c, sort.c.
+ * Not part of the public API. See docs/correlation.md for semantics. */
+#ifndef MH_ENGINE_ENGINE_INT_H
+#define MH_ENGINE_ENGINE_INT_H
+
+#include "engine/engine.h"
+#include "util/arena.h"
+
+#define ENG_NOID    UINT32_MAX
+#define ENG_NCTX    17
+#define ENG_MAX_POS 32 /* corr->rules positions tracked per correlation */
+
+extern const mh_field mh_engine_ctx_fields[ENG_NCTX];
+
+enum { CF_NUM = 1, CF_BYTES = 2, CF_VAL = 4 };
+
+/* One event's contribution to one correlation group (40 bytes: lookback
+ * windows keep one per event). Strings are ids in the group's intern
+ * table (ENG_NOID when unset). The --explain reference (file, line)
+ * lives in the parallel array eng_group.qref. */
+typedef struct eng_contrib {
+	int64_t t;
+	int64_t num;   /* CF_NUM: value_sum/avg integer; CF_VAL: intern id */
+	int64_t bytes; /* CF_BYTES: BytesSent */
+	uint32_t dst, user;
+	uint32_t mask;	/* corr->rules positions the event matched */
+	uint32_t flags; /* CF_* */
+} eng_contrib;
+
+static inline uint32_t eng_contrib_val(const eng_contrib *ct)
+{
+	return (ct->flags & CF_VAL) ? (uint32_t)ct->num : UINT32_MAX;
+}
+
+typedef struct eng_ref {
+	uint32_t file;
+	uint64_t line;
+} eng_ref;
+
+/* Running aggregate of an alert under construction. Sets are bitmaps
+ * over the group's intern ids, so distinct counts are exact. */
+typedef struct eng_agg {
+	uint64_t count;
+	int64_t first, last;
+	bool bytes_set;
+	int64_t bytes;
+	int64_t vsum;
+	uint64_t vn;
+	uint64_t mask;
+	uint32_t ord_k; /* temporal_ordered progress (arrival order) */
+	uint64_t *dst_bits, *val_bits;
+	size_t bits_words;
+	uint64_t ndst, nval;
+	uint32_t users[MH_ALERT_MAX_USERS];
+	uint32_t nusers;
+	bool users_trunc;
+	eng_ref *refs;
+	uint32_t nrefs;
+} eng_agg;
+
+typedef struct eng_istr {
+	uint64_t h;
+	uint32_t off, len;
+} eng_istr;
+
+typedef struct eng_group {
+	struct eng_group *hnext;
+	struct eng_group *lprev, *lnext; /* LRU: head = most recent */
+	uint64_t hash;
+	uint32_t corr; /* index into e->corrs */
+	uint32_t keylen;
+	unsigned char *key; /* serialized group values */
+	size_t mem;	    /* bytes accounted to this group */
+
+	/* intern table: strings of dst/user/value/file */
+	char *pool;
+	size_t pool_n, pool_cap;
+	eng_istr *strs;
+	uint32_t nstr, strs_cap;
+	uint32_t *itab; /* open addressing: index + 1, 0 = empty */
+	uint32_t itab_cap;
+
+	/* window queue, time-ordered (q[qhead .. qhead + qn)) */
+	eng_contrib *q;
+	eng_ref *qref; /* --explain only: parallel to q */
+	size_t qhead, qn, qcap;
+	int64_t wsum;
+	uint64_t wn;
+	uint64_t ndistinct;
+	uint32_t *vcnt; /* value_count: occurrences per intern id */
+	size_t vcnt_cap;
+	uint32_t *rcnt; /* temporal: events per position in window */
+
+	/* sliding "at least": alert open; closing conds: window active;
+	 * lookback(now set)/all: aggregating */
+	bool open;
+	int64_t w0; /* closing conds: window start */
+	eng_agg agg;
+
+	/* context of the newest contributing event */
+	bool ctx_valid;
+	int64_t ctx_t;
+	char *ctxbuf;
+	size_t ctx_n, ctx_cap;
+	uint32_t ctx_set;
+	uint32_t ctx_off[ENG_NCTX], ctx_len[ENG_NCTX];
+} eng_group;
+
+typedef struct eng_corr {
+	const mh_rule *rule;
+	const mh_corr *c;
+	bool closing; /* some term is lt/lte/eq/neq: evaluate at close */
+	uint32_t pend_mask;
+	bool touched;
+} eng_corr;
+
+typedef struct eng_rref {
+	uint32_t corr; /* index into e->corrs */
+	uint32_t pos;  /* position in corr->rules */
+} eng_rref;
+
+typedef struct eng_alert {
+	mh_alert a;
+	uint64_t seq; /* emission order: last tie-break */
+} eng_alert;
+
+struct mh_engine {
+	const mh_ruleset *rs;
+	mh_engine_opts opts;
+	size_t nrules;
+	const mh_rule **rules;
+	uint32_t *rref_start; /* nrules + 1 */
+	eng_rref *rrefs;
+	size_t ncorr;
+	eng_corr *corrs;
+	uint32_t *touched;
+	size_t ntouched;
+
+	eng_group **buckets;
+	size_t nbuckets, ngroups;
+	eng_group *lru_head, *lru_tail;
+	size_t mem, max_mem;
+
+	unsigned char *kbuf;
+	size_t kcap;
+
+	mh_arena arena; /* alert memory */
+	eng_alert **alerts;
+	size_t nalerts, alerts_cap;
+	uint64_t aseq; /* next alert emission number */
+
+	int64_t max_t;
+	bool have_t;
+	uint64_t late;
+	mh_engine_stats st;
+	bool finished;
+};
+
+/* group.c */
+eng_group *mh_eng_group_get(mh_engine *e, uint32_t corr,
+			    const unsigned char *key, uint32_t keylen,
+			    uint64_t hash);
+void mh_eng_group_touch(mh_engine *e, eng_group *g);
+void mh_eng_group_account(mh_engine *e, eng_group *g);
+/* Evict least recently updated groups while over the cap. Open sliding
+ * alerts of evicted groups are emitted first. */
+mh_rc mh_eng_evict(mh_engine *e);
+void mh_eng_group_free(mh_engine *e, eng_group *g);
+void mh_eng_groups_free_all(mh_engine *e);
+/* Intern n bytes in g; returns the id or ENG_NOID on ENOMEM. */
+uint32_t mh_eng_intern(eng_group *g, const char *p, size_t n);
+void mh_eng_intern_reset(eng_group *g);
+static inline mh_str eng_istr_get(const eng_group *g, uint32_t id)
+{
+	mh_str s = {"", 0};
+	if (g->strs[id].len) {
+		s.p = g->pool + g->strs[id].off;
+		s.n = g->strs[id].len;
+	}
+	return s;
+}
+bool mh_eng_ctx_store(eng_group *g, const mh_event *ev);
+
+/* window.c */
+mh_rc mh_eng_corr_feed(mh_engine *e, uint32_t ci, const mh_event *ev,
+		       uint32_t mask);
+/* Close/evaluate what is pending in g at the end (or at eviction when
+ * at_evict: only open sliding alerts are emitted). */
+mh_rc mh_eng_group_flush(mh_engine *e, eng_group *g, bool at_evict);
+void mh_eng_agg_free(eng_agg *a);
+
+/* engine.c */
+eng_alert *mh_eng_alert_new(mh_engine *e);
+char *mh_eng_strdup(mh_engine *e, const char *p, size_t n);
+
+/* sort.c */
+void mh_eng_sort_alerts(mh_engine *e);
+
+#endif

@@ -1,0 +1,328 @@
+/* Correlation group table: hash table keyed by (correlation, group
+ * values), O(1) LRU list, per-group intern table, memory accounting and
+ * eviction at the cap. */
+#include "engine/engine_int.h"
+#include "util/hash.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const mh_field mh_engine_ctx_fields[ENG_NCTX] = {
+    MH_F_HOST,
+    MH_F_USER,
+    MH_F_IMAGE,
+    MH_F_PROCESS_NAME,
+    MH_F_COMMAND_LINE,
+    MH_F_PARENT_IMAGE,
+    MH_F_PARENT_COMMAND_LINE,
+    MH_F_PROCESS_GUID,
+    MH_F_SOURCE_IP,
+    MH_F_SOURCE_PORT,
+    MH_F_DESTINATION_IP,
+    MH_F_DESTINATION_PORT,
+    MH_F_DESTINATION_HOSTNAME,
+    MH_F_MAIL_PROTOCOL,
+    MH_F_PROTOCOL,
+    MH_F_ACTION,
+    MH_F_DIRECTION,
+};
+
+static void lru_unlink(mh_engine *e, eng_group *g)
+{
+	if (g->lprev)
+		g->lprev->lnext = g->lnext;
+	else
+		e->lru_head = g->lnext;
+	if (g->lnext)
+		g->lnext->lprev = g->lprev;
+	else
+		e->lru_tail = g->lprev;
+	g->lprev = g->lnext = NULL;
+}
+
+static void lru_push_head(mh_engine *e, eng_group *g)
+{
+	g->lprev = NULL;
+	g->lnext = e->lru_head;
+	if (e->lru_head)
+		e->lru_head->lprev = g;
+	else
+		e->lru_tail = g;
+	e->lru_head = g;
+}
+
+void mh_eng_group_touch(mh_engine *e, eng_group *g)
+{
+	if (e->lru_head == g)
+		return;
+	lru_unlink(e, g);
+	lru_push_head(e, g);
+}
+
+static bool table_grow(mh_engine *e)
+{
+	size_t n = e->nbuckets ? e->nbuckets * 2 : 1024;
+	eng_group **b = calloc(n, sizeof(*b));
+
+	if (!b)
+		return false;
+	for (size_t i = 0; i < e->nbuckets; i++) {
+		eng_group *g = e->buckets[i];
+		while (g) {
+			eng_group *next = g->hnext;
+			size_t j = (size_t)(g->hash & (n - 1));
+			g->hnext = b[j];
+			b[j] = g;
+			g = next;
+		}
+	}
+	free(e->buckets);
+	e->buckets = b;
+	e->nbuckets = n;
+	return true;
+}
+
+/* Find or create the group; NULL on ENOMEM. A new group is placed at
+ * the LRU head; an existing one is not moved (mh_eng_group_touch). */
+eng_group *mh_eng_group_get(mh_engine *e, uint32_t corr,
+			    const unsigned char *key, uint32_t keylen,
+			    uint64_t hash)
+{
+	eng_group *g;
+	size_t j;
+
+	if (e->nbuckets) {
+		j = (size_t)(hash & (e->nbuckets - 1));
+		for (g = e->buckets[j]; g; g = g->hnext) {
+			if (g->hash == hash && g->corr == corr &&
+			    g->keylen == keylen &&
+			    memcmp(g->key, key, keylen) == 0)
+				return g;
+		}
+	}
+	if (e->ngroups >= e->nbuckets && !table_grow(e))
+		return NULL;
+	g = calloc(1, sizeof(*g));
+	if (!g)
+		return NULL;
+	g->key = malloc(keylen ? keylen : 1);
+	if (!g->key) {
+		free(g);
+		return NULL;
+	}
+	if (keylen)
+		memcpy(g->key, key, keylen);
+	g->keylen = keylen;
+	g->hash = hash;
+	g->corr = corr;
+	j = (size_t)(hash & (e->nbuckets - 1));
+	g->hnext = e->buckets[j];
+	e->buckets[j] = g;
+	e->ngroups++;
+	lru_push_head(e, g);
+	mh_eng_group_account(e, g);
+	return g;
+}
+
+void mh_eng_group_account(mh_engine *e, eng_group *g)
+{
+	size_t m = sizeof(*g) + g->keylen + g->pool_cap +
+		   (size_t)g->strs_cap * sizeof(eng_istr) +
+		   (size_t)g->itab_cap * sizeof(uint32_t) +
+		   g->qcap * sizeof(eng_contrib) +
+		   (g->qref ? g->qcap * sizeof(eng_ref) : 0) +
+		   g->vcnt_cap * sizeof(uint32_t) + g->ctx_cap +
+		   g->agg.bits_words * 2 * sizeof(uint64_t);
+
+	if (g->rcnt)
+		m += ENG_MAX_POS * sizeof(uint32_t);
+	if (g->agg.refs)
+		m += e->opts.max_refs * sizeof(eng_ref);
+	e->mem -= g->mem;
+	g->mem = m;
+	e->mem += m;
+}
+
+static void group_release(eng_group *g)
+{
+	free(g->key);
+	free(g->pool);
+	free(g->strs);
+	free(g->itab);
+	free(g->q);
+	free(g->qref);
+	free(g->vcnt);
+	free(g->rcnt);
+	free(g->ctxbuf);
+	mh_eng_agg_free(&g->agg);
+	free(g);
+}
+
+/* Unlink g from the table and LRU list and free it. */
+void mh_eng_group_free(mh_engine *e, eng_group *g)
+{
+	size_t j = (size_t)(g->hash & (e->nbuckets - 1));
+	eng_group **pp = &e->buckets[j];
+
+	while (*pp && *pp != g)
+		pp = &(*pp)->hnext;
+	if (*pp)
+		*pp = g->hnext;
+	lru_unlink(e, g);
+	e->mem -= g->mem;
+	e->ngroups--;
+	group_release(g);
+}
+
+void mh_eng_groups_free_all(mh_engine *e)
+{
+	eng_group *g = e->lru_head;
+
+	while (g) {
+		eng_group *next = g->lnext;
+		group_release(g);
+		g = next;
+	}
+	free(e->buckets);
+	e->buckets = NULL;
+	e->nbuckets = 0;
+	e->ngroups = 0;
+	e->lru_head = e->lru_tail = NULL;
+	e->mem = 0;
+}
+
+mh_rc mh_eng_evict(mh_engine *e)
+{
+	while (e->mem > e->max_mem && e->lru_tail) {
+		eng_group *g = e->lru_tail;
+		mh_rc rc = mh_eng_group_flush(e, g, true);
+		if (rc != MH_OK)
+			return rc;
+		mh_eng_group_free(e, g);
+		e->st.evicted++;
+	}
+	return MH_OK;
+}
+
+void mh_eng_intern_reset(eng_group *g)
+{
+	g->pool_n = 0;
+	g->nstr = 0;
+	if (g->itab)
+		memset(g->itab, 0, (size_t)g->itab_cap * sizeof(uint32_t));
+	if (g->vcnt)
+		memset(g->vcnt, 0, g->vcnt_cap * sizeof(uint32_t));
+}
+
+static bool itab_grow(eng_group *g)
+{
+	uint32_t n = g->itab_cap ? g->itab_cap * 2 : 16;
+	uint32_t *t = calloc(n, sizeof(*t));
+
+	if (!t)
+		return false;
+	for (uint32_t i = 0; i < g->nstr; i++) {
+		uint32_t j = (uint32_t)g->strs[i].h & (n - 1);
+		while (t[j])
+			j = (j + 1) & (n - 1);
+		t[j] = i + 1;
+	}
+	free(g->itab);
+	g->itab = t;
+	g->itab_cap = n;
+	return true;
+}
+
+uint32_t mh_eng_intern(eng_group *g, const char *p, size_t n)
+{
+	uint64_t h = mh_hash_bytes(p, n, 0x6d61696c68756e74ULL);
+	uint32_t j;
+
+	if (n > UINT32_MAX / 2)
+		return ENG_NOID;
+	if (g->itab_cap) {
+		j = (uint32_t)h & (g->itab_cap - 1);
+		while (g->itab[j]) {
+			const eng_istr *s = &g->strs[g->itab[j] - 1];
+			if (s->h == h && s->len == n &&
+			    (n == 0 || memcmp(g->pool + s->off, p, n) == 0))
+				return g->itab[j] - 1;
+			j = (j + 1) & (g->itab_cap - 1);
+		}
+	}
+	if ((g->nstr + 1) * 2 > g->itab_cap && !itab_grow(g))
+		return ENG_NOID;
+	if (g->nstr == g->strs_cap) {
+		uint32_t nc = g->strs_cap ? g->strs_cap * 2 : 8;
+		eng_istr *s = realloc(g->strs, nc * sizeof(*s));
+		if (!s)
+			return ENG_NOID;
+		g->strs = s;
+		g->strs_cap = nc;
+	}
+	if (g->pool_cap - g->pool_n < n) {
+		size_t nc = g->pool_cap ? g->pool_cap : 64;
+		char *pp;
+		while (nc - g->pool_n < n)
+			nc *= 2;
+		pp = realloc(g->pool, nc);
+		if (!pp)
+			return ENG_NOID;
+		g->pool = pp;
+		g->pool_cap = nc;
+	}
+	if (g->pool_n > UINT32_MAX - n)
+		return ENG_NOID;
+	if (n)
+		memcpy(g->pool + g->pool_n, p, n);
+	g->strs[g->nstr].h = h;
+	g->strs[g->nstr].off = (uint32_t)g->pool_n;
+	g->strs[g->nstr].len = (uint32_t)n;
+	g->pool_n += n;
+	j = (uint32_t)h & (g->itab_cap - 1);
+	while (g->itab[j])
+		j = (j + 1) & (g->itab_cap - 1);
+	g->itab[j] = g->nstr + 1;
+	return g->nstr++;
+}
+
+/* Copy the context fields of ev into g (reusing its buffer). */
+bool mh_eng_ctx_store(eng_group *g, const mh_event *ev)
+{
+	size_t need = 0;
+
+	for (int i = 0; i < ENG_NCTX; i++) {
+		const mh_str *s = mh_event_get(ev, mh_engine_ctx_fields[i]);
+		if (s)
+			need += s->n;
+	}
+	if (need > UINT32_MAX)
+		return false;
+	if (need > g->ctx_cap) {
+		size_t nc = g->ctx_cap ? g->ctx_cap : 256;
+		char *b;
+		while (nc < need)
+			nc *= 2;
+		b = realloc(g->ctxbuf, nc);
+		if (!b)
+			return false;
+		g->ctxbuf = b;
+		g->ctx_cap = nc;
+	}
+	g->ctx_n = 0;
+	g->ctx_set = 0;
+	for (int i = 0; i < ENG_NCTX; i++) {
+		const mh_str *s = mh_event_get(ev, mh_engine_ctx_fields[i]);
+		if (!s)
+			continue;
+		g->ctx_set |= 1u << i;
+		g->ctx_off[i] = (uint32_t)g->ctx_n;
+		g->ctx_len[i] = (uint32_t)s->n;
+		if (s->n)
+			memcpy(g->ctxbuf + g->ctx_n, s->p, s->n);
+		g->ctx_n += s->n;
+	}
+	g->ctx_valid = true;
+	g->ctx_t = ev->time_ns;
+	return true;
+}

@@ -1,0 +1,512 @@
+/* Alert contents and ordering (src/engine/): standalone detection
+ * alerts, context, users cap, distinct_dst, bytes, refs, generate,
+ * memory cap and eviction, default and profile sort orders. */
+#include "engine/engine.h"
+#include "mh_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S  ((int64_t)1000000000)
+#define T0 ((int64_t)1600000000 * S)
+
+#define DET(name, level, port)                                                 \
+	"title: " name "\n"                                                    \
+	"name: " name "\n"                                                     \
+	"logsource: {category: network_connection}\n"                          \
+	"detection:\n"                                                         \
+	"  sel: {DestinationPort: " port "}\n"                                 \
+	"  condition: sel\n"                                                   \
+	"level: " level "\n"
+
+static mh_ruleset *load(const char *y)
+{
+	mh_ruleset *rs = NULL;
+	mh_err err;
+
+	mh_err_clear(&err);
+	if (mh_ruleset_new(&rs) != MH_OK)
+		return NULL;
+	if (mh_ruleset_add_yaml(rs, "test.yml", y, strlen(y), &err) != MH_OK ||
+	    mh_ruleset_compile(rs, &err) != MH_OK) {
+		fprintf(stderr, "ruleset: %s (line %llu)\n", err.msg,
+			(unsigned long long)err.line);
+		mh_ruleset_free(rs);
+		return NULL;
+	}
+	return rs;
+}
+
+static uint32_t ridx(const mh_ruleset *rs, const char *name)
+{
+	for (size_t i = 0; i < mh_ruleset_count(rs); i++) {
+		const mh_rule *r = mh_ruleset_rule(rs, i);
+		if (r->name && strcmp(r->name, name) == 0)
+			return (uint32_t)i;
+	}
+	return UINT32_MAX;
+}
+
+typedef struct tctx {
+	mh_ruleset *rs;
+	mh_engine *e;
+	mh_event ev;
+	mh_arena ar;
+} tctx;
+
+static bool setup(tctx *t, const char *yaml, const mh_engine_opts *o)
+{
+	memset(t, 0, sizeof(*t));
+	mh_arena_init(&t->ar, 4096, 0);
+	t->ev.arena = &t->ar;
+	t->rs = load(yaml);
+	if (!t->rs)
+		return false;
+	return mh_engine_new(t->rs, o, &t->e, NULL) == MH_OK;
+}
+
+static void teardown(tctx *t)
+{
+	mh_engine_free(t->e);
+	mh_ruleset_free(t->rs);
+	mh_arena_free(&t->ar);
+}
+
+static void ev_begin(tctx *t, int64_t tm)
+{
+	mh_event_clear(&t->ev);
+	mh_arena_reset(&t->ar);
+	t->ev.time_ns = tm;
+	t->ev.file = "logs/x.json";
+	t->ev.line++;
+	mh_event_set(&t->ev, MH_F_TIME, "t", 1);
+}
+
+static void put(tctx *t, mh_field f, const char *v)
+{
+	if (v)
+		mh_event_set_copy(&t->ev, f, v, strlen(v));
+}
+
+static mh_rc feed_rule(tctx *t, const char *rule)
+{
+	uint32_t r = ridx(t->rs, rule);
+	return mh_engine_feed(t->e, &t->ev, &r, 1, NULL);
+}
+
+static mh_rc feed_simple(tctx *t, const char *rule, int64_t tm,
+			 const char *host, const char *user, const char *dst)
+{
+	ev_begin(t, tm);
+	put(t, MH_F_HOST, host);
+	put(t, MH_F_USER, user);
+	put(t, MH_F_DESTINATION_IP, dst);
+	return feed_rule(t, rule);
+}
+
+static const mh_alert *alert_of(tctx *t, const char *title, size_t k)
+{
+	for (size_t i = 0; i < mh_engine_alert_count(t->e); i++) {
+		const mh_alert *a = mh_engine_alert(t->e, i);
+		if (strcmp(a->rule->title, title) == 0 && k-- == 0)
+			return a;
+	}
+	return NULL;
+}
+
+static size_t count_of(tctx *t, const char *title)
+{
+	size_t n = 0;
+	while (alert_of(t, title, n))
+		n++;
+	return n;
+}
+
+static void test_standalone_alert(void)
+{
+	tctx t;
+	const mh_alert *a;
+	static const char *const order[] = {
+	    "Computer", "User",		 "Image",	    "CommandLine",
+	    "SourceIp", "DestinationIp", "DestinationPort", "Direction",
+	};
+
+	MH_CHECK(setup(&t, DET("det", "medium", "25"), NULL));
+	ev_begin(&t, T0 + 7);
+	/* set in scrambled order; ctx lists them in the fixed order */
+	put(&t, MH_F_DIRECTION, "outbound");
+	put(&t, MH_F_DESTINATION_PORT, "25");
+	put(&t, MH_F_COMMAND_LINE, "evil.exe -x");
+	put(&t, MH_F_HOST, "WS1");
+	put(&t, MH_F_DESTINATION_IP, "203.0.113.5");
+	put(&t, MH_F_SOURCE_IP, "10.0.0.5");
+	put(&t, MH_F_IMAGE, "C:\\evil.exe");
+	put(&t, MH_F_USER, "CORP\\bob");
+	put(&t, MH_F_BYTES_SENT, "1234");
+	put(&t, MH_F_SUBJECT, "not context");
+	MH_CHECK(feed_rule(&t, "det") == MH_OK);
+	/* the event's memory is reused after feed */
+	mh_arena_reset(&t.ar);
+	{
+		void *junk = mh_arena_alloc(&t.ar, 4000);
+		if (junk)
+			memset(junk, 'Z', 4000);
+	}
+	MH_CHECK(mh_engine_finish(t.e, NULL) == MH_OK);
+	MH_CHECK_EQ_INT(mh_engine_alert_count(t.e), 1);
+	a = mh_engine_alert(t.e, 0);
+	if (a) {
+		MH_CHECK_EQ_INT(a->count, 1);
+		MH_CHECK_EQ_INT(a->level, MH_LVL_MEDIUM);
+		MH_CHECK_EQ_INT(a->first_ns, T0 + 7);
+		MH_CHECK_EQ_INT(a->last_ns, T0 + 7);
+		MH_CHECK_EQ_INT(a->distinct_dst, 1);
+		MH_CHECK(a->bytes_set);
+		MH_CHECK_EQ_INT(a->bytes_sent, 1234);
+		MH_CHECK_EQ_INT(a->ngroup, 0);
+		MH_CHECK_EQ_INT(a->nusers, 1);
+		MH_CHECK_EQ_SLICE(a->users[0].p, a->users[0].n, "CORP\\bob");
+		MH_CHECK_EQ_INT(a->ncontrib, 1);
+		MH_CHECK_EQ_INT(a->nctx, MH_ARRAY_LEN(order));
+		for (size_t i = 0; i < a->nctx && i < MH_ARRAY_LEN(order); i++)
+			MH_CHECK_EQ_STR(a->ctx[i].name, order[i]);
+		MH_CHECK_EQ_SLICE(a->ctx[3].val.p, a->ctx[3].val.n,
+				  "evil.exe -x");
+		MH_CHECK_EQ_INT(a->nrefs, 0);
+	}
+	teardown(&t);
+}
+
+#define CORR_HEAD(win, cond)                                                   \
+	"---\n"                                                                \
+	"title: corr\n"                                                        \
+	"correlation:\n"                                                       \
+	"  type: event_count\n"                                                \
+	"  rules: [base]\n"                                                    \
+	"  group-by: [Computer]\n"                                             \
+	"  timespan: 1h\n"                                                     \
+	"  window: " win "\n"                                                  \
+	"  condition: {" cond "}\n"
+
+static void test_generate(void)
+{
+	tctx t;
+
+	MH_CHECK(setup(&t,
+		       DET("base", "low", "25")
+			   CORR_HEAD("sliding", "gte: 2") "  generate: true\n"
+							  "level: high\n",
+		       NULL));
+	feed_simple(&t, "base", T0, "WS1", NULL, NULL);
+	feed_simple(&t, "base", T0 + S, "WS1", NULL, NULL);
+	MH_CHECK(mh_engine_finish(t.e, NULL) == MH_OK);
+	MH_CHECK_EQ_INT(count_of(&t, "base"), 2);
+	MH_CHECK_EQ_INT(count_of(&t, "corr"), 1);
+	/* default order: level desc first */
+	MH_CHECK(mh_engine_alert(t.e, 0) &&
+		 mh_engine_alert(t.e, 0)->level == MH_LVL_HIGH);
+	teardown(&t);
+}
+
+static void test_users_cap(void)
+{
+	tctx t;
+	const mh_alert *a;
+	char u[16];
+
+	MH_CHECK(setup(&t,
+		       DET("base", "low", "25")
+			   CORR_HEAD("all", "gte: 1") "level: high\n",
+		       NULL));
+	for (int i = 19; i >= 0; i--) {
+		snprintf(u, sizeof(u), "u%02d", i);
+		feed_simple(&t, "base", T0 + i, "WS1", u, NULL);
+		feed_simple(&t, "base", T0 + i, "WS1", u, NULL);
+	}
+	feed_simple(&t, "base", T0, "WS1", NULL, NULL);
+	/* a second group with exactly 16 users: not truncated */
+	for (int i = 0; i < 16; i++) {
+		snprintf(u, sizeof(u), "v%02d", 15 - i);
+		feed_simple(&t, "base", T0 + i, "WS2", u, NULL);
+	}
+	MH_CHECK(mh_engine_finish(t.e, NULL) == MH_OK);
+	MH_CHECK_EQ_INT(count_of(&t, "corr"), 2);
+	a = alert_of(&t, "corr", 0); /* count 41 first */
+	if (a) {
+		MH_CHECK_EQ_INT(a->count, 41);
+		MH_CHECK_EQ_INT(a->nusers, MH_ALERT_MAX_USERS);
+		MH_CHECK(a->users_truncated);
+		MH_CHECK_EQ_SLICE(a->users[0].p, a->users[0].n, "u00");
+		MH_CHECK_EQ_SLICE(a->users[15].p, a->users[15].n, "u15");
+		for (size_t i = 1; i < a->nusers; i++)
+			MH_CHECK(memcmp(a->users[i - 1].p, a->users[i].p, 3) <
+				 0);
+	}
+	a = alert_of(&t, "corr", 1);
+	if (a) {
+		MH_CHECK_EQ_INT(a->nusers, 16);
+		MH_CHECK(!a->users_truncated);
+		MH_CHECK_EQ_SLICE(a->users[0].p, a->users[0].n, "v00");
+		MH_CHECK_EQ_SLICE(a->users[15].p, a->users[15].n, "v15");
+	}
+	teardown(&t);
+}
+
+static void test_distinct_dst_bytes(void)
+{
+	tctx t;
+	const mh_alert *a;
+
+	MH_CHECK(setup(&t,
+		       DET("base", "low", "25")
+			   CORR_HEAD("all", "gte: 1") "level: high\n",
+		       NULL));
+	feed_simple(&t, "base", T0, "WS1", NULL, "203.0.113.1");
+	feed_simple(&t, "base", T0 + 1, "WS1", NULL, "203.0.113.2");
+	feed_simple(&t, "base", T0 + 2, "WS1", NULL, "203.0.113.1");
+	feed_simple(&t, "base", T0 + 3, "WS1", NULL, NULL);
+	/* WS2: BytesSent 0 is set; WS1 never had it */
+	ev_begin(&t, T0);
+	put(&t, MH_F_HOST, "WS2");
+	put(&t, MH_F_BYTES_SENT, "0");
+	feed_rule(&t, "base");
+	ev_begin(&t, T0 + 1);
+	put(&t, MH_F_HOST, "WS2");
+	put(&t, MH_F_BYTES_SENT, "junk");
+	feed_rule(&t, "base");
+	MH_CHECK(mh_engine_finish(t.e, NULL) == MH_OK);
+	a = alert_of(&t, "corr", 0);
+	MH_CHECK(a != NULL);
+	if (a) {
+		MH_CHECK_EQ_SLICE(a->group[0].val.p, a->group[0].val.n, "WS1");
+		MH_CHECK_EQ_INT(a->count, 4);
+		MH_CHECK_EQ_INT(a->distinct_dst, 2);
+		MH_CHECK(!a->bytes_set);
+		MH_CHECK_EQ_INT(a->nusers, 0);
+	}
+	a = alert_of(&t, "corr", 1);
+	MH_CHECK(a != NULL);
+	if (a) {
+		MH_CHECK_EQ_SLICE(a->group[0].val.p, a->group[0].val.n, "WS2");
+		MH_CHECK_EQ_INT(a->distinct_dst, 0);
+		MH_CHECK(a->bytes_set);
+		MH_CHECK_EQ_INT(a->bytes_sent, 0);
+	}
+	teardown(&t);
+}
+
+/* ctx comes from the newest contributing event; refs with --explain */
+static void test_ctx_and_refs(void)
+{
+	tctx t;
+	const mh_alert *a;
+	mh_engine_opts o = {0};
+
+	o.max_refs = 2;
+	MH_CHECK(setup(&t,
+		       DET("base", "low", "25")
+			   CORR_HEAD("sliding", "gte: 3") "level: high\n",
+		       &o));
+	ev_begin(&t, T0 + 50 * S);
+	put(&t, MH_F_HOST, "WS1");
+	put(&t, MH_F_IMAGE, "newest.exe");
+	feed_rule(&t, "base");
+	ev_begin(&t, T0);
+	put(&t, MH_F_HOST, "WS1");
+	put(&t, MH_F_IMAGE, "older.exe");
+	put(&t, MH_F_COMMAND_LINE, "older -c");
+	feed_rule(&t, "base");
+	ev_begin(&t, T0 + 10 * S);
+	put(&t, MH_F_HOST, "WS1");
+	put(&t, MH_F_IMAGE, "middle.exe");
+	feed_rule(&t, "base");
+	/* base is referenced without generate: no alerts of its own */
+	MH_CHECK(mh_engine_finish(t.e, NULL) == MH_OK);
+	MH_CHECK_EQ_INT(mh_engine_alert_count(t.e), 1);
+	a = alert_of(&t, "corr", 0);
+	if (a) {
+		MH_CHECK_EQ_INT(a->nctx, 2);
+		MH_CHECK_EQ_STR(a->ctx[0].name, "Computer");
+		MH_CHECK_EQ_STR(a->ctx[1].name, "Image");
+		MH_CHECK_EQ_SLICE(a->ctx[1].val.p, a->ctx[1].val.n,
+				  "newest.exe");
+		MH_CHECK_EQ_INT(a->nrefs, 2);
+		if (a->nrefs == 2) {
+			/* time order: line 2 (T0) then line 3 (T0+10s) */
+			MH_CHECK_EQ_SLICE(a->refs[0].p, a->refs[0].n,
+					  "logs/x.json:2");
+			MH_CHECK_EQ_SLICE(a->refs[1].p, a->refs[1].n,
+					  "logs/x.json:3");
+		}
+	}
+	teardown(&t);
+}
+
+/* Many groups under a tiny cap: LRU eviction, counted; an open sliding
+ * alert of an evicted group is emitted, not lost. */
+static void test_memory_cap(void)
+{
+	tctx t;
+	mh_engine_opts o = {0};
+	mh_engine_stats st;
+	char h[32];
+	const mh_alert *a;
+
+	o.max_memory = 16 * 1024;
+	MH_CHECK(setup(&t,
+		       DET("base", "low", "25")
+			   CORR_HEAD("sliding", "gt: 2") "level: high\n",
+		       &o));
+	for (int i = 0; i < 3; i++)
+		feed_simple(&t, "base", T0 + i, "victim", "u", "10.0.0.1");
+	for (int i = 0; i < 20000; i++) {
+		snprintf(h, sizeof(h), "host%05d", i);
+		MH_CHECK(feed_simple(&t, "base", T0 + 10 + i, h, "u",
+				     "10.0.0.1") == MH_OK);
+	}
+	mh_engine_get_stats(t.e, &st);
+	MH_CHECK(st.evicted > 19000);
+	MH_CHECK(st.groups < 200);
+	MH_CHECK(mh_engine_finish(t.e, NULL) == MH_OK);
+	MH_CHECK_EQ_INT(count_of(&t, "corr"), 1);
+	a = alert_of(&t, "corr", 0);
+	if (a) {
+		MH_CHECK_EQ_SLICE(a->group[0].val.p, a->group[0].val.n,
+				  "victim");
+		MH_CHECK_EQ_INT(a->count, 3);
+	}
+	mh_engine_get_stats(t.e, &st);
+	MH_CHECK_EQ_INT(st.fed, 20003);
+	MH_CHECK_EQ_INT(st.alerts, 1);
+	teardown(&t);
+
+	/* lookback groups too; no crash, evictions counted */
+	MH_CHECK(setup(&t,
+		       DET("base", "low", "25")
+			   CORR_HEAD("lookback", "gt: 0") "level: high\n",
+		       &o));
+	for (int i = 0; i < 5000; i++) {
+		snprintf(h, sizeof(h), "host%05d", i % 2500);
+		MH_CHECK(feed_simple(&t, "base", T0 + i, h, h, h) == MH_OK);
+	}
+	MH_CHECK(mh_engine_finish(t.e, NULL) == MH_OK);
+	mh_engine_get_stats(t.e, &st);
+	MH_CHECK(st.evicted > 0);
+	MH_CHECK(st.alerts > 0 && st.alerts < 2500);
+	teardown(&t);
+}
+
+#define THREE_LEVELS                                                           \
+	DET("r_med", "medium", "25")                                           \
+	"---\n" DET("r_high", "high", "587") "---\n" DET("r_crit", "critical", \
+							 "993")
+
+static void test_sort_default(void)
+{
+	tctx t;
+	const mh_alert *a;
+
+	MH_CHECK(setup(&t, THREE_LEVELS, NULL));
+	feed_simple(&t, "r_med", T0, "A", NULL, NULL);
+	feed_simple(&t, "r_high", T0 + 5, "A", NULL, NULL);
+	feed_simple(&t, "r_crit", T0 + 9, "A", NULL, NULL);
+	feed_simple(&t, "r_high", T0 + 1, "A", NULL, NULL);
+	MH_CHECK(mh_engine_finish(t.e, NULL) == MH_OK);
+	MH_CHECK_EQ_INT(mh_engine_alert_count(t.e), 4);
+	if (mh_engine_alert_count(t.e) == 4) {
+		MH_CHECK_EQ_INT(mh_engine_alert(t.e, 0)->level,
+				MH_LVL_CRITICAL);
+		a = mh_engine_alert(t.e, 1);
+		MH_CHECK(a->level == MH_LVL_HIGH && a->first_ns == T0 + 1);
+		a = mh_engine_alert(t.e, 2);
+		MH_CHECK(a->level == MH_LVL_HIGH && a->first_ns == T0 + 5);
+		MH_CHECK_EQ_INT(mh_engine_alert(t.e, 3)->level, MH_LVL_MEDIUM);
+	}
+	teardown(&t);
+}
+
+/* Splunk `sort - Severity` on the severity string: medium, high,
+ * critical; then count desc. */
+static void test_sort_level_name(void)
+{
+	tctx t;
+
+	MH_CHECK(setup(&t,
+		       "mailhunt-profile:\n"
+		       "  name: splunkish\n"
+		       "  sort: [{level_name: desc}, {count: desc}]\n"
+		       "---\n" THREE_LEVELS,
+		       NULL));
+	feed_simple(&t, "r_crit", T0, "A", NULL, NULL);
+	feed_simple(&t, "r_high", T0, "A", NULL, NULL);
+	feed_simple(&t, "r_med", T0, "A", NULL, NULL);
+	MH_CHECK(mh_engine_finish(t.e, NULL) == MH_OK);
+	MH_CHECK_EQ_INT(mh_engine_alert_count(t.e), 3);
+	if (mh_engine_alert_count(t.e) == 3) {
+		MH_CHECK_EQ_INT(mh_engine_alert(t.e, 0)->level, MH_LVL_MEDIUM);
+		MH_CHECK_EQ_INT(mh_engine_alert(t.e, 1)->level, MH_LVL_HIGH);
+		MH_CHECK_EQ_INT(mh_engine_alert(t.e, 2)->level,
+				MH_LVL_CRITICAL);
+	}
+	teardown(&t);
+}
+
+/* Profile sort by count desc; ties broken by group text. */
+static void test_sort_count_group_ties(void)
+{
+	tctx t;
+	const char *hosts[] = {"WS3", "WS1", "WS2", "WS0"};
+	const int n[] = {2, 2, 5, 2};
+	const char *want[] = {"WS2", "WS0", "WS1", "WS3"};
+
+	MH_CHECK(setup(&t,
+		       "mailhunt-profile:\n"
+		       "  name: bycount\n"
+		       "  sort: [{count: desc}]\n"
+		       "---\n" DET("base", "low", "25")
+			   CORR_HEAD("all", "gt: 1") "level: high\n",
+		       NULL));
+	for (int h = 0; h < 4; h++)
+		for (int i = 0; i < n[h]; i++)
+			feed_simple(&t, "base", T0 + h * 10 + i, hosts[h], NULL,
+				    NULL);
+	MH_CHECK(mh_engine_finish(t.e, NULL) == MH_OK);
+	MH_CHECK_EQ_INT(mh_engine_alert_count(t.e), 4);
+	for (size_t i = 0; i < 4 && i < mh_engine_alert_count(t.e); i++) {
+		const mh_alert *a = mh_engine_alert(t.e, i);
+		MH_CHECK_EQ_SLICE(a->group[0].val.p, a->group[0].val.n,
+				  want[i]);
+	}
+	teardown(&t);
+}
+
+static void test_fields(void)
+{
+	mh_fieldset fs;
+
+	memset(&fs, 0, sizeof(fs));
+	mh_engine_fields(&fs);
+	MH_CHECK(mh_fieldset_has(&fs, MH_F_TIME));
+	MH_CHECK(mh_fieldset_has(&fs, MH_F_DESTINATION_IP));
+	MH_CHECK(mh_fieldset_has(&fs, MH_F_BYTES_SENT));
+	MH_CHECK(mh_fieldset_has(&fs, MH_F_USER));
+	MH_CHECK(mh_fieldset_has(&fs, MH_F_COMMAND_LINE));
+	MH_CHECK(mh_fieldset_has(&fs, MH_F_DIRECTION));
+	MH_CHECK(!mh_fieldset_has(&fs, MH_F_SUBJECT));
+}
+
+int main(void)
+{
+	MH_RUN(test_standalone_alert);
+	MH_RUN(test_generate);
+	MH_RUN(test_users_cap);
+	MH_RUN(test_distinct_dst_bytes);
+	MH_RUN(test_ctx_and_refs);
+	MH_RUN(test_memory_cap);
+	MH_RUN(test_sort_default);
+	MH_RUN(test_sort_level_name);
+	MH_RUN(test_sort_count_group_ties);
+	MH_RUN(test_fields);
+	MH_DONE();
+}
