@@ -9,6 +9,7 @@
 const mh_reader_ops *const mh_readers[] = {
     &mh_input_json,
     &mh_input_csv,
+    /* new readers above this line */
     NULL,
 };
 
