@@ -13,6 +13,7 @@ static void usage(FILE *f)
 		"\n"
 		"Usage:\n"
 		"  mailhunt scan [options] FILE...|-   scan telemetry with the rule pack\n"
+		"  mailhunt parse [options] FILE...    show the canonical events of a file\n"
 		"  mailhunt rules list [--profile P]   list built-in profiles and rules\n"
 		"  mailhunt rules show ID|NAME         print one rule's YAML\n"
 		"  mailhunt rules check FILE...        validate Sigma rule files\n"
@@ -47,6 +48,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "scan"))
 		return mh_cmd_scan(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "parse"))
+		return mh_cmd_parse(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "rules"))
 		return mh_cmd_rules(argc - 1, argv + 1);
 	fprintf(stderr, "mailhunt: unknown command '%s'\n\n", argv[1]);

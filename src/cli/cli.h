@@ -36,4 +36,14 @@ int mh_cli_load_rules(const char *profile, const char *const *paths,
 		      size_t npaths, bool no_builtin,
 		      struct mh_ruleset **out);
 
+/* Open path (or "-"), detect or force the reader, and open it. On
+ * success *src is set and rd->ops is the open reader, or NULL for an
+ * empty input (no events). Errors are printed; returns an exit code. */
+#include "input/input.h"
+int mh_cli_open_input(const char *path, const char *input_format,
+		      const mh_fieldset *need, mh_malformed_fn on_malformed,
+		      void *ud, mh_source **src, mh_reader *rd);
+
+int mh_cmd_parse(int argc, char **argv);
+
 #endif

@@ -182,8 +182,6 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 	mh_arena arena;
 	mh_err err;
 	mh_rc rc;
-	const char *buf;
-	size_t blen;
 	uint32_t matched[MAX_MATCHES];
 	mh_field pf_field = MH_F_NONE;
 	const int64_t *pf_vals = NULL;
@@ -198,56 +196,11 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 	mh_err_clear(&err);
 	st->malformed_file = 0;
 
-	rc = mh_source_open(path, NULL, &src, &err);
-	if (rc != MH_OK) {
-		if (!err.file[0])
-			snprintf(err.file, sizeof(err.file), "%s", path);
-		mh_cli_print_err(NULL, &err);
-		code = MH_EXIT_INPUT;
-		goto out;
-	}
-	/* Make sure the window holds enough bytes to probe. */
-	mh_source_peek(src, &buf, &blen);
-	while (blen < 4096) {
-		rc = mh_source_more(src, &err);
-		if (rc != MH_OK)
-			break;
-		mh_source_peek(src, &buf, &blen);
-	}
-	if (rc == MH_EIO) {
-		mh_cli_print_err(NULL, &err);
-		code = MH_EXIT_INPUT;
-		goto out;
-	}
-	if (o->input_format) {
-		rd.ops = mh_reader_find(o->input_format);
-	} else {
-		rd.ops = mh_reader_detect(buf, blen);
-		if (!rd.ops) {
-			if (blen == 0) {
-				/* An empty file is valid: no events. */
-				st->files++;
-				goto out;
-			}
-			fprintf(stderr,
-				"mailhunt: %s: unknown input format (not JSON "
-				"or CSV with a header); use --input-format\n",
-				mh_source_name(src));
-			code = MH_EXIT_INPUT;
-			goto out;
-		}
-	}
-	rd.src = src;
-	rd.need = *need;
-	rd.on_malformed = on_malformed;
-	rd.ud = st;
-	rc = rd.ops->open(&rd, &err);
-	if (rc != MH_OK) {
-		if (!err.file[0])
-			snprintf(err.file, sizeof(err.file), "%s",
-				 mh_source_name(src));
-		mh_cli_print_err(NULL, &err);
-		code = MH_EXIT_INPUT;
+	code = mh_cli_open_input(path, o->input_format, need, on_malformed,
+				 st, &src, &rd);
+	if (code != MH_EXIT_OK || !rd.ops) {
+		if (code == MH_EXIT_OK)
+			st->files++; /* empty input */
 		goto out;
 	}
 	opened = true;
