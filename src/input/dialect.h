@@ -44,4 +44,40 @@ const mh_dialect *mh_dialect_detect(const mh_str *keys, size_t nkeys);
 const mh_dialect_map *mh_dialect_lookup(const mh_dialect *d, const char *key,
 					size_t n);
 
+/* --- additions (json/dialect helper) --- */
+
+/* True if some key of d starts with p[0..n) followed by '.', i.e. a
+ * nested object at path p may hold mapped keys. Lets a reader skip
+ * whole sub-objects. O(1) average. */
+bool mh_dialect_has_prefix(const mh_dialect *d, const char *p, size_t n);
+
+/* Store the value (p, n) of map entry m into ev, applying m->conv and the
+ * priority rule: the value replaces the field's current one only if the
+ * field is unset, or m->prio is lower than the stored prio, or the
+ * current value is empty and this one is not. An empty value never
+ * replaces a non-empty one. prio[] has MH_F__COUNT entries owned by the
+ * caller; an entry is read only when the field is present, so it needs
+ * no reset. GUID conversion copies into ev->arena when the text changes;
+ * TIME also sets ev->time_ns. A TIME value that does not parse leaves
+ * the event unchanged and returns MH_EPARSE (the caller may report it;
+ * it is not a malformed record). Returns MH_ENOMEM if the arena is
+ * exhausted, else MH_OK. */
+mh_rc mh_dialect_apply(const mh_dialect_map *m, mh_event *ev, uint8_t *prio,
+		       const char *p, size_t n);
+
+/* --- addition (network dialects, src/input/dialect_net.c) --- */
+
+/* Suricata EVE JSON, and its signature-key weights (one per key of its
+ * signature list), listed in mh_dialects[]. */
+extern const mh_dialect mh_dialect_suricata;
+extern const uint8_t mh_dialect_suricata_sigw[];
+
+/* --- addition (Windows XML/EVTX helper, src/input/dialect_wfp.c) --- */
+
+/* Windows Security events as flat JSON ("winsec": 5156/5157/5158
+ * Filtering Platform), and its signature-key weights (one per key of its
+ * signature list), listed in mh_dialects[]. */
+extern const mh_dialect mh_dialect_winsec;
+extern const uint8_t mh_dialect_winsec_sigw[];
+
 #endif

@@ -46,4 +46,10 @@ mh_rc mh_source_line(mh_source *s, mh_str *line, uint64_t *line_no,
 uint64_t mh_source_offset(const mh_source *s);
 uint64_t mh_source_size(const mh_source *s); /* 0 = unknown */
 
+/* --- addition (source helper) ---
+ * Compressed bytes consumed so far by the decompressor (gzip/zip), or
+ * the same as mh_source_offset() for uncompressed input. Progress is
+ * mh_source_raw_offset() / mh_source_size(). */
+uint64_t mh_source_raw_offset(const mh_source *s);
+
 #endif
