@@ -3,6 +3,7 @@
 #include "util/timefmt.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #define NS_PER_S 1000000000LL
 /* int64 ns covers 1677-09-21 .. 2262-04-11; stay well inside it. */
@@ -148,6 +149,10 @@ static bool parse_iso(const char *s, size_t n, int64_t *out)
 	    !fixed_digits(s, n, &i, 2, &mi) || i >= n || s[i++] != ':' ||
 	    !fixed_digits(s, n, &i, 2, &sec) || !fraction(s, n, &i, &frac))
 		return false;
+	/* Splunk renders _time as "2020-12-23 19:43:35.000 UTC". */
+	if (n - i == 4 && s[i] == ' ' &&
+	    (!memcmp(s + i + 1, "UTC", 3) || !memcmp(s + i + 1, "GMT", 3)))
+		i = n;
 	if (i < n) {
 		if ((s[i] == 'Z' || s[i] == 'z') && i + 1 == n) {
 			i++;
