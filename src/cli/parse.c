@@ -281,6 +281,7 @@ int mh_cmd_parse(int argc, char **argv)
 		goto out;
 	}
 	nctx.ports = mh_ruleset_portmap(rs, &nctx.nports);
+	nctx.lookalikes = mh_ruleset_lookalikes(rs, &nctx.nlookalikes);
 	nctx.home_net = home;
 	nctx.nhome = nhome;
 	/* need all-zero = every field. */

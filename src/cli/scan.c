@@ -493,6 +493,7 @@ int mh_cmd_scan(int argc, char **argv)
 	mh_fieldset_add(&need, MH_F_SOURCE_IP);
 	mh_fieldset_add(&need, MH_F_DESTINATION_IP);
 	nctx.ports = mh_ruleset_portmap(rs, &nctx.nports);
+	nctx.lookalikes = mh_ruleset_lookalikes(rs, &nctx.nlookalikes);
 	nctx.home_net = home;
 	nctx.nhome = nhome;
 	nctx.need = need;

@@ -3,11 +3,12 @@
 #ifndef MH_ENGINE_ENGINE_INT_H
 #define MH_ENGINE_ENGINE_INT_H
 
+#include "engine/beacon.h"
 #include "engine/engine.h"
 #include "util/arena.h"
 
 #define ENG_NOID    UINT32_MAX
-#define ENG_NCTX    17
+#define ENG_NCTX    18
 #define ENG_MAX_POS 32 /* corr->rules positions tracked per correlation */
 
 extern const mh_field mh_engine_ctx_fields[ENG_NCTX];
@@ -104,6 +105,10 @@ typedef struct eng_group {
 	size_t ctx_n, ctx_cap;
 	uint32_t ctx_set;
 	uint32_t ctx_off[ENG_NCTX], ctx_len[ENG_NCTX];
+
+	/* beacon correlations: fixed-size scoring state (beacon.h), NULL
+	 * for other types; accounted in mem */
+	mh_beacon *beacon;
 } eng_group;
 
 typedef struct eng_corr {

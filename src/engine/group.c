@@ -25,6 +25,7 @@ const mh_field mh_engine_ctx_fields[ENG_NCTX] = {
     MH_F_PROTOCOL,
     MH_F_ACTION,
     MH_F_DIRECTION,
+    MH_F_LOOKALIKE_OF,
 };
 
 static void lru_unlink(mh_engine *e, eng_group *g)
@@ -136,6 +137,8 @@ void mh_eng_group_account(mh_engine *e, eng_group *g)
 
 	if (g->rcnt)
 		m += ENG_MAX_POS * sizeof(uint32_t);
+	if (g->beacon)
+		m += sizeof(*g->beacon);
 	if (g->agg.refs)
 		m += e->opts.max_refs * sizeof(eng_ref);
 	e->mem -= g->mem;
@@ -154,6 +157,7 @@ static void group_release(eng_group *g)
 	free(g->vcnt);
 	free(g->rcnt);
 	free(g->ctxbuf);
+	free(g->beacon);
 	mh_eng_agg_free(&g->agg);
 	free(g);
 }

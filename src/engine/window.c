@@ -205,6 +205,8 @@ static bool agg_value(const mh_corr *c, const eng_agg *a, double *v)
 	case MH_CORR_TEMPORAL_ORDERED:
 		*v = (double)a->ord_k;
 		return true;
+	case MH_CORR_BEACON: /* scored in mh_eng_group_flush */
+		return false;
 	}
 	return false;
 }
@@ -250,7 +252,62 @@ static bool cond_holds(const mh_corr *c, bool have, double v)
 
 /* ---- alert emission --------------------------------------------------- */
 
+#define ENG_NBEACON_KV 9 /* beacon statistics appended to ctx */
+
+/* A beacon statistic as a ctx name/value pair (field MH_F_NONE). */
+static bool beacon_kv(mh_engine *e, mh_alert_kv *kv, const char *name,
+		      const char *fmt, double v)
+{
+	char t[64];
+	int n = snprintf(t, sizeof(t), fmt, v);
+
+	if (n <= 0 || (size_t)n >= sizeof(t))
+		return false;
+	kv->name = name;
+	kv->field = MH_F_NONE;
+	kv->set = true;
+	kv->val.n = (size_t)n;
+	kv->val.p = mh_eng_strdup(e, t, (size_t)n);
+	return kv->val.p != NULL;
+}
+
+/* Append the beacon statistics of br (docs/correlation.md) to kv[n..). */
+static size_t beacon_kvs(mh_engine *e, mh_alert_kv *kv, size_t n,
+			 const mh_beacon_result *br)
+{
+	bool ok =
+	    beacon_kv(e, &kv[n++], "beacon_score", "%.3f", br->score) &&
+	    beacon_kv(e, &kv[n++], "beacon_connections", "%.0f",
+		      (double)br->polls) &&
+	    beacon_kv(e, &kv[n++], "beacon_interval_median_s", "%.1f",
+		      br->median_s) &&
+	    beacon_kv(e, &kv[n++], "beacon_interval_mad_s", "%.1f",
+		      br->mad_s) &&
+	    beacon_kv(e, &kv[n++], "beacon_interval_skew", "%.3f", br->skew) &&
+	    beacon_kv(e, &kv[n++], "beacon_coverage", "%.3f", br->coverage);
+
+	if (ok && br->size_set)
+		ok = beacon_kv(e, &kv[n++], "beacon_size_median", "%.1f",
+			       br->size_median) &&
+		     beacon_kv(e, &kv[n++], "beacon_size_mad", "%.1f",
+			       br->size_mad);
+	if (ok && br->unordered)
+		ok = beacon_kv(e, &kv[n++], "beacon_unordered", "%.0f",
+			       (double)br->unordered);
+	return ok ? n : 0;
+}
+
+static mh_rc emit_agg_b(mh_engine *e, eng_group *g, const eng_agg *a, double v,
+			const mh_beacon_result *br);
+
 static mh_rc emit_agg(mh_engine *e, eng_group *g, const eng_agg *a, double v)
+{
+	return emit_agg_b(e, g, a, v, NULL);
+}
+
+/* br (may be NULL): beacon statistics to append to the context. */
+static mh_rc emit_agg_b(mh_engine *e, eng_group *g, const eng_agg *a, double v,
+			const mh_beacon_result *br)
 {
 	const eng_corr *ec = &e->corrs[g->corr];
 	const mh_corr *c = ec->c;
@@ -341,13 +398,13 @@ static mh_rc emit_agg(mh_engine *e, eng_group *g, const eng_agg *a, double v)
 		x->ncontrib = n;
 	}
 
-	if (g->ctx_valid && g->ctx_set) {
-		mh_alert_kv *kv =
-		    mh_arena_alloc(&e->arena, ENG_NCTX * sizeof(*kv));
+	if ((g->ctx_valid && g->ctx_set) || br) {
+		mh_alert_kv *kv = mh_arena_alloc(
+		    &e->arena, (ENG_NCTX + ENG_NBEACON_KV) * sizeof(*kv));
 		size_t n = 0;
 		if (!kv)
 			return MH_ENOMEM;
-		for (int i = 0; i < ENG_NCTX; i++) {
+		for (int i = 0; g->ctx_valid && i < ENG_NCTX; i++) {
 			if (!(g->ctx_set & (1u << i)))
 				continue;
 			kv[n].field = mh_engine_ctx_fields[i];
@@ -360,6 +417,8 @@ static mh_rc emit_agg(mh_engine *e, eng_group *g, const eng_agg *a, double v)
 				return MH_ENOMEM;
 			n++;
 		}
+		if (br && !(n = beacon_kvs(e, kv, n, br)))
+			return MH_ENOMEM;
 		x->ctx = kv;
 		x->nctx = n;
 	}
@@ -460,6 +519,8 @@ static bool wc_update(eng_group *g, const mh_corr *c, const eng_contrib *ct,
 		for (size_t p = 0; p < npos(c); p++)
 			if ((ct->mask >> p) & 1)
 				g->rcnt[p] += (uint32_t)dir;
+		break;
+	case MH_CORR_BEACON: /* window all only */
 		break;
 	}
 	return true;
@@ -570,6 +631,8 @@ static bool window_value(const eng_group *g, const mh_corr *c, double *v)
 				k++;
 		*v = (double)k;
 		return true;
+	case MH_CORR_BEACON: /* window all only */
+		return false;
 	}
 	return false;
 }
@@ -815,6 +878,16 @@ static mh_rc add(mh_engine *e, eng_group *g, const eng_contrib *ct,
 		/* fall through */
 	case MH_WIN_ALL:
 		g->open = true;
+		if (c->type == MH_CORR_BEACON) {
+			if (!g->beacon) {
+				g->beacon = malloc(sizeof(*g->beacon));
+				if (!g->beacon)
+					return MH_ENOMEM;
+				mh_beacon_init(g->beacon, g->hash);
+			}
+			mh_beacon_add(g->beacon, ct->t, ct->flags & CF_BYTES,
+				      ct->bytes);
+		}
 		return agg_add(e, g, c, &g->agg, ct, ref) ? MH_OK : MH_ENOMEM;
 	}
 	return MH_OK;
@@ -858,6 +931,15 @@ mh_rc mh_eng_group_flush(mh_engine *e, eng_group *g, bool at_evict)
 	case MH_WIN_ALL:
 		if (at_evict || !g->open)
 			break;
+		if (c->type == MH_CORR_BEACON) {
+			mh_beacon_result br;
+			if (!g->beacon ||
+			    !mh_beacon_eval(g->beacon, c->min_events, &br))
+				break;
+			if (cond_holds(c, true, br.score))
+				rc = emit_agg_b(e, g, &g->agg, br.score, &br);
+			break;
+		}
 		have = agg_value(c, &g->agg, &v);
 		if (cond_holds(c, have, v))
 			rc = emit_agg(e, g, &g->agg, v);

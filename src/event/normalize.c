@@ -149,6 +149,8 @@ static const char *direction_word(const mh_str *s)
 	    {"inbound", "inbound"},   {"ingress", "inbound"},
 	    {"internal", "local"},    {"external", "external"},
 	    {"local", "local"},
+	    /* Windows Security 5156/5157: unresolved message ids */
+	    {"%%14593", "outbound"}, {"%%14592", "inbound"},
 	};
 
 	for (size_t i = 0; i < MH_ARRAY_LEN(map); i++)
@@ -175,7 +177,36 @@ static bool ip_home(const mh_norm_ctx *ctx, const mh_event *ev, mh_field f,
 	return true;
 }
 
-/* EventDirection (QRadar/ECS), else Initiated (Sysmon), else home-net.
+static int bool_word(const mh_str *s)
+{
+	if (!s)
+		return -1;
+	if (ieq(s, "true") || ieq(s, "t") || ieq(s, "1"))
+		return 1;
+	if (ieq(s, "false") || ieq(s, "f") || ieq(s, "0"))
+		return 0;
+	return -1;
+}
+
+/* Zeek conn.log local_orig / local_resp (Site::local_nets): T/F is
+ * outbound, F/T inbound, T/T local. F/F is left to --home-net: it is
+ * also what Zeek writes when local_nets is not configured. */
+static const char *zeek_local_direction(const mh_event *ev)
+{
+	int o = bool_word(mh_event_get(ev, MH_F_LOCAL_ORIG));
+	int r = bool_word(mh_event_get(ev, MH_F_LOCAL_RESP));
+
+	if (o == 1 && r == 0)
+		return "outbound";
+	if (o == 0 && r == 1)
+		return "inbound";
+	if (o == 1 && r == 1)
+		return "local";
+	return NULL;
+}
+
+/* EventDirection (QRadar/ECS), else Initiated (Sysmon), else Zeek
+ * local_orig/local_resp, else home-net.
  * An unknown EventDirection value falls through to the next source. */
 static void derive_direction(const mh_norm_ctx *ctx, mh_event *ev)
 {
@@ -194,6 +225,8 @@ static void derive_direction(const mh_norm_ctx *ctx, mh_event *ev)
 		else if (ieq(s, "false") || ieq(s, "0"))
 			d = "inbound";
 	}
+	if (!d)
+		d = zeek_local_direction(ev);
 	if (!d && ctx->nhome && ip_home(ctx, ev, MH_F_SOURCE_IP, &src_in) &&
 	    ip_home(ctx, ev, MH_F_DESTINATION_IP, &dst_in)) {
 		if (src_in)
@@ -203,6 +236,55 @@ static void derive_direction(const mh_norm_ctx *ctx, mh_event *ev)
 	}
 	if (d)
 		set_static(ev, MH_F_DIRECTION, d);
+}
+
+/* ICMP (IANA protocol 1, ICMPv6 58, or the name) keeps its type and
+ * code in the port fields of Windows 5156/5157, Zeek conn.log and
+ * others: they are never ports (ICMPv6 type 143 is not IMAP). */
+static bool is_icmp(const mh_str *s)
+{
+	mh_str t = *s;
+
+	while (t.n && (t.p[0] == ' ' || t.p[0] == '\t')) {
+		t.p++;
+		t.n--;
+	}
+	while (t.n && (t.p[t.n - 1] == ' ' || t.p[t.n - 1] == '\t'))
+		t.n--;
+	return ieq(&t, "1") || ieq(&t, "58") || ieq(&t, "icmp") ||
+	       ieq(&t, "icmpv6") || ieq(&t, "icmp6") || ieq(&t, "ipv6-icmp");
+}
+
+static void unset_icmp_ports(mh_event *ev)
+{
+	const mh_str *p = mh_event_get(ev, MH_F_PROTOCOL);
+
+	if (!p || !is_icmp(p))
+		return;
+	mh_event_unset(ev, MH_F_SOURCE_PORT);
+	mh_event_unset(ev, MH_F_DESTINATION_PORT);
+	mh_event_unset(ev, MH_F_SOURCE_PORT_NAME);
+	mh_event_unset(ev, MH_F_DESTINATION_PORT_NAME);
+}
+
+/* Windows Security Filtering Platform events carry their verdict in the
+ * event id: 5156 (connection) and 5158 (bind) permitted, 5157 and 5159
+ * blocked. Used when neither Outcome nor Action is set. */
+static const char *winsec_outcome(const mh_event *ev)
+{
+	const mh_str *dia = mh_event_get(ev, MH_F_DIALECT);
+	const mh_str *ch = mh_event_get(ev, MH_F_CHANNEL);
+	int64_t id;
+
+	if (!(dia && ieq(dia, "winsec")) && !(ch && ieq(ch, "security")))
+		return NULL;
+	if (!mh_event_int(ev, MH_F_EVENT_ID, &id))
+		return NULL;
+	if (id == 5156 || id == 5158)
+		return "allowed";
+	if (id == 5157 || id == 5159)
+		return "denied";
+	return NULL;
 }
 
 /* Outcome vocabulary: endpoint connection results are attempted /
@@ -239,6 +321,11 @@ static const char *outcome_word(const mh_str *s)
 	    {"dropped", "denied"},
 	    {"reject", "denied"},
 	    {"rejected", "denied"},
+	    /* Zeek conn_state (mapped to Action): S0 = no reply, REJ =
+	     * rejected, SF = normal establishment and termination */
+	    {"s0", "attempted"},
+	    {"rej", "failed"},
+	    {"sf", "succeeded"},
 	};
 
 	for (size_t i = 0; i < MH_ARRAY_LEN(map); i++)
@@ -265,6 +352,8 @@ static void derive_outcome(mh_event *ev)
 	s = mh_event_get(ev, MH_F_ACTION);
 	if (s && (o = outcome_word(s)))
 		set_static(ev, MH_F_OUTCOME, o);
+	else if (!s && (o = winsec_outcome(ev)))
+		set_static(ev, MH_F_OUTCOME, o);
 }
 
 static void derive_mail_protocol(const mh_norm_ctx *ctx, mh_event *ev)
@@ -285,6 +374,28 @@ static void derive_mail_protocol(const mh_norm_ctx *ctx, mh_event *ev)
 	}
 }
 
+/* Zeek writes several detected protocols into one string ("ssl,smtp",
+ * "imap,ssl") in conn.log, in TSV and JSON alike: make it a list field
+ * so a rule value matches each protocol. Copies into ev->arena; without
+ * an arena (or out of memory) the value is kept as is. */
+static void split_service(mh_event *ev)
+{
+	const mh_str *s = mh_event_get(ev, MH_F_SERVICE);
+	char *buf;
+
+	if (!s || mh_fieldset_has(&ev->multi, MH_F_SERVICE) || !ev->arena ||
+	    !memchr(s->p, ',', s->n))
+		return;
+	buf = mh_arena_alloc(ev->arena, s->n + 1);
+	if (!buf)
+		return;
+	for (size_t i = 0; i < s->n; i++)
+		buf[i] = s->p[i] == ',' ? MH_LIST_SEP : s->p[i];
+	buf[s->n] = '\0';
+	mh_event_set(ev, MH_F_SERVICE, buf, s->n);
+	mh_fieldset_add(&ev->multi, MH_F_SERVICE);
+}
+
 void mh_event_normalize(const mh_norm_ctx *ctx, mh_event *ev)
 {
 	bool all = true;
@@ -292,6 +403,9 @@ void mh_event_normalize(const mh_norm_ctx *ctx, mh_event *ev)
 	for (unsigned i = 0; i < MH_FIELD_WORDS; i++)
 		if (ctx->need.w[i])
 			all = false;
+	/* Always, and first: MailProtocol must never come from an ICMP
+	 * type. */
+	unset_icmp_ports(ev);
 	/* The join needs the source's ProcessName, so it runs before a
 	 * ProcessName could be derived from the (folder-only) Image. */
 	if (want(ctx, all, MH_F_IMAGE))
@@ -304,6 +418,10 @@ void mh_event_normalize(const mh_norm_ctx *ctx, mh_event *ev)
 		derive_outcome(ev);
 	if (want(ctx, all, MH_F_MAIL_PROTOCOL))
 		derive_mail_protocol(ctx, ev);
+	if (want(ctx, all, MH_F_LOOKALIKE_OF))
+		mh_event_lookalike(ctx->lookalikes, ctx->nlookalikes, ev);
+	if (want(ctx, all, MH_F_SERVICE))
+		split_service(ev);
 }
 
 static bool blank(char c)

@@ -5,13 +5,16 @@
  *    else --home-net (src in & dst out = outbound, ...);
  *  - Outcome: from Action (ConnectionSuccess/ConnectionAttempt/
  *    ConnectionFailed/allowed/blocked/...); see docs/schema.md;
- *  - MailProtocol: from DestinationPort through the rule pack's port map.
+ *  - MailProtocol: from DestinationPort through the rule pack's port map;
+ *  - LookalikeOf: the protected name (lookalikes) that ProcessName
+ *    imitates, see event/lookalike.h (always recomputed).
  * Only fields in `need` are derived. Values that are already set by the
  * source are kept. Read-only context: safe to share across threads. */
 #ifndef MH_EVENT_NORMALIZE_H
 #define MH_EVENT_NORMALIZE_H
 
 #include "event/event.h"
+#include "event/lookalike.h"
 #include "util/ip.h"
 
 typedef struct mh_portmap_entry {
@@ -25,6 +28,8 @@ typedef struct mh_norm_ctx {
 	const mh_cidr *home_net;       /* --home-net, may be NULL */
 	size_t nhome;
 	mh_fieldset need;
+	const mh_lookalike *lookalikes; /* protected names, from the pack */
+	size_t nlookalikes;
 } mh_norm_ctx;
 
 void mh_event_normalize(const mh_norm_ctx *ctx, mh_event *ev);

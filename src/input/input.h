@@ -68,4 +68,15 @@ void mh_reader_malformed(mh_reader *r, uint64_t line, const char *fmt, ...)
 extern const mh_reader_ops mh_input_json; /* NDJSON / JSON / arrays */
 extern const mh_reader_ops mh_input_csv;  /* CSV with a header row */
 
+extern const mh_reader_ops mh_input_zeek; /* Zeek TSV logs */
+
+extern const mh_reader_ops mh_input_asa;    /* Cisco ASA/FTD syslog */
+extern const mh_reader_ops mh_input_panos;  /* PAN-OS CSV syslog */
+extern const mh_reader_ops mh_input_cef;    /* CEF and LEEF */
+extern const mh_reader_ops mh_input_auditd; /* Linux auditd */
+
+extern const mh_reader_ops mh_input_xml;  /* Windows event XML */
+
+extern const mh_reader_ops mh_input_evtx; /* EVTX files (libevtx) */
+
 #endif

@@ -9,6 +9,13 @@
 const mh_reader_ops *const mh_readers[] = {
     &mh_input_json,
     &mh_input_csv,
+    &mh_input_zeek,
+    &mh_input_xml,
+    &mh_input_evtx,
+    &mh_input_asa,
+    &mh_input_panos,
+    &mh_input_cef,
+    &mh_input_auditd,
     /* new readers above this line */
     NULL,
 };

@@ -35,7 +35,8 @@ bool mh_out_has_value(const mh_rule *r)
 		return false;
 	return r->corr->type == MH_CORR_VALUE_COUNT ||
 	       r->corr->type == MH_CORR_VALUE_SUM ||
-	       r->corr->type == MH_CORR_VALUE_AVG;
+	       r->corr->type == MH_CORR_VALUE_AVG ||
+	       r->corr->type == MH_CORR_BEACON;
 }
 
 mh_rc mh_out_write(FILE *f, mh_buf *b, mh_err *err)

@@ -16,7 +16,8 @@ const char *mh_out_rule_id(const mh_rule *r);
 const char *mh_out_rule_title(const mh_rule *r);
 /* mh_level_name(), "unknown" for an out-of-range level. */
 const char *mh_out_level_name(mh_level l);
-/* True when the rule is a value_count/value_sum/value_avg correlation. */
+/* True when the rule is a value_count/value_sum/value_avg or beacon
+ * correlation. */
 bool mh_out_has_value(const mh_rule *r);
 
 /* Write b->p[0..n) to f in one fwrite and empty b. MH_EIO (with errno

@@ -134,7 +134,7 @@ static bool why_sep(mh_buf *b)
  * the group already shows. */
 static bool build_why(mh_buf *b, const mh_alert *a)
 {
-	const mh_alert_kv *dst, *port, *proto, *cmd;
+	const mh_alert_kv *dst, *port, *proto, *cmd, *look;
 	bool conn;
 
 	b->n = 0;
@@ -154,6 +154,12 @@ static bool build_why(mh_buf *b, const mh_alert *a)
 			if (kv[i] && !why_kv(b, kv[i]))
 				return false;
 	}
+	/* a lookalike name: say which name it imitates */
+	look = find_ctx(a, MH_F_LOOKALIKE_OF, "LookalikeOf");
+	if (look && !in_group(a, look) &&
+	    (!why_sep(b) || !mh_out_puts(b, "lookalike of ") ||
+	     !mh_esc_term(b, look->val.p, look->val.n)))
+		return false;
 	dst = find_ctx(a, MH_F_DESTINATION_IP, "DestinationIp");
 	if (!dst)
 		dst = find_ctx(a, MH_F_DESTINATION_HOSTNAME,

@@ -5,6 +5,9 @@
 #include "rule/rule_int.h"
 #include "util/timefmt.h"
 
+/* keep in step with MH_BEACON_MIN_EVENTS_DEF (engine/beacon.h) */
+#define MH_BEACON_MIN_EVENTS 4
+
 #include <stdio.h>
 #include <string.h>
 
@@ -21,6 +24,7 @@ static const struct {
     {"temporal_ordered", MH_CORR_TEMPORAL_ORDERED},
     {"value_sum", MH_CORR_VALUE_SUM},
     {"value_avg", MH_CORR_VALUE_AVG},
+    {"beacon", MH_CORR_BEACON},
 };
 
 static const struct {
@@ -104,6 +108,10 @@ static mh_rc parse_cond(pctx *c, yaml_node_t *n, mh_corr *co)
 			if (!mh_y_is_scalar(v) || mh_y_is_null(v))
 				return mh_y_err(c, v, "field", MH_EPARSE,
 						"'field' must be a field name");
+			/* beacon: the value is named, not a field */
+			if (co->type == MH_CORR_BEACON &&
+			    !strcmp(mh_y_str(v), "beacon_score"))
+				continue;
 			co->value_field =
 			    mh_field_lookup(mh_y_str(v), mh_y_len(v));
 			if (co->value_field == MH_F_NONE)
@@ -208,6 +216,7 @@ mh_rc mh_corr_parse(pctx *c, yaml_node_t *cor, yaml_node_t *root, rule_int *r)
 	mh_corr *co;
 	corr_raw *raw;
 	yaml_node_t *n, *ts = NULL, *cond = NULL, *type = NULL;
+	yaml_node_t *win = NULL, *minev = NULL;
 	mh_rc rc;
 
 	if (!cor || cor->type != YAML_MAPPING_NODE)
@@ -241,7 +250,7 @@ mh_rc mh_corr_parse(pctx *c, yaml_node_t *cor, yaml_node_t *root, rule_int *r)
 				    "unknown correlation type '%s' "
 				    "(event_count, value_count, temporal, "
 				    "temporal_ordered, value_sum, "
-				    "value_avg)",
+				    "value_avg, beacon)",
 				    mh_y_is_scalar(v) ? mh_y_str(v) : "");
 			co->type = corr_types[i].t;
 		} else if (!strcmp(ks, "rules")) {
@@ -257,8 +266,11 @@ mh_rc mh_corr_parse(pctx *c, yaml_node_t *cor, yaml_node_t *root, rule_int *r)
 			rc = parse_aliases(c, v, raw);
 		} else if (!strcmp(ks, "generate")) {
 			rc = parse_bool(c, v, "generate", &raw->generate);
+		} else if (!strcmp(ks, "min-events")) {
+			minev = v;
 		} else if (!strcmp(ks, "window")) {
 			size_t i;
+			win = v;
 			for (i = 0; i < MH_ARRAY_LEN(windows); i++)
 				if (mh_y_is_scalar(v) &&
 				    !strcmp(mh_y_str(v), windows[i].name))
@@ -288,6 +300,32 @@ mh_rc mh_corr_parse(pctx *c, yaml_node_t *cor, yaml_node_t *root, rule_int *r)
 	if (!raw->nrefs)
 		return mh_y_err(c, cor, "rules", MH_EPARSE,
 				"correlation has no 'rules'");
+	if (co->type == MH_CORR_BEACON) {
+		/* mailhunt extension: scored over the whole input */
+		if (!win)
+			co->window = MH_WIN_ALL;
+		else if (co->window != MH_WIN_ALL)
+			return mh_y_err(c, win, "window", MH_EUNSUP,
+					"beacon needs window: all");
+		co->min_events = MH_BEACON_MIN_EVENTS;
+		if (minev) {
+			double d;
+			int64_t iv;
+			bool isint = false;
+			if (!mh_y_is_scalar(minev) ||
+			    !mh_rule_parse_num(mh_y_str(minev), mh_y_len(minev),
+					       &d, &iv, &isint) ||
+			    !isint || iv < 3 || iv > 1000000)
+				return mh_y_err(c, minev, "min-events",
+						MH_EPARSE,
+						"'min-events' must be an "
+						"integer from 3 to 1000000");
+			co->min_events = (uint32_t)iv;
+		}
+	} else if (minev) {
+		return mh_y_err(c, minev, "min-events", MH_EPARSE,
+				"'min-events' is only for type beacon");
+	}
 	if (ts && !mh_y_is_null(ts)) {
 		if (!mh_y_is_scalar(ts) ||
 		    !mh_duration_parse(mh_y_str(ts), mh_y_len(ts),
@@ -325,6 +363,17 @@ mh_rc mh_corr_parse(pctx *c, yaml_node_t *cor, yaml_node_t *root, rule_int *r)
 					"this correlation type needs a "
 					"condition with 'field' and a "
 					"comparison");
+		break;
+	case MH_CORR_BEACON:
+		if (!co->ncond)
+			return mh_y_err(c, cond ? cond : cor, "condition",
+					MH_EPARSE,
+					"beacon needs a condition on "
+					"beacon_score, e.g. {gte: 0.8}");
+		if (co->value_field != MH_F_NONE)
+			return mh_y_err(c, cond, "field", MH_EPARSE,
+					"beacon takes no field but "
+					"beacon_score");
 		break;
 	default:
 		break;

@@ -22,7 +22,9 @@
  *               range the user exported): aggregate, evaluate at end;
  *               timespan is optional and ignored.
  *  - `mailhunt-portmap:` {PROTO: [ports]} the mail port map;
- *  - `mailhunt-profile:` {name, title, description, sort: [..]}. */
+ *  - `mailhunt-profile:` {name, title, description, sort: [..]};
+ *  - `mailhunt-lookalikes:` [names] protected process names whose
+ *    lookalikes get the LookalikeOf field (event/lookalike.h). */
 #ifndef MH_RULE_RULE_H
 #define MH_RULE_RULE_H
 
@@ -47,6 +49,7 @@ typedef enum mh_corr_type {
 	MH_CORR_TEMPORAL_ORDERED,
 	MH_CORR_VALUE_SUM,
 	MH_CORR_VALUE_AVG,
+	MH_CORR_BEACON, /* mailhunt: beacon_score in [0,1], window all */
 } mh_corr_type;
 
 typedef enum mh_window {
@@ -93,6 +96,9 @@ typedef struct mh_corr {
 	/* all terms must hold (gte+lte = a range) */
 	size_t ncond;
 	mh_corr_cond cond[MH_CORR_MAX_COND];
+	/* beacon: polls (distinct seconds) needed for a score (min-events,
+	 * default 4); 0 for other types */
+	uint32_t min_events;
 } mh_corr;
 
 typedef struct mh_rule {
@@ -187,6 +193,10 @@ void mh_match_ctx_free(mh_match_ctx *m);
  * how many matched. Thread-safe for distinct m. */
 size_t mh_ruleset_match(const mh_ruleset *rs, mh_match_ctx *m,
 			const mh_event *ev, uint32_t *out, size_t cap);
+
+/* Protected names of `mailhunt-lookalikes:` documents (see
+ * event/lookalike.h), for mh_norm_ctx.lookalikes; NULL/0 when none. */
+const mh_lookalike *mh_ruleset_lookalikes(const mh_ruleset *rs, size_t *n);
 
 /* Embedded rule files, generated at build time from rules/. */
 typedef struct mh_embedded_file {

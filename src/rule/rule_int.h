@@ -146,6 +146,9 @@ struct mh_ruleset {
 	mh_field pf_field;
 	size_t pf_n;
 	int64_t *pf_vals;
+	/* mailhunt-lookalikes (lookalike_doc.c), in rs->arena */
+	mh_lookalike *lookalikes;
+	size_t nlookalikes;
 };
 
 struct mh_match_ctx {
@@ -194,6 +197,8 @@ mh_rc mh_detection_compile(pctx *c, yaml_node_t *det, rule_int *r);
 /* corr_parse.c */
 mh_rc mh_corr_parse(pctx *c, yaml_node_t *cor, yaml_node_t *root, rule_int *r);
 mh_rc mh_corr_resolve(mh_ruleset *rs, rule_int *r, mh_err *err);
+/* lookalike_doc.c: a `mailhunt-lookalikes:` document */
+mh_rc mh_lookalike_doc_parse(pctx *c, yaml_node_t *list);
 /* match.c */
 bool mh_cnode_eval(const cnode *n, const mh_event *ev, mh_match_ctx *m);
 int mh_pred_cost(const mh_pred *p);

@@ -503,6 +503,8 @@ static mh_rc parse_document(pctx *c, yaml_node_t *root)
 		return parse_profile(c, n);
 	if ((n = mh_y_get(c, root, "mailhunt-placeholders")))
 		return parse_placeholders(c, n);
+	if ((n = mh_y_get(c, root, "mailhunt-lookalikes")))
+		return mh_lookalike_doc_parse(c, n);
 	r = mh_rs_alloc(c->rs, sizeof(*r));
 	if (!r)
 		return MH_ENOMEM;
