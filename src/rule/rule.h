@@ -21,6 +21,8 @@
  *      all      the whole input is one window (a search over the time
  *               range the user exported): aggregate, evaluate at end;
  *               timespan is optional and ignored.
+ *    and the mailhunt correlation `type: beacon` (value beacon_score,
+ *    window all, optional `min-events: N`; see docs/correlation.md);
  *  - `mailhunt-portmap:` {PROTO: [ports]} the mail port map;
  *  - `mailhunt-profile:` {name, title, description, sort: [..]};
  *  - `mailhunt-lookalikes:` [names] protected process names whose

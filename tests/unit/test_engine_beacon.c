@@ -513,7 +513,7 @@ static void test_order_and_determinism(void)
 	MH_CHECK_EQ_INT(s.polls, 30);
 	MH_CHECK_EQ_INT(s.unordered, 0);
 
-	/* 20 ordered, then one far back inside the placed range */
+	/* 30 ordered, then one far back inside the placed range */
 	mh_beacon_init(&b, 5);
 	for (int i = 0; i < 30; i++)
 		mh_beacon_add(&b, ts[i], false, 0);
