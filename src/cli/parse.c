@@ -37,6 +37,7 @@ static void parse_usage(FILE *f)
 		"  -n, --limit N          at most N events per file\n"
 		"  -i, --input-format F   force the reader; default: detect\n"
 		"      --home-net CIDRS   internal networks, for Direction\n"
+		"      --year YYYY        year of syslog timestamps that carry none\n"
 		"  -q, --quiet            do not report malformed records\n"
 		"\n"
 		"Examples:\n"
@@ -208,6 +209,7 @@ int mh_cmd_parse(int argc, char **argv)
 		{"limit", required_argument, NULL, 'n'},
 		{"input-format", required_argument, NULL, 'i'},
 		{"home-net", required_argument, NULL, 'H'},
+		{"year", required_argument, NULL, 'Y'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -251,6 +253,18 @@ int mh_cmd_parse(int argc, char **argv)
 			o.input_format = optarg;
 			break;
 		case 'H': o.home_net = optarg; break;
+		case 'Y': {
+			uint64_t y;
+			if (!mh_cli_parse_u64(optarg, &y) || y < 1678 ||
+			    y > 2261) {
+				fprintf(stderr, "mailhunt: --year: '%s' is not "
+						"a year 1678..2261\n",
+					optarg);
+				return MH_EXIT_USAGE;
+			}
+			mh_syslog_set_default_year((int)y);
+			break;
+		}
 		case 'q': o.quiet++; break;
 		case 'h': parse_usage(stdout); return MH_EXIT_OK;
 		case ':':

@@ -65,13 +65,16 @@ static void scan_usage(FILE *f)
 		"      --no-builtin       use only --rules (keeps the pack's port map)\n"
 		"\n"
 		"Input:\n"
-		"  -i, --input-format F   force the reader (json, csv); default: detect\n"
+		"  -i, --input-format F   force the reader (json, csv, xml, evtx, zeek, asa,\n"
+		"                         panos, cef, auditd); default: detect\n"
 		"      --home-net CIDRS   internal networks, e.g. 10.0.0.0/8,192.168.0.0/16;\n"
 		"                         gives a direction to records that lack one\n"
 		"      --now TIME         'now' for relative windows such as KQL ago(24h)\n"
 		"                         (default: the latest event time in the input)\n"
 		"      --since TIME       ignore events before TIME\n"
 		"      --until TIME       ignore events after TIME\n"
+		"      --year YYYY        year of syslog timestamps that carry none\n"
+		"                         (default: this year; give it when replaying)\n"
 		"                         TIME: 2024-05-02T12:00:00Z, epoch seconds or ms\n"
 		"\n"
 		"Output:\n"
@@ -294,6 +297,7 @@ enum {
 	OPT_COLOR,
 	OPT_NO_BUILTIN,
 	OPT_HELP,
+	OPT_YEAR,
 };
 
 static const struct option long_opts[] = {
@@ -314,6 +318,7 @@ static const struct option long_opts[] = {
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, OPT_HELP},
+	{"year", required_argument, NULL, OPT_YEAR},
 	{NULL, 0, NULL, 0},
 };
 
@@ -376,6 +381,18 @@ static int parse_args(int argc, char **argv, scan_opts *o)
 			}
 			break;
 		case OPT_EXPLAIN: o->explain = true; break;
+		case OPT_YEAR: {
+			uint64_t y;
+			if (!mh_cli_parse_u64(optarg, &y) || y < 1678 ||
+			    y > 2261) {
+				fprintf(stderr, "mailhunt: --year: '%s' is not "
+						"a year 1678..2261\n",
+					optarg);
+				return MH_EXIT_USAGE;
+			}
+			mh_syslog_set_default_year((int)y);
+			break;
+		}
 		case OPT_COLOR:
 			if (strcmp(optarg, "auto") && strcmp(optarg, "always") &&
 			    strcmp(optarg, "never")) {

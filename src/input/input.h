@@ -53,6 +53,21 @@ struct mh_reader {
 	mh_reader_stats stats;
 	void *priv;            /* reader-owned state */
 	char dialect[32];      /* detected dialect, for -v and summary */
+
+	/* --- addition (issue 4): the cheapest necessary condition ---
+	 * Set by the caller before next(): records whose pf_field (an
+	 * integer field) is certainly not in the sorted set pf_vals[0..pf_n)
+	 * may be dropped unparsed and unvalidated (counted in
+	 * stats.skipped, not in records). Such a record's time is still
+	 * found exactly; when it lies within [pf_since, pf_until] (bounds
+	 * optional) it is folded into skip_time_ns. pf_n == 0: off. */
+	mh_field pf_field;
+	const int64_t *pf_vals;
+	size_t pf_n;
+	bool pf_since_set, pf_until_set;
+	int64_t pf_since_ns, pf_until_ns;
+	bool skip_time_set;   /* out: a skipped record had a time in range */
+	int64_t skip_time_ns; /* out: the latest such time */
 };
 
 /* The registry. NULL-terminated. */
@@ -78,5 +93,11 @@ extern const mh_reader_ops mh_input_auditd; /* Linux auditd */
 extern const mh_reader_ops mh_input_xml;  /* Windows event XML */
 
 extern const mh_reader_ops mh_input_evtx; /* EVTX files (libevtx) */
+
+/* BSD syslog timestamps carry no year. By default a reader takes the
+ * current UTC year (the previous one for a date more than a month ahead);
+ * a replay of an old log should give the year with --year, which calls
+ * this once before any reader runs (not thread-safe to change later). */
+void mh_syslog_set_default_year(int year);
 
 #endif

@@ -96,12 +96,24 @@ static bool zone_abbr(const char *p, size_t n, int *min)
 	return false;
 }
 
+/* The year given with --year, 0 = guess from the clock. Set once by the
+ * CLI before any reader runs, then only read. */
+static int default_year;
+
+void mh_syslog_set_default_year(int year)
+{
+	default_year = year;
+}
+
 /* Year for a year-less timestamp: see mh_syslog_hdr_parse(). */
 static int64_t guess_year(unsigned mon)
 {
-	time_t now = time(NULL);
+	time_t now;
 	struct tm tm;
 
+	if (default_year)
+		return default_year;
+	now = time(NULL);
 	if (!gmtime_r(&now, &tm))
 		return 1970;
 	if ((int)mon > tm.tm_mon + 2)

@@ -300,8 +300,32 @@ static void test_regress_year_overflow(void)
 	free(b);
 }
 
+/* RFC 5424 and ISO 8601 headers (logging timestamp rfc5424). */
+static void test_iso_headers(void)
+{
+	fw_res r;
+
+	fw_run(
+	    &mh_input_asa,
+	    "<166>2018-06-27T12:17:46Z asa-1 : %ASA-6-106100: access-list "
+	    "a permitted tcp i/10.0.0.1(1) -> o/10.0.0.2(25) hit-cnt 1\n"
+	    "<166>1 2018-06-27T12:17:46.5+02:00 asa-2 - - - - %FTD-4-106023: "
+	    "Deny udp src in:10.0.0.1/5 dst out:10.0.0.2/53 by "
+	    "access-group \"x\"\n",
+	    &r);
+	MH_CHECK_EQ_INT(r.nev, 2);
+	MH_CHECK_EQ_INT(r.malformed, 0);
+	F(&r, 0, HOST, "asa-1");
+	time_is(&r, 0, "2018-06-27T12:17:46Z");
+	F(&r, 1, HOST, "asa-2");
+	time_is(&r, 1, "2018-06-27T10:17:46.500Z");
+	F(&r, 1, DESTINATION_PORT, "53");
+	fw_free(&r);
+}
+
 int main(void)
 {
+	MH_RUN(test_iso_headers);
 	MH_RUN(test_regress_year_overflow);
 	MH_RUN(test_header_variants);
 	MH_RUN(test_inbound_outbound_order);

@@ -215,8 +215,27 @@ static void test_regress_year_overflow(void)
 	free(b);
 }
 
+/* PAN-OS 10.x/11.x "IETF" syslog format: RFC 5424 header, or ISO. */
+static void test_rfc5424_header(void)
+{
+	fw_res r;
+
+	fw_run(&mh_input_panos,
+	       "<14>1 2023-06-01T10:00:01.000Z PA-VM - - - - " TRAFFIC10 "\n"
+	       "2023-06-01T10:00:01+00:00 PA-VM2 " TRAFFIC10 "\n",
+	       &r);
+	MH_CHECK_EQ_INT(r.nev, 2);
+	MH_CHECK_EQ_INT(r.malformed, 0);
+	F(&r, 0, HOST, "PA-VM");
+	F(&r, 0, SOURCE_IP, "10.1.1.5");
+	F(&r, 1, HOST, "PA-VM2");
+	F(&r, 1, ACTION, "reset-both");
+	fw_free(&r);
+}
+
 int main(void)
 {
+	MH_RUN(test_rfc5424_header);
 	MH_RUN(test_regress_year_overflow);
 	MH_RUN(test_traffic_versions);
 	MH_RUN(test_threat_quoted);
