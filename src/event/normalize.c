@@ -321,6 +321,11 @@ static const char *outcome_word(const mh_str *s)
 	    {"dropped", "denied"},
 	    {"reject", "denied"},
 	    {"rejected", "denied"},
+	    /* PAN-OS session-end actions */
+	    {"reset-client", "denied"},
+	    {"reset-server", "denied"},
+	    {"reset-both", "denied"},
+	    {"drop-icmp", "denied"},
 	    /* Zeek conn_state (mapped to Action): S0 = no reply, REJ =
 	     * rejected, SF = normal establishment and termination */
 	    {"s0", "attempted"},
@@ -396,6 +401,47 @@ static void split_service(mh_event *ev)
 	mh_fieldset_add(&ev->multi, MH_F_SERVICE);
 }
 
+/* Suricata writes SMTP envelope addresses as in the protocol,
+ * "<a@b.example>"; Zeek and the mail logs write a@b.example. Drop one
+ * pair of angle brackets around each address (each list element) so
+ * rules see one form. A single value is sliced; a list is rebuilt in
+ * ev->arena (kept as is without an arena). */
+static void strip_angles(mh_event *ev, mh_field f)
+{
+	const mh_str *s = mh_event_get(ev, f);
+	char *buf, *o;
+	size_t i = 0;
+	bool first = true;
+
+	if (!s || s->n < 2 || !memchr(s->p, '<', s->n))
+		return;
+	if (!mh_fieldset_has(&ev->multi, f)) {
+		if (s->p[0] == '<' && s->p[s->n - 1] == '>')
+			mh_event_set(ev, f, s->p + 1, s->n - 2);
+		return;
+	}
+	if (!ev->arena || !(buf = mh_arena_alloc(ev->arena, s->n + 1)))
+		return;
+	o = buf;
+	while (i <= s->n) {
+		const char *e = memchr(s->p + i, MH_LIST_SEP, s->n - i);
+		size_t j = e ? (size_t)(e - s->p) : s->n, b = i, len = j - i;
+
+		if (len >= 2 && s->p[b] == '<' && s->p[j - 1] == '>') {
+			b++;
+			len -= 2;
+		}
+		if (!first)
+			*o++ = MH_LIST_SEP;
+		first = false;
+		memcpy(o, s->p + b, len);
+		o += len;
+		i = j + 1;
+	}
+	*o = '\0';
+	mh_event_set(ev, f, buf, (size_t)(o - buf));
+}
+
 void mh_event_normalize(const mh_norm_ctx *ctx, mh_event *ev)
 {
 	bool all = true;
@@ -422,6 +468,10 @@ void mh_event_normalize(const mh_norm_ctx *ctx, mh_event *ev)
 		mh_event_lookalike(ctx->lookalikes, ctx->nlookalikes, ev);
 	if (want(ctx, all, MH_F_SERVICE))
 		split_service(ev);
+	if (want(ctx, all, MH_F_MAIL_FROM))
+		strip_angles(ev, MH_F_MAIL_FROM);
+	if (want(ctx, all, MH_F_RCPT_TO))
+		strip_angles(ev, MH_F_RCPT_TO);
 }
 
 static bool blank(char c)

@@ -304,6 +304,8 @@ static void test_outcome(void)
 	MH_CHECK_EQ_STR(outcome(MH_F_ACTION, "Denied"), "denied");
 	MH_CHECK_EQ_STR(outcome(MH_F_ACTION, "drop"), "denied");
 	MH_CHECK_EQ_STR(outcome(MH_F_ACTION, "reject"), "denied");
+	MH_CHECK_EQ_STR(outcome(MH_F_ACTION, "reset-both"), "denied");
+	MH_CHECK_EQ_STR(outcome(MH_F_ACTION, "drop-icmp"), "denied");
 	MH_CHECK_EQ_STR(outcome(MH_F_ACTION, "ConnectionFound"), "(unset)");
 	MH_CHECK_EQ_STR(outcome(MH_F_ACTION, "ListeningConnectionCreated"),
 			"(unset)");
