@@ -3,7 +3,7 @@
 # Idempotent: installs only what is missing. Run as root on Debian 12.
 set -eu
 
-PKGS="build-essential cmake pkg-config libyaml-dev libpcre2-dev zlib1g-dev libexpat1-dev libevtx-dev libevtx-utils"
+PKGS="build-essential cmake pkg-config libyaml-dev libpcre2-dev zlib1g-dev libexpat1-dev libevtx-dev libbfio-dev libevtx-utils"
 
 missing=""
 for p in $PKGS; do

@@ -6,6 +6,8 @@
  *  - Outcome: from Action (ConnectionSuccess/ConnectionAttempt/
  *    ConnectionFailed/allowed/blocked/...); see docs/schema.md;
  *  - MailProtocol: from DestinationPort through the rule pack's port map;
+ *  - ICMP (Protocol 1/58/icmp/icmpv6/...): SourcePort, DestinationPort and
+ *    their names are unset first, always (the ICMP type is not a port);
  *  - LookalikeOf: the protected name (lookalikes) that ProcessName
  *    imitates, see event/lookalike.h (always recomputed).
  * Only fields in `need` are derived. Values that are already set by the

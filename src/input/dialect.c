@@ -118,6 +118,8 @@ static const mh_dialect_map map_sysmon[] = {
 	E("SourceAddress", SOURCE_IP, N, 2)
 	E("DestAddress", DESTINATION_IP, N, 2)
 	E("DestPort", DESTINATION_PORT, N, 2)
+	E("Direction", EVENT_DIRECTION, N, 2)
+	E("ProcessID", PROCESS_ID, N, 2)
 };
 static const char *const sig_sysmon[] = {
 	"EventID", "Hostname", "UtcTime", "SourceName", "ProviderGuid",
@@ -128,6 +130,13 @@ static const uint8_t sigw_sysmon[] = {3, 3, 1, 2, 2, 1, 1, 1};
 /* --- evtxdump: omerbenamram evtx_dump JSON --------------------------- */
 static const mh_dialect_map map_evtxdump[] = {
 	SYSMON_DATA(E, "Event.EventData.", 0)
+	/* Windows Security 5156/5158 under the same envelope */
+	E("Event.EventData.Application", IMAGE, N, 2)
+	E("Event.EventData.SourceAddress", SOURCE_IP, N, 2)
+	E("Event.EventData.DestAddress", DESTINATION_IP, N, 2)
+	E("Event.EventData.DestPort", DESTINATION_PORT, N, 2)
+	E("Event.EventData.Direction", EVENT_DIRECTION, N, 2)
+	E("Event.EventData.ProcessID", PROCESS_ID, N, 2)
 	E("Event.System.EventID", EVENT_ID, N, 0)
 	E("Event.System.EventID.#text", EVENT_ID, N, 0)
 	E("Event.System.Computer", HOST, N, 0)
@@ -150,6 +159,12 @@ static const uint8_t sigw_evtxdump[] = {5, 5, 5, 3, 3, 3};
 /* --- winlogbeat: winlog.* + ECS --------------------------------------- */
 static const mh_dialect_map map_winlogbeat[] = {
 	SYSMON_DATA(E, "winlog.event_data.", 0)
+	E("winlog.event_data.Application", IMAGE, N, 2)
+	E("winlog.event_data.SourceAddress", SOURCE_IP, N, 2)
+	E("winlog.event_data.DestAddress", DESTINATION_IP, N, 2)
+	E("winlog.event_data.DestPort", DESTINATION_PORT, N, 2)
+	E("winlog.event_data.Direction", EVENT_DIRECTION, N, 2)
+	E("winlog.event_data.ProcessID", PROCESS_ID, N, 2)
 	E("winlog.event_id", EVENT_ID, N, 0)
 	E("winlog.channel", CHANNEL, N, 0)
 	E("winlog.computer_name", HOST, N, 0)

@@ -19,6 +19,7 @@
  * scores higher as sysmon. */
 #include "input/dialect.h"
 
+/* clang-format off */
 #define N MH_CONV_NONE
 #define T MH_CONV_TIME
 #define G MH_CONV_GUID
@@ -79,28 +80,38 @@ static const mh_dialect_map map_winsec[] = {
 	E("Path", PATH, N, 0)
 };
 
+/* clang-format on */
+
 static const char *const sig_winsec[] = {
-	/* as in the sysmon dialect */
-	"EventID", "Hostname", "SourceName", "ProviderGuid", "Channel",
-	"Keywords",
-	/* Filtering Platform only */
-	"Application", "DestAddress", "SourceAddress", "FilterRTID",
-	"LayerRTID", "LayerName", NULL,
+    /* as in the sysmon dialect */
+    "EventID",
+    "Hostname",
+    "SourceName",
+    "ProviderGuid",
+    "Channel",
+    "Keywords",
+    /* Filtering Platform only */
+    "Application",
+    "DestAddress",
+    "SourceAddress",
+    "FilterRTID",
+    "LayerRTID",
+    "LayerName",
+    NULL,
 };
 
 /* Weights of sig_winsec, in order (dialect.c reads them). */
-const uint8_t mh_dialect_winsec_sigw[] = {3, 3, 2, 2, 1, 1,
-					  2, 2, 1, 2, 1, 1};
+const uint8_t mh_dialect_winsec_sigw[] = {3, 3, 2, 2, 1, 1, 2, 2, 1, 2, 1, 1};
 
 _Static_assert(MH_ARRAY_LEN(sig_winsec) ==
 		   MH_ARRAY_LEN(mh_dialect_winsec_sigw) + 1,
 	       "signature weights of winsec");
 
 const mh_dialect mh_dialect_winsec = {
-	.name = "winsec",
-	.desc = "Windows Security events as flat JSON (OTRF, NXLog), "
-		"5156/5157/5158 Filtering Platform",
-	.map = map_winsec,
-	.nmap = MH_ARRAY_LEN(map_winsec),
-	.signature = sig_winsec,
+    .name = "winsec",
+    .desc = "Windows Security events as flat JSON (OTRF, NXLog), "
+	    "5156/5157/5158 Filtering Platform",
+    .map = map_winsec,
+    .nmap = MH_ARRAY_LEN(map_winsec),
+    .signature = sig_winsec,
 };

@@ -31,10 +31,10 @@
 #include <string.h>
 #include <zlib.h>
 
-#define EVTX_HEADER	 4096u
-#define EVTX_CHUNK	 65536u
-#define EVTX_CHUNK_HDR	 512u
-#define EVTX_MAX_XML	 (64u << 20) /* one rendered record */
+#define EVTX_HEADER    4096u
+#define EVTX_CHUNK     65536u
+#define EVTX_CHUNK_HDR 512u
+#define EVTX_MAX_XML   (64u << 20) /* one rendered record */
 
 typedef struct evtx_priv {
 	libevtx_file_t *f;
@@ -43,9 +43,9 @@ typedef struct evtx_priv {
 	char *buf; /* rendered XML */
 	size_t buf_size;
 	int nrec, nrecov;
-	int next;	 /* index over records then recovered records */
+	int next; /* index over records then recovered records */
 	bool chunks_done;
-	uint64_t *ids;	 /* sorted EventRecordIDs of the regular records */
+	uint64_t *ids; /* sorted EventRecordIDs of the regular records */
 	size_t nids;
 	bool ids_done;
 } evtx_priv;
@@ -162,8 +162,7 @@ static void collect_ids(evtx_priv *pv)
 		libevtx_record_t *rec = NULL;
 		uint64_t id;
 
-		if (libevtx_file_get_record_by_index(pv->f, i, &rec, NULL) !=
-		    1)
+		if (libevtx_file_get_record_by_index(pv->f, i, &rec, NULL) != 1)
 			continue;
 		if (libevtx_record_get_identifier(rec, &id, NULL) == 1)
 			pv->ids[pv->nids++] = id;
@@ -180,8 +179,7 @@ static bool known_id(const evtx_priv *pv, uint64_t id)
 
 /* Render record rec into pv->buf. Returns the XML length, or -1 with
  * msg set. */
-static long render(evtx_priv *pv, libevtx_record_t *rec, char *msg,
-		   size_t cap)
+static long render(evtx_priv *pv, libevtx_record_t *rec, char *msg, size_t cap)
 {
 	libevtx_error_t *e = NULL;
 	size_t sz = 0;
@@ -249,17 +247,16 @@ static mh_rc evtx_next(mh_reader *r, mh_event *ev, mh_err *err)
 
 		if (recov && !pv->ids_done)
 			collect_ids(pv);
-		ok = recov ? libevtx_file_get_recovered_record_by_index(
-				 pv->f, i - pv->nrec, &rec, &e)
-			   : libevtx_file_get_record_by_index(pv->f, i, &rec,
-							      &e);
+		ok = recov
+			 ? libevtx_file_get_recovered_record_by_index(
+			       pv->f, i - pv->nrec, &rec, &e)
+			 : libevtx_file_get_record_by_index(pv->f, i, &rec, &e);
 		if (ok != 1) {
 			lib_msg(&e, msg, sizeof(msg));
 			if (recov)
 				r->stats.skipped++;
 			else
-				mh_reader_malformed(r, ord,
-						    "record %llu: %s",
+				mh_reader_malformed(r, ord, "record %llu: %s",
 						    (unsigned long long)ord,
 						    msg);
 			continue;
@@ -311,6 +308,15 @@ static mh_rc evtx_next(mh_reader *r, mh_event *ev, mh_err *err)
 			 mh_xmlev_dialect(pv->x));
 		r->stats.records++;
 		return MH_OK;
+	}
+	{
+		/* libevtx read the file by path: mark the bytes consumed, for
+		 * the throughput and progress figures */
+		const char *p;
+		size_t n;
+
+		mh_source_peek(r->src, &p, &n);
+		mh_source_consume(r->src, n);
 	}
 	return MH_EOF;
 }

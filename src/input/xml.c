@@ -22,8 +22,9 @@
  *    as malformed;
  *  - a fragment longer than XML_MAX_RECORD is reported and skipped.
  * Values are copied into ev->arena, so the input is consumed at once.
- * UTF-16 documents are not supported (they hold no "<Event" bytes: every
- * line is reported). */
+ * UTF-16 input (a BOM, or "<" as the first code unit; PowerShell 5's
+ * Out-File writes UTF-16LE) is transcoded to UTF-8 in steps into a
+ * reader-owned window (xml_priv.u8), bounded like the source's. */
 #include "input/dialect.h"
 #include "input/input.h"
 #include "input/xml_event.h"
@@ -35,6 +36,7 @@
 /* ====================================================================== */
 /* The event parser (xml_event.h)                                          */
 
+/* clang-format off */
 #define N MH_CONV_NONE
 #define T MH_CONV_TIME
 #define G MH_CONV_GUID
@@ -108,6 +110,8 @@ static const mh_dialect_map map_sec_user =
 #undef G
 #undef B
 
+/* clang-format on */
+
 enum section { SEC_NONE, SEC_SYSTEM, SEC_EVENTDATA, SEC_OTHER };
 
 struct mh_xmlev {
@@ -121,7 +125,7 @@ struct mh_xmlev {
 	const mh_dialect_map *cap; /* element text being captured */
 	unsigned cap_depth;
 	bool cap_trim;
-	char *buf;	  /* captured text */
+	char *buf; /* captured text */
 	size_t len, cap_size;
 	mh_rc rc;
 	const char *why;
@@ -146,9 +150,14 @@ static const mh_dialect_map *data_lookup(const char *name)
 		       sizeof(data_map[0]), map_cmp);
 }
 
+/* Needed fields, plus the time and the inputs normalize.c reads for
+ * every event whatever the rules need: Protocol (ICMP ports), EventID
+ * and Channel (Security verdicts), Dialect. */
 static bool wanted(const mh_xmlev *x, mh_field f)
 {
-	return x->all || f == MH_F_TIME || mh_fieldset_has(&x->need, f);
+	return x->all || f == MH_F_TIME || f == MH_F_PROTOCOL ||
+	       f == MH_F_EVENT_ID || f == MH_F_CHANNEL || f == MH_F_DIALECT ||
+	       mh_fieldset_has(&x->need, f);
 }
 
 static void stop(mh_xmlev *x, mh_rc rc, const char *why)
@@ -187,8 +196,8 @@ static void unpad_hex(const char **p, size_t *n)
 }
 
 /* Store text (copied into the arena) under map m. */
-static void store(mh_xmlev *x, const mh_dialect_map *m, const char *p,
-		  size_t n, bool trim)
+static void store(mh_xmlev *x, const mh_dialect_map *m, const char *p, size_t n,
+		  bool trim)
 {
 	char *copy;
 	const char *v;
@@ -278,8 +287,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name,
 				store(x, &map_provider, v, strlen(v), true);
 		} else if (strcmp(name, "TimeCreated") == 0) {
 			if ((v = attr(atts, "SystemTime")) != NULL)
-				store(x, &map_time_created, v, strlen(v),
-				      true);
+				store(x, &map_time_created, v, strlen(v), true);
 		} else if (strcmp(name, "Security") == 0) {
 			/* Windows writes UserID, Sysmon for Linux UserId */
 			v = attr(atts, "UserID");
@@ -292,8 +300,7 @@ static void XMLCALL on_start(void *ud, const XML_Char *name,
 		const mh_dialect_map *m;
 
 		v = attr(atts, "Name");
-		if (v && (m = data_lookup(v)) != NULL &&
-		    wanted(x, m->field))
+		if (v && (m = data_lookup(v)) != NULL && wanted(x, m->field))
 			capture(x, m, false);
 	}
 }
@@ -484,7 +491,7 @@ mh_rc mh_xmlev_parse(mh_xmlev *x, mh_event *ev, const char *p, size_t n,
 /* The reader                                                              */
 
 #define XML_MAX_RECORD (16u << 20) /* one <Event> fragment, bytes */
-#define XML_TAIL 16		   /* bytes kept when a tag may straddle */
+#define XML_TAIL       16	   /* bytes kept when a tag may straddle */
 
 typedef struct xml_priv {
 	mh_xmlev *x;
@@ -492,7 +499,153 @@ typedef struct xml_priv {
 	uint64_t line; /* line of the first unread byte */
 	size_t col0;   /* bytes of its line before the first unread byte */
 	bool eof;      /* the source has no more bytes */
+	/* UTF-16 input (BOM FF FE or FE FF): transcoded to UTF-8 into u8,
+	 * which then is the window; otherwise the source window is used. */
+	int u16; /* 0, 1 = little-endian, 2 = big-endian */
+	char *u8;
+	size_t u8_pos, u8_len, u8_cap;
 } xml_priv;
+
+/* The window: the source's, or the transcoded UTF-16 buffer. */
+static void w_peek(mh_reader *r, xml_priv *pv, const char **p, size_t *n)
+{
+	if (!pv->u16) {
+		mh_source_peek(r->src, p, n);
+		return;
+	}
+	*p = pv->u8 + pv->u8_pos;
+	*n = pv->u8_len - pv->u8_pos;
+}
+
+static void w_consume(mh_reader *r, xml_priv *pv, size_t n)
+{
+	if (!pv->u16)
+		mh_source_consume(r->src, n);
+	else
+		pv->u8_pos += n;
+}
+
+static size_t put_utf8(char *o, uint32_t c)
+{
+	if (c < 0x80) {
+		o[0] = (char)c;
+		return 1;
+	}
+	if (c < 0x800) {
+		o[0] = (char)(0xC0 | c >> 6);
+		o[1] = (char)(0x80 | (c & 0x3F));
+		return 2;
+	}
+	if (c < 0x10000) {
+		o[0] = (char)(0xE0 | c >> 12);
+		o[1] = (char)(0x80 | ((c >> 6) & 0x3F));
+		o[2] = (char)(0x80 | (c & 0x3F));
+		return 3;
+	}
+	o[0] = (char)(0xF0 | c >> 18);
+	o[1] = (char)(0x80 | ((c >> 12) & 0x3F));
+	o[2] = (char)(0x80 | ((c >> 6) & 0x3F));
+	o[3] = (char)(0x80 | (c & 0x3F));
+	return 4;
+}
+
+#define U16_STEP (1u << 20) /* source bytes transcoded per step */
+
+/* Transcode the next UTF-16 bytes of the source into u8 (lone
+ * surrogates and a final odd byte become U+FFFD). Same results as
+ * mh_source_more(): MH_OK (bytes added), MH_EOF, MH_ELIMIT (the window
+ * would pass XML_MAX_RECORD plus a step), MH_ENOMEM or an I/O error. */
+static mh_rc u16_more(mh_reader *r, xml_priv *pv, mh_err *err)
+{
+	const unsigned char *q;
+	const char *sp;
+	size_t sn, i = 0, lim, need;
+	bool be = pv->u16 == 2, src_eof = false;
+
+	if (pv->u8_pos) {
+		memmove(pv->u8, pv->u8 + pv->u8_pos, pv->u8_len - pv->u8_pos);
+		pv->u8_len -= pv->u8_pos;
+		pv->u8_pos = 0;
+	}
+	if (pv->u8_len >= XML_MAX_RECORD + U16_STEP)
+		return MH_ELIMIT;
+	for (;;) {
+		mh_source_peek(r->src, &sp, &sn);
+		if (sn >= 4)
+			break;
+		mh_rc m = mh_source_more(r->src, err);
+		if (m == MH_EOF) {
+			src_eof = true;
+			break;
+		}
+		if (m != MH_OK && m != MH_ELIMIT)
+			return m;
+		if (m == MH_ELIMIT)
+			break;
+	}
+	if (sn == 0)
+		return MH_EOF;
+	lim = sn < U16_STEP ? sn : U16_STEP;
+	need = pv->u8_len + lim / 2 * 3 + 8;
+	if (need > pv->u8_cap) {
+		size_t cap = pv->u8_cap ? pv->u8_cap : 65536;
+		char *nb;
+
+		while (cap < need)
+			cap *= 2;
+		nb = realloc(pv->u8, cap);
+		if (!nb)
+			return mh_err_set(err, MH_ENOMEM,
+					  mh_source_name(r->src), 0, 0,
+					  "out of memory transcoding UTF-16");
+		pv->u8 = nb;
+		pv->u8_cap = cap;
+	}
+	q = (const unsigned char *)sp;
+	while (i + 2 <= lim) {
+		uint32_t c = be ? (uint32_t)q[i] << 8 | q[i + 1]
+				: (uint32_t)q[i + 1] << 8 | q[i];
+
+		if (c >= 0xD800 && c < 0xDC00) {
+			uint32_t d;
+
+			if (i + 4 > lim) {
+				if (!(src_eof && lim == sn))
+					break; /* the pair continues */
+				c = 0xFFFD;
+				i += 2;
+			} else {
+				d = be ? (uint32_t)q[i + 2] << 8 | q[i + 3]
+				       : (uint32_t)q[i + 3] << 8 | q[i + 2];
+				if (d >= 0xDC00 && d < 0xE000) {
+					c = 0x10000 + ((c - 0xD800) << 10) +
+					    (d - 0xDC00);
+					i += 4;
+				} else {
+					c = 0xFFFD;
+					i += 2;
+				}
+			}
+		} else {
+			if (c >= 0xDC00 && c < 0xE000)
+				c = 0xFFFD;
+			i += 2;
+		}
+		pv->u8_len += put_utf8(pv->u8 + pv->u8_len, c);
+	}
+	if (i + 1 == sn && src_eof) {
+		/* an odd final byte */
+		pv->u8_len += put_utf8(pv->u8 + pv->u8_len, 0xFFFD);
+		i++;
+	}
+	mh_source_consume(r->src, i);
+	return i ? MH_OK : MH_EOF;
+}
+
+static mh_rc w_more(mh_reader *r, xml_priv *pv, mh_err *err)
+{
+	return pv->u16 ? u16_more(r, pv, err) : mh_source_more(r->src, err);
+}
 
 /* Offset of the first "<Event" start tag (not <EventData>, <Events>)
  * in p[from..n), or n. A match that ends the window may be incomplete:
@@ -589,16 +742,16 @@ static mh_rc skip_line(mh_reader *r, xml_priv *pv, mh_err *err)
 		size_t n;
 		mh_rc m;
 
-		mh_source_peek(r->src, &p, &n);
+		w_peek(r, pv, &p, &n);
 		nl = memchr(p, '\n', n);
 		if (nl) {
-			mh_source_consume(r->src, (size_t)(nl - p) + 1);
+			w_consume(r, pv, (size_t)(nl - p) + 1);
 			pv->line++;
 			pv->col0 = 0;
 			return MH_OK;
 		}
-		mh_source_consume(r->src, n);
-		m = mh_source_more(r->src, err);
+		w_consume(r, pv, n);
+		m = w_more(r, pv, err);
 		if (m == MH_EIO || m == MH_ENOMEM)
 			return m;
 		if (m != MH_OK) {
@@ -619,9 +772,9 @@ static mh_rc grow(mh_reader *r, xml_priv *pv, size_t have, mh_err *err)
 	if (pv->eof)
 		return MH_EOF;
 	do {
-		m = mh_source_more(r->src, err);
+		m = w_more(r, pv, err);
 		if (m == MH_OK)
-			mh_source_peek(r->src, &p, &n);
+			w_peek(r, pv, &p, &n);
 	} while (m == MH_OK && n < have * 2 && n < XML_MAX_RECORD);
 	if (n > have)
 		return MH_OK;
@@ -643,12 +796,11 @@ static void moved(xml_priv *pv, const char *p, size_t n)
 static void truncated(mh_reader *r, xml_priv *pv, const char *p, size_t bad,
 		      bool at_end)
 {
-	mh_reader_malformed(r, pv->line,
-			    "truncated event: no </Event> before %s",
-			    at_end ? "the end of the input"
-				   : "the next <Event>");
+	mh_reader_malformed(
+	    r, pv->line, "truncated event: no </Event> before %s",
+	    at_end ? "the end of the input" : "the next <Event>");
 	moved(pv, p, bad);
-	mh_source_consume(r->src, bad);
+	w_consume(r, pv, bad);
 }
 
 static mh_rc xml_next(mh_reader *r, mh_event *ev, mh_err *err)
@@ -665,7 +817,7 @@ static mh_rc xml_next(mh_reader *r, mh_event *ev, mh_err *err)
 		uint64_t line, el, ec;
 		mh_rc rc;
 
-		mh_source_peek(r->src, &p, &n);
+		w_peek(r, pv, &p, &n);
 		s = find_start(p, 0, n, &partial);
 		if (s == n && !pv->eof) {
 			/* No event start yet: judge the complete lines,
@@ -675,7 +827,7 @@ static mh_rc xml_next(mh_reader *r, mh_event *ev, mh_err *err)
 
 			if (nl) {
 				junk(r, pv, p, n - keep, false);
-				mh_source_consume(r->src, n - keep);
+				w_consume(r, pv, n - keep);
 				pv->col0 = 0;
 			}
 			if (keep < XML_MAX_RECORD || partial) {
@@ -697,7 +849,7 @@ static mh_rc xml_next(mh_reader *r, mh_event *ev, mh_err *err)
 		if (s == n) {
 			/* end of input */
 			junk(r, pv, p, n, false);
-			mh_source_consume(r->src, n);
+			w_consume(r, pv, n);
 			return MH_EOF;
 		}
 		if (s > 0) {
@@ -706,19 +858,20 @@ static mh_rc xml_next(mh_reader *r, mh_event *ev, mh_err *err)
 			/* a prefix on the event's line shifts its columns */
 			pv->col0 = nl ? s - (size_t)(nl - p) - 1 : pv->col0 + s;
 			junk(r, pv, p, s, true);
-			mh_source_consume(r->src, s);
-			mh_source_peek(r->src, &p, &n);
+			w_consume(r, pv, s);
+			w_peek(r, pv, &p, &n);
 		}
-		/* p starts with "<Event": find its end. */
+		/* p starts with "<Event": its end is the first </Event>
+		 * before the next start (searching only up to there keeps
+		 * a file of unclosed events linear). */
 		line = pv->line;
-		close = memmem(p + 6, n - 6, "</Event>", 8);
-		lim = close ? (size_t)(close - p) : n;
-		nxt = find_start(p, 6, lim, &partial);
-		if (nxt < lim) {
-			truncated(r, pv, p, nxt, false);
-			continue;
-		}
+		nxt = find_start(p, 6, n, &partial);
+		close = memmem(p + 6, nxt - 6, "</Event>", 8);
 		if (!close) {
+			if (nxt < n) {
+				truncated(r, pv, p, nxt, false);
+				continue;
+			}
 			if (!pv->eof) {
 				rc = grow(r, pv, n, err);
 				if (rc == MH_OK || rc == MH_EOF)
@@ -737,13 +890,14 @@ static mh_rc xml_next(mh_reader *r, mh_event *ev, mh_err *err)
 			truncated(r, pv, p, n, true);
 			return MH_EOF;
 		}
+		lim = (size_t)(close - p);
 		e = lim + 8;
 		if (e > XML_MAX_RECORD) {
 			mh_reader_malformed(r, line,
 					    "event longer than %u bytes",
 					    XML_MAX_RECORD);
 			moved(pv, p, e);
-			mh_source_consume(r->src, e);
+			w_consume(r, pv, e);
 			continue;
 		}
 
@@ -757,14 +911,15 @@ static mh_rc xml_next(mh_reader *r, mh_event *ev, mh_err *err)
 		if (el == 1)
 			ec += pv->col0;
 		moved(pv, p, e);
-		mh_source_consume(r->src, e);
+		w_consume(r, pv, e);
 		if (rc == MH_ENOMEM)
 			return mh_err_set(err, MH_ENOMEM, file, line, 0,
 					  "out of memory decoding an event");
 		if (rc != MH_OK) {
 			mh_reader_malformed(
-			    r, line, "bad event XML: %s (line %llu, column %llu)",
-			    why, (unsigned long long)(line + el - 1),
+			    r, line,
+			    "bad event XML: %s (line %llu, column %llu)", why,
+			    (unsigned long long)(line + el - 1),
 			    (unsigned long long)ec);
 			continue;
 		}
@@ -783,6 +938,7 @@ static void xml_close(mh_reader *r)
 		return;
 	mh_xmlev_free(pv->x);
 	mh_arena_free(&pv->arena);
+	free(pv->u8);
 	free(pv);
 	r->priv = NULL;
 }
@@ -803,22 +959,40 @@ static mh_rc xml_open(mh_reader *r, mh_err *err)
 	pv->line = 1;
 	r->priv = pv;
 	snprintf(r->dialect, sizeof(r->dialect), "windows");
-	/* skip a UTF-8 BOM */
-	mh_source_peek(r->src, &p, &n);
-	if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
+	for (;;) {
+		mh_source_peek(r->src, &p, &n);
+		if (n >= 4 || mh_source_more(r->src, err) != MH_OK)
+			break;
+	}
+	/* a UTF-8 BOM is skipped; UTF-16 (BOM, or "<" as the first code
+	 * unit) is transcoded */
+	if (n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) {
 		mh_source_consume(r->src, 3);
+	} else if (n >= 2 && (unsigned char)p[0] == 0xFF &&
+		   (unsigned char)p[1] == 0xFE) {
+		pv->u16 = 1;
+		mh_source_consume(r->src, 2);
+	} else if (n >= 2 && (unsigned char)p[0] == 0xFE &&
+		   (unsigned char)p[1] == 0xFF) {
+		pv->u16 = 2;
+		mh_source_consume(r->src, 2);
+	} else if (n >= 2 && p[0] == '<' && p[1] == '\0') {
+		pv->u16 = 1;
+	} else if (n >= 2 && p[0] == '\0' && p[1] == '<') {
+		pv->u16 = 2;
+	}
 	return MH_OK;
 }
 
 /* "<Event", "<Events" or "<?xml" first (after a BOM and blanks): 90
- * (80 for a bare "<?xml" whose root is not seen); a line holding
- * " sysmon: <Event" within the first 64 KiB: 90. */
-static int xml_probe(const char *buf, size_t len)
+ * (20 for a "<?xml" document with no "<Event" in the first 64 KiB); a
+ * line holding " sysmon: <Event" within the first 64 KiB: 90. UTF-16
+ * (BOM, or "<" as the first code unit) is judged on its first 2048 code
+ * units' low bytes. */
+static int probe_utf8(const char *buf, size_t len)
 {
 	size_t i = 0, lim = len < 65536 ? len : 65536;
 
-	if (!buf)
-		return 0;
 	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0)
 		i = 3;
 	while (i < len && is_space(buf[i]))
@@ -826,14 +1000,41 @@ static int xml_probe(const char *buf, size_t len)
 	if (len - i >= 7 && memcmp(buf + i, "<Event", 6) == 0 &&
 	    (is_space(buf[i + 6]) || buf[i + 6] == '>' || buf[i + 6] == 's'))
 		return 90;
-	if (len - i >= 5 && memcmp(buf + i, "<?xml", 5) == 0) {
-		if (memmem(buf + i, lim - i, "<Event", 6))
-			return 90;
-		return 20;
-	}
+	if (len - i >= 5 && memcmp(buf + i, "<?xml", 5) == 0)
+		return memmem(buf + i, lim - i, "<Event", 6) ? 90 : 20;
 	if (memmem(buf, lim, " sysmon: <Event", 15))
 		return 90;
 	return 0;
+}
+
+static int xml_probe(const char *buf, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)buf;
+	char ascii[2048];
+	size_t k = 0, i = 0;
+	int lo = -1;
+
+	if (!buf)
+		return 0;
+	if (len >= 2 && u[0] == 0xFF && u[1] == 0xFE) {
+		lo = 0;
+		i = 2;
+	} else if (len >= 2 && u[0] == 0xFE && u[1] == 0xFF) {
+		lo = 1;
+		i = 2;
+	} else if (len >= 2 && u[0] == '<' && u[1] == 0) {
+		lo = 0;
+	} else if (len >= 2 && u[0] == 0 && u[1] == '<') {
+		lo = 1;
+	}
+	if (lo < 0)
+		return probe_utf8(buf, len);
+	for (; i + 1 < len && k < sizeof(ascii); i += 2) {
+		unsigned char c = u[i + (size_t)lo], z = u[i + 1 - (size_t)lo];
+
+		ascii[k++] = z ? '?' : (char)c;
+	}
+	return probe_utf8(ascii, k);
 }
 
 const mh_reader_ops mh_input_xml = {

@@ -22,8 +22,9 @@ typedef struct mh_xmlev mh_xmlev;
  * record malformed. */
 #define MH_XMLEV_MAX_VALUE (16u << 20)
 
-/* Create a parser. need: the fields to fill (all if empty); TIME is
- * always filled. Returns MH_ENOMEM. */
+/* Create a parser. need: the fields to fill (all if empty); TIME,
+ * Protocol, EventID, Channel and Dialect are always filled (normalize.c
+ * reads them). Returns MH_ENOMEM. */
 mh_rc mh_xmlev_new(const mh_fieldset *need, mh_xmlev **out);
 void mh_xmlev_free(mh_xmlev *x);
 

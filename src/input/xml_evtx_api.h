@@ -37,8 +37,7 @@ int libevtx_file_get_record_by_index(libevtx_file_t *file, int index,
 				     libevtx_error_t **error);
 int libevtx_file_get_number_of_recovered_records(libevtx_file_t *file, int *n,
 						 libevtx_error_t **error);
-int libevtx_file_get_recovered_record_by_index(libevtx_file_t *file,
-					       int index,
+int libevtx_file_get_recovered_record_by_index(libevtx_file_t *file, int index,
 					       libevtx_record_t **record,
 					       libevtx_error_t **error);
 int libevtx_record_free(libevtx_record_t **record, libevtx_error_t **error);

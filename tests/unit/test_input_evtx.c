@@ -165,7 +165,8 @@ static void test_fields(void)
 	harness h;
 	int inbound = 0, n3 = 0;
 
-	h_open(&h, &mh_input_evtx, DATA "sbousseaden__DE_sysmon-3-rdp-tun.evtx");
+	h_open(&h, &mh_input_evtx,
+	       DATA "sbousseaden__DE_sysmon-3-rdp-tun.evtx");
 	MH_CHECK_EQ_INT(h.open_rc, MH_OK);
 	while (h_next(&h) == MH_OK) {
 		MH_CHECK_EQ_STR(get(&h.ev, MH_F_DIALECT), "sysmon");
@@ -302,8 +303,8 @@ static void test_unsupported(void)
 {
 	char tmpl[] = "/tmp/mh_evtx_XXXXXX";
 	size_t n, zn;
-	char *img = slurp(DATA "sigma__271de298-cc0e-4842-acd8-079a0a99ea65.evtx",
-			  &n);
+	char *img =
+	    slurp(DATA "sigma__271de298-cc0e-4842-acd8-079a0a99ea65.evtx", &n);
 	char *z;
 	z_stream s;
 	harness h;
@@ -360,9 +361,10 @@ static bool same_event(const mh_event *a, const mh_event *b, bool dialect)
 
 		if (!dialect && f == MH_F_DIALECT)
 			continue;
-		if (!x != !y || (x && (x->n != y->n ||
-				       memcmp(x->p, y->p, x->n) != 0))) {
-			fprintf(stderr, "field %s differs: \"%.*s\" vs \"%.*s\"\n",
+		if (!x != !y ||
+		    (x && (x->n != y->n || memcmp(x->p, y->p, x->n) != 0))) {
+			fprintf(stderr,
+				"field %s differs: \"%.*s\" vs \"%.*s\"\n",
 				mh_field_name((mh_field)f), x ? (int)x->n : 5,
 				x ? x->p : "unset", y ? (int)y->n : 5,
 				y ? y->p : "unset");

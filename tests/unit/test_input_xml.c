@@ -349,6 +349,26 @@ static void test_whole_file(void)
 	h_close(&h);
 }
 
+/* wevtutil qe /f:xml writes events back to back, no separators. */
+static void test_concatenated(void)
+{
+	harness h;
+
+	h_open(&h, "<Event " NS "><System><EventID>1</EventID></System></Event>"
+		   "<Event " NS "><System><EventID>2</EventID></System></Event>"
+		   "<Event><System><EventID>3</EventID></System></Event>");
+	MH_CHECK_EQ_INT(h_next(&h), MH_OK);
+	MH_CHECK_EQ_STR(get(&h.ev, MH_F_EVENT_ID), "1");
+	MH_CHECK_EQ_INT(h_next(&h), MH_OK);
+	MH_CHECK_EQ_STR(get(&h.ev, MH_F_EVENT_ID), "2");
+	MH_CHECK_EQ_INT(h_next(&h), MH_OK);
+	MH_CHECK_EQ_STR(get(&h.ev, MH_F_EVENT_ID), "3");
+	MH_CHECK_EQ_INT(h.ev.line, 1);
+	MH_CHECK_EQ_INT(h_next(&h), MH_EOF);
+	MH_CHECK_EQ_INT(bad.n, 0);
+	h_close(&h);
+}
+
 /* Entities and character references are decoded by expat. */
 static void test_entities(void)
 {
@@ -397,9 +417,11 @@ static void test_powershell_4104(void)
 	    "04:05.000Z\"/><Channel>Microsoft-Windows-PowerShell/Operational"
 	    "</Channel><Computer>WS1</Computer><Security UserID=\"S-1-5-21-1\""
 	    "/></System><EventData><Data Name=\"MessageNumber\">1</Data>"
-	    "<Data Name=\"MessageTotal\">1</Data><Data Name=\"ScriptBlockText\">"
+	    "<Data Name=\"MessageTotal\">1</Data><Data "
+	    "Name=\"ScriptBlockText\">"
 	    "$c = New-Object Net.Mail.SmtpClient('smtp.example', 587)&#xD;&#xA;"
-	    "$c.Send('a@x', 'b@y', 's', 'b')</Data><Data Name=\"ScriptBlockId\">"
+	    "$c.Send('a@x', 'b@y', 's', 'b')</Data><Data "
+	    "Name=\"ScriptBlockId\">"
 	    "{1}</Data><Data Name=\"Path\">C:\\t\\m.ps1</Data></EventData>"
 	    "</Event>\n";
 	harness h;
@@ -604,9 +626,9 @@ static void test_long_line(void)
 		} else {
 			mh_source *src = NULL;
 			gz(text, n, &z, &zn);
-			MH_CHECK_EQ_INT(mh_source_open_mem("mem.xml.gz", z, zn,
-							   &src, NULL),
-					MH_OK);
+			MH_CHECK_EQ_INT(
+			    mh_source_open_mem("mem.xml.gz", z, zn, &src, NULL),
+			    MH_OK);
 			h_open_src(&h, src, NULL);
 		}
 		MH_CHECK_EQ_INT(h_next(&h), MH_OK);
@@ -635,6 +657,9 @@ static void test_lazy(void)
 	MH_CHECK_EQ_INT(mh_input_xml.next(&h.r, &h.ev, &h.err), MH_OK);
 	MH_CHECK_EQ_STR(get(&h.ev, MH_F_DESTINATION_PORT), "587");
 	MH_CHECK(mh_event_has(&h.ev, MH_F_TIME));
+	/* inputs of normalize.c's ICMP and Security rules */
+	MH_CHECK_EQ_STR(get(&h.ev, MH_F_PROTOCOL), "tcp");
+	MH_CHECK_EQ_STR(get(&h.ev, MH_F_EVENT_ID), "3");
 	MH_CHECK(!mh_event_has(&h.ev, MH_F_IMAGE));
 	MH_CHECK(!mh_event_has(&h.ev, MH_F_USER));
 	h_close(&h);
@@ -687,8 +712,146 @@ static void test_probe(void)
 	MH_CHECK_EQ_INT(mh_input_xml.probe("  <Events>", 10), 90);
 	MH_CHECK_EQ_INT(
 	    mh_input_xml.probe("Oct 24 h sysmon: <Event><System>", 32), 90);
-	MH_CHECK(mh_reader_detect(win_eid3, strlen(win_eid3)) ==
-		 &mh_input_xml);
+	MH_CHECK(mh_reader_detect(win_eid3, strlen(win_eid3)) == &mh_input_xml);
+}
+
+/* UTF-8 text to UTF-16 (le or be), with a BOM when bom. Returns the
+ * byte length; out must hold 2 * (n + 1) * 2 bytes. */
+static size_t to_utf16(const char *in, size_t n, char *out, bool be, bool bom)
+{
+	const unsigned char *u = (const unsigned char *)in;
+	size_t o = 0;
+
+#define PUT(c)                                                                 \
+	do {                                                                   \
+		out[o + (be ? 0 : 1)] = (char)((c) >> 8);                      \
+		out[o + (be ? 1 : 0)] = (char)((c)&0xFF);                      \
+		o += 2;                                                        \
+	} while (0)
+	if (bom)
+		PUT(0xFEFFu);
+	for (size_t i = 0; i < n;) {
+		uint32_t c;
+
+		if (u[i] < 0x80) {
+			c = u[i++];
+		} else if (u[i] < 0xE0) {
+			c = (uint32_t)(u[i] & 0x1F) << 6 | (u[i + 1] & 0x3F);
+			i += 2;
+		} else if (u[i] < 0xF0) {
+			c = (uint32_t)(u[i] & 0x0F) << 12 |
+			    (uint32_t)(u[i + 1] & 0x3F) << 6 |
+			    (u[i + 2] & 0x3F);
+			i += 3;
+		} else {
+			c = (uint32_t)(u[i] & 0x07) << 18 |
+			    (uint32_t)(u[i + 1] & 0x3F) << 12 |
+			    (uint32_t)(u[i + 2] & 0x3F) << 6 |
+			    (u[i + 3] & 0x3F);
+			i += 4;
+		}
+		if (c >= 0x10000) {
+			c -= 0x10000;
+			PUT(0xD800 + (c >> 10));
+			PUT(0xDC00 + (c & 0x3FF));
+		} else {
+			PUT(c);
+		}
+	}
+#undef PUT
+	return o;
+}
+
+/* UTF-16 exports (PowerShell 5 Out-File writes UTF-16LE with a BOM) are
+ * transcoded: same events as the UTF-8 text, surrogate pairs decoded,
+ * a lone surrogate and an odd final byte become U+FFFD. */
+static void test_utf16(void)
+{
+	static const char text[] =
+	    "<?xml version=\"1.0\" encoding=\"utf-16\"?>\r\n<Events>\r\n"
+	    "<Event><System><EventID>1</EventID></System><EventData><Data "
+	    "Name=\"CommandLine\">caf\xC3\xA9 \xF0\x9F\x98\x80 \xE2\x82\xAC"
+	    "</Data></EventData></Event>\r\n"
+	    "<Event><System><EventID>2</EventID></System><EventData><Data "
+	    "Name=\"User\">X</Data></EventData></Event>\r\n</Events>\r\n";
+	size_t n = sizeof(text) - 1, m;
+	char *u = malloc(4 * (n + 8));
+	harness h;
+
+	for (int be = 0; be < 2; be++) {
+		for (int bom = 0; bom < 2; bom++) {
+			m = to_utf16(text, n, u, be, bom);
+			if (!bom) /* no BOM: "<" first */
+				MH_CHECK((u[0] == '<') == !be);
+			MH_CHECK_EQ_INT(mh_input_xml.probe(u, m), 90);
+			h_open_mem(&h, u, m, NULL);
+			MH_CHECK_EQ_INT(h_next(&h), MH_OK);
+			MH_CHECK_EQ_INT(h.ev.line, 3);
+			MH_CHECK_EQ_STR(get(&h.ev, MH_F_COMMAND_LINE),
+					"caf\xC3\xA9 \xF0\x9F\x98\x80 "
+					"\xE2\x82\xAC");
+			MH_CHECK_EQ_INT(h_next(&h), MH_OK);
+			MH_CHECK_EQ_STR(get(&h.ev, MH_F_USER), "X");
+			MH_CHECK_EQ_INT(h_next(&h), MH_EOF);
+			MH_CHECK_EQ_INT(bad.n, 0);
+			h_close(&h);
+		}
+	}
+	/* a lone high surrogate inside a value, an odd final byte */
+	m = to_utf16("<Event><System><EventID>7</EventID></System><EventData>"
+		     "<Data Name=\"User\">a",
+		     74, u, false, true);
+	u[m++] = 0x00;
+	u[m++] = (char)0xD8; /* high surrogate, then "b" */
+	m +=
+	    to_utf16("b</Data></EventData></Event>\n", 29, u + m, false, false);
+	u[m++] = 'x'; /* odd byte */
+	h_open_mem(&h, u, m, NULL);
+	MH_CHECK_EQ_INT(h_next(&h), MH_OK);
+	MH_CHECK_EQ_STR(get(&h.ev, MH_F_USER), "a\xEF\xBF\xBD"
+					       "b");
+	MH_CHECK_EQ_INT(h_next(&h), MH_EOF);
+	MH_CHECK_EQ_INT(bad.n, 1); /* the U+FFFD line */
+	h_close(&h);
+	free(u);
+
+	/* a 3.6 MB UTF-16 file read through gzip: the transcoding works in
+	 * steps, the window grows */
+	{
+		size_t fn, big_n = 0, zn;
+		char *f = slurp("tests/data/sysmon_xml/sbousseaden__tunna_iis_"
+				"rdp_smb_tunneling_sysmon_3.rendered.xml",
+				&fn);
+		char *big, *w, *z = NULL;
+		mh_source *src = NULL;
+		int k = 0;
+
+		MH_CHECK(f != NULL);
+		if (!f)
+			return;
+		big = malloc(fn * 100);
+		for (int i = 0; i < 100; i++) {
+			memcpy(big + big_n, f, fn);
+			big_n += fn;
+		}
+		w = malloc(4 * (big_n + 8));
+		m = to_utf16(big, big_n, w, false, true);
+		gz(w, m, &z, &zn);
+		MH_CHECK_EQ_INT(
+		    mh_source_open_mem("mem.xml.gz", z, zn, &src, NULL), MH_OK);
+		h_open_src(&h, src, NULL);
+		while (h_next(&h) == MH_OK)
+			k++;
+		MH_CHECK_EQ_INT(k, 1200);
+		/* "<?xml" and "<Events>" of the 99 later copies are junk
+		 * lines that are skipped silently */
+		MH_CHECK_EQ_INT(bad.n, 0);
+		h_close(&h);
+		free(z);
+		free(w);
+		free(big);
+		free(f);
+	}
 }
 
 /* Fuzz regressions kept under tests/data/sysmon_xml/regress/: each must
@@ -698,6 +861,7 @@ static void test_regress(void)
 	static const char *files[] = {
 	    "tests/data/sysmon_xml/regress/nested-event-start.xml",
 	    "tests/data/sysmon_xml/regress/partial-start-tag-at-end.xml",
+	    "tests/data/sysmon_xml/regress/many-unclosed-events.xml",
 	};
 	for (size_t i = 0; i < MH_ARRAY_LEN(files); i++) {
 		size_t n;
@@ -706,8 +870,11 @@ static void test_regress(void)
 		MH_CHECK(t != NULL);
 		if (!t)
 			continue;
-		count_events(t, n);
-		MH_CHECK(bad.n >= 1);
+		MH_CHECK_EQ_INT(count_events(t, n), i < 2 ? 1 : 0);
+		/* nested: the outer start and the cut one; many-unclosed: one
+		 * report per line (and linear time: the end search stops at
+		 * the next start) */
+		MH_CHECK_EQ_INT(bad.n, i == 0 ? 2 : i == 1 ? 1 : 2000);
 		free(t);
 	}
 }
@@ -719,6 +886,7 @@ int main(void)
 	MH_RUN(test_userid);
 	MH_RUN(test_linux_sample);
 	MH_RUN(test_whole_file);
+	MH_RUN(test_concatenated);
 	MH_RUN(test_entities);
 	MH_RUN(test_powershell_4104);
 	MH_RUN(test_wfp_xml);
@@ -727,6 +895,7 @@ int main(void)
 	MH_RUN(test_lazy);
 	MH_RUN(test_rendered_files);
 	MH_RUN(test_probe);
+	MH_RUN(test_utf16);
 	MH_RUN(test_regress);
 	MH_DONE();
 }
