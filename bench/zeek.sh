@@ -83,36 +83,50 @@ fi
 BYTES=$(wc -c <"$LOG")
 LINES=$(grep -vc '^#' "$LOG")
 
-# best wall time (s, 3 decimals) of REPS runs of "$@"
+# best of REPS runs of "$@": sets W (wall s) and C (user+sys CPU s).
+# CPU time is the fairer figure on a loaded machine.
 best() {
-	b=
+	W=
+	C=
 	i=0
 	while [ $i -lt "$REPS" ]; do
-		t0=$(date +%s.%N)
-		"$@" >/dev/null 2>&1
-		t1=$(date +%s.%N)
-		t=$(echo "$t1 - $t0" | bc -l)
-		if [ -z "$b" ] || [ "$(echo "$t < $b" | bc -l)" = 1 ]; then
-			b=$t
+		/usr/bin/time -f '%e %U %S' -o "$OUT/zeek-time.tmp" "$@" \
+		    >/dev/null 2>/dev/null
+		w=$(awk '{print $1}' "$OUT/zeek-time.tmp")
+		c=$(awk '{print $2 + $3}' "$OUT/zeek-time.tmp")
+		if [ -z "$W" ] || [ "$(echo "$w < $W" | bc -l)" = 1 ]; then
+			W=$w
+		fi
+		if [ -z "$C" ] || [ "$(echo "$c < $C" | bc -l)" = 1 ]; then
+			C=$c
 		fi
 		i=$((i + 1))
 	done
-	printf '%.3f' "$b"
+	rm -f "$OUT/zeek-time.tmp"
 }
 
 mbps() {
-	echo "scale=1; $BYTES / 1000000 / $1" | bc -l
+	if [ "$(echo "$1 <= 0" | bc -l)" = 1 ]; then
+		echo "-"
+	else
+		echo "scale=1; $BYTES / 1000000 / $1" | bc -l
+	fi
+}
+
+row() {
+	printf '%-6s %7s s %8s MB/s   %7s s %8s MB/s\n' "$1" "$W" \
+	    "$(mbps "$W")" "$C" "$(mbps "$C")"
 }
 
 # warm the page cache
 cat "$LOG" >/dev/null
 
-t_awk=$(best awk -F'\t' '!/^#/{print $3,$5,$6}' "$LOG")
-t_parse=$(best "$MH" parse --count "$LOG")
-t_scan=$(best "$MH" scan -q --home-net 10.0.0.0/8 --format csv "$LOG")
-
 echo "Zeek TSV conn.log: $BYTES bytes, $LINES records ($LOG)"
-printf '%-8s %8s s %8s MB/s\n' awk "$t_awk" "$(mbps "$t_awk")"
-printf '%-8s %8s s %8s MB/s\n' parse "$t_parse" "$(mbps "$t_parse")"
-printf '%-8s %8s s %8s MB/s\n' scan "$t_scan" "$(mbps "$t_scan")"
+echo "best of $REPS:  wall                    CPU (user+sys)"
+best awk -F'\t' '!/^#/{print $3,$5,$6}' "$LOG"
+row awk
+best "$MH" parse --count "$LOG"
+row parse
+best "$MH" scan -q --home-net 10.0.0.0/8 --format csv "$LOG"
+row scan
 "$MH" parse --count "$LOG"

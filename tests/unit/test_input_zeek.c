@@ -479,6 +479,24 @@ static void test_normalize_zeek(void)
 	mh_event_normalize(&ctx, &ev);
 	MH_CHECK_EQ_STR(get(&ev, MH_F_DIRECTION), "inbound");
 	MH_CHECK(!mh_fieldset_has(&ev.multi, MH_F_SERVICE));
+
+	/* Suricata's <a@b> envelope addresses lose their angle brackets */
+	mh_event_clear(&ev);
+	mh_event_set(&ev, MH_F_MAIL_FROM, "<svc@corp.example>", 18);
+	mh_event_set(&ev, MH_F_RCPT_TO,
+		     "<a@x>\x1f<>\x1f"
+		     "b@y\x1f<c@z>",
+		     18);
+	mh_fieldset_add(&ev.multi, MH_F_RCPT_TO);
+	mh_event_normalize(&ctx, &ev);
+	MH_CHECK_EQ_STR(get(&ev, MH_F_MAIL_FROM), "svc@corp.example");
+	MH_CHECK_EQ_STR(get(&ev, MH_F_RCPT_TO), "a@x||b@y|c@z");
+	mh_event_clear(&ev);
+	mh_event_set(&ev, MH_F_MAIL_FROM, "a@b", 3);
+	mh_event_set(&ev, MH_F_RCPT_TO, "<x", 2);
+	mh_event_normalize(&ctx, &ev);
+	MH_CHECK_EQ_STR(get(&ev, MH_F_MAIL_FROM), "a@b");
+	MH_CHECK_EQ_STR(get(&ev, MH_F_RCPT_TO), "<x");
 	mh_arena_free(&a);
 }
 
