@@ -442,6 +442,23 @@ static void strip_angles(mh_event *ev, mh_field f)
 	mh_event_set(ev, f, buf, (size_t)(o - buf));
 }
 
+/* A Zeek smtp.log record (it has SMTP transaction fields) is an SMTP
+ * session over TCP, although the log has no service or proto column: say
+ * so, as Zeek's conn.log and Elastic's pipeline do. */
+static void zeek_smtp_record(mh_event *ev)
+{
+	const mh_str *dia = mh_event_get(ev, MH_F_DIALECT);
+
+	if (!dia || !ieq(dia, "zeek") ||
+	    !(mh_event_has(ev, MH_F_HELO) || mh_event_has(ev, MH_F_MAIL_FROM) ||
+	      mh_event_has(ev, MH_F_RCPT_TO)))
+		return;
+	if (!mh_event_has(ev, MH_F_SERVICE))
+		mh_event_set(ev, MH_F_SERVICE, "smtp", 4);
+	if (!mh_event_has(ev, MH_F_PROTOCOL))
+		mh_event_set(ev, MH_F_PROTOCOL, "tcp", 3);
+}
+
 void mh_event_normalize(const mh_norm_ctx *ctx, mh_event *ev)
 {
 	bool all = true;
@@ -466,6 +483,8 @@ void mh_event_normalize(const mh_norm_ctx *ctx, mh_event *ev)
 		derive_mail_protocol(ctx, ev);
 	if (want(ctx, all, MH_F_LOOKALIKE_OF))
 		mh_event_lookalike(ctx->lookalikes, ctx->nlookalikes, ev);
+	if (want(ctx, all, MH_F_SERVICE) || want(ctx, all, MH_F_PROTOCOL))
+		zeek_smtp_record(ev);
 	if (want(ctx, all, MH_F_SERVICE))
 		split_service(ev);
 	if (want(ctx, all, MH_F_MAIL_FROM))

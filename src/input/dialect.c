@@ -192,6 +192,9 @@ static const mh_dialect_map map_ecs[] = {
 	E("zeek.smtp.subject", SUBJECT, N, 0)
 	E("zeek.smtp.user_agent", USER_AGENT, N, 1)
 	E("zeek.smtp.tls", TLS, B, 1)
+	E("zeek.smtp.helo", HELO, N, 0)
+	E("zeek.smtp.path", MAIL_PATH, N, 0)
+	E("zeek.session_id", UID, N, 0)
 	E("zeek.connection.local_orig", LOCAL_ORIG, B, 0)
 	E("zeek.connection.local_resp", LOCAL_RESP, B, 0)
 };
