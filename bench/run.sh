@@ -145,13 +145,24 @@ meta() { sed -n "s/^$2=//p" "$1.meta"; }
 
 # mh_run NAMING THREADS FILE OUTCSV: one timed mailhunt run; prints
 # "WALL CPU" seconds (CPU = user + sys from /usr/bin/time, empty without it)
+# The rules for a naming: the sentinel profile on Defender names; on
+# Sysmon names the same query as a rule file (see bench/rules/).
+mh_rules() {
+	if [ "$1" = sysmon ] && [ -z "$STRICT" ]; then
+		echo "--no-builtin --rules $BENCH/rules/sentinel-sysmon.yml"
+	else
+		echo "--profile sentinel"
+	fi
+}
+
 mh_run() {
 	o=$4
+	# shellcheck disable=SC2046
 	if [ $MHNOW = 1 ]; then
-		set -- scan --profile sentinel --format csv --threads "$2" -q \
+		set -- scan $(mh_rules "$1") --format csv --threads "$2" -q \
 			--now "$NOW" "$3"
 	else
-		set -- scan --profile sentinel --format csv --threads "$2" -q "$3"
+		set -- scan $(mh_rules "$1") --format csv --threads "$2" -q "$3"
 	fi
 	rm -f "$OUT/cpu.txt"
 	t0=$(now_ns)
@@ -314,8 +325,10 @@ for NAMING in mde sysmon; do
 		else
 			set --
 		fi
-		RSS1=$(peak_rss "$MH" scan --profile sentinel --format csv --threads 1 -q "$@" "$FILE")
-		RSS2=$(peak_rss "$MH" scan --profile sentinel --format csv --threads 2 -q "$@" "$FILE")
+		# shellcheck disable=SC2046
+		RSS1=$(peak_rss "$MH" scan $(mh_rules "$NAMING") --format csv --threads 1 -q "$@" "$FILE")
+		# shellcheck disable=SC2046
+		RSS2=$(peak_rss "$MH" scan $(mh_rules "$NAMING") --format csv --threads 2 -q "$@" "$FILE")
 	fi
 	if [ $DUCK_NAMING = 1 ]; then
 		DRSS=$(peak_rss node "$BENCH/duckdb/run.mjs" --naming "$NAMING" --file "$FILE" --threads 1 --now "$NOW" ${STRICT:+"$STRICT"})
