@@ -39,6 +39,7 @@ install: build
 	cmake --install $(BUILD)
 
 bench: build
+	@sh scripts/deps.sh --bench
 	@sh bench/run.sh $(MH)
 
 format:

@@ -3,7 +3,13 @@
 # Idempotent: installs only what is missing. Run as root on Debian 12.
 set -eu
 
-PKGS="build-essential cmake pkg-config libyaml-dev libpcre2-dev zlib1g-dev libexpat1-dev libevtx-dev libbfio-dev libevtx-utils"
+PKGS="build-essential cmake pkg-config libyaml-dev libpcre2-dev zlib1g-dev libexpat1-dev libevtx-dev libbfio-dev libevtx-utils libsimdjson-dev g++"
+
+# make bench also needs: /usr/bin/time (peak RSS), Node.js + npm (DuckDB's
+# @duckdb/node-api) and python3 (row checks). Not needed by make check.
+if [ "${1:-}" = "--bench" ]; then
+	PKGS="$PKGS time nodejs npm python3"
+fi
 
 missing=""
 for p in $PKGS; do
