@@ -7,11 +7,20 @@ PKGS="build-essential cmake pkg-config libyaml-dev libpcre2-dev zlib1g-dev libex
 
 # make bench also needs: /usr/bin/time (peak RSS), Node.js + npm (DuckDB's
 # @duckdb/node-api) and python3 (row checks). Not needed by make check.
-if [ "${1:-}" = "--bench" ]; then
-	PKGS="$PKGS time nodejs npm python3"
-fi
+# These are checked by command, since a machine may have them from
+# elsewhere (a newer Node.js, say) and Debian's package would conflict.
+BENCH_CMDS="/usr/bin/time:time node:nodejs npm:npm python3:python3"
 
 missing=""
+if [ "${1:-}" = "--bench" ]; then
+	for pair in $BENCH_CMDS; do
+		cmd=${pair%%:*}
+		pkg=${pair#*:}
+		if ! command -v "$cmd" >/dev/null 2>&1; then
+			missing="$missing $pkg"
+		fi
+	done
+fi
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		missing="$missing $p"
