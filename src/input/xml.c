@@ -102,6 +102,11 @@ static const mh_dialect_map map_time_created =
     M("TimeCreated", TIME, T, 1);
 static const mh_dialect_map map_sec_user =
     M("UserID", USER, N, PRIO_SECURITY_USER);
+/* PowerShell events (4104) carry the script host's pid only in
+ * System/Execution@ProcessID; on Sysmon events that attribute is
+ * Sysmon's own pid, so it is used for PowerShell providers only. */
+static const mh_dialect_map map_exec_pid =
+    M("ProcessID", PROCESS_ID, N, PRIO_SECURITY_USER);
 
 #undef E
 #undef M
@@ -288,6 +293,12 @@ static void XMLCALL on_start(void *ud, const XML_Char *name,
 		} else if (strcmp(name, "TimeCreated") == 0) {
 			if ((v = attr(atts, "SystemTime")) != NULL)
 				store(x, &map_time_created, v, strlen(v), true);
+		} else if (strcmp(name, "Execution") == 0) {
+			static const char ps[] = "Microsoft-Windows-PowerShell";
+			if (x->provider.n >= sizeof(ps) - 1 &&
+			    memcmp(x->provider.p, ps, sizeof(ps) - 1) == 0 &&
+			    (v = attr(atts, "ProcessID")) != NULL && *v)
+				store(x, &map_exec_pid, v, strlen(v), true);
 		} else if (strcmp(name, "Security") == 0) {
 			/* Windows writes UserID, Sysmon for Linux UserId */
 			v = attr(atts, "UserID");
