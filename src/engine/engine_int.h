@@ -105,6 +105,10 @@ typedef struct eng_group {
 	size_t ctx_n, ctx_cap;
 	uint32_t ctx_set;
 	uint32_t ctx_off[ENG_NCTX], ctx_len[ENG_NCTX];
+	/* the context event's ProcessId, to tell whether a newer event is
+	 * the same process (see mh_eng_ctx_store) */
+	bool ctx_has_pid;
+	int64_t ctx_pid;
 
 	/* beacon correlations: fixed-size scoring state (beacon.h), NULL
 	 * for other types; accounted in mem */

@@ -290,18 +290,88 @@ uint32_t mh_eng_intern(eng_group *g, const char *p, size_t n)
 	return g->nstr++;
 }
 
-/* Copy the context fields of ev into g (reusing its buffer). */
-bool mh_eng_ctx_store(eng_group *g, const mh_event *ev)
+/* Index of a context field in mh_engine_ctx_fields, or -1. */
+static int ctx_index(mh_field f)
 {
-	size_t need = 0;
+	for (int i = 0; i < ENG_NCTX; i++)
+		if (mh_engine_ctx_fields[i] == f)
+			return i;
+	return -1;
+}
+
+static bool ctx_old_eq(const eng_group *g, int i, const mh_str *s)
+{
+	return i >= 0 && (g->ctx_set >> i & 1u) && s &&
+	       g->ctx_len[i] == s->n &&
+	       (s->n == 0 || memcmp(g->ctxbuf + g->ctx_off[i], s->p, s->n) == 0);
+}
+
+/* True when ev is provably the process of the stored context: the same
+ * ProcessGuid, else the same host and ProcessId. Only then may the
+ * context keep fields the newer event lacks (a connection record has
+ * no command line; its process-creation or script-block evidence has). */
+static bool ctx_same_process(const eng_group *g, const mh_event *ev)
+{
+	const int iguid = ctx_index(MH_F_PROCESS_GUID);
+	const int ihost = ctx_index(MH_F_HOST);
+	const mh_str *guid = mh_event_get(ev, MH_F_PROCESS_GUID);
+	const mh_str *host = mh_event_get(ev, MH_F_HOST);
+	int64_t pid;
+
+	if (!g->ctx_valid)
+		return false;
+	if (guid && iguid >= 0 && (g->ctx_set >> iguid & 1u))
+		return ctx_old_eq(g, iguid, guid);
+	if (!g->ctx_has_pid || !mh_event_int(ev, MH_F_PROCESS_ID, &pid) ||
+	    pid != g->ctx_pid)
+		return false;
+	if (!host)
+		return ihost >= 0 && !(g->ctx_set >> ihost & 1u);
+	return ctx_old_eq(g, ihost, host);
+}
+
+/* Copy the context fields of ev into g (reusing its buffer). When ev is
+ * the same process as the stored context, fields ev lacks keep their
+ * stored values. Assembled in a bounded stack buffer: no allocation
+ * unless the context grows. */
+static bool ctx_store(eng_group *g, const mh_event *ev, bool merge)
+{
+	char tmp[8192];
+	const char *src[ENG_NCTX];
+	uint32_t len[ENG_NCTX], set = 0;
+	size_t need = 0, off = 0;
+	int64_t pid;
 
 	for (int i = 0; i < ENG_NCTX; i++) {
 		const mh_str *s = mh_event_get(ev, mh_engine_ctx_fields[i]);
-		if (s)
-			need += s->n;
+		if (s) {
+			src[i] = s->p;
+			len[i] = (uint32_t)(s->n > UINT32_MAX ? 0 : s->n);
+			if (s->n > UINT32_MAX)
+				return false;
+		} else if (merge && (g->ctx_set >> i & 1u)) {
+			src[i] = g->ctxbuf + g->ctx_off[i];
+			len[i] = g->ctx_len[i];
+		} else {
+			continue;
+		}
+		set |= 1u << i;
+		need += len[i];
 	}
 	if (need > UINT32_MAX)
 		return false;
+	if (merge && need > sizeof(tmp))
+		return ctx_store(g, ev, false); /* too large: ev's fields only */
+	if (merge) {
+		for (int i = 0; i < ENG_NCTX; i++) {
+			if (!(set >> i & 1u))
+				continue;
+			if (len[i])
+				memcpy(tmp + off, src[i], len[i]);
+			src[i] = tmp + off;
+			off += len[i];
+		}
+	}
 	if (need > g->ctx_cap) {
 		size_t nc = g->ctx_cap ? g->ctx_cap : 256;
 		char *b;
@@ -314,19 +384,24 @@ bool mh_eng_ctx_store(eng_group *g, const mh_event *ev)
 		g->ctx_cap = nc;
 	}
 	g->ctx_n = 0;
-	g->ctx_set = 0;
+	g->ctx_set = set;
 	for (int i = 0; i < ENG_NCTX; i++) {
-		const mh_str *s = mh_event_get(ev, mh_engine_ctx_fields[i]);
-		if (!s)
+		if (!(set >> i & 1u))
 			continue;
-		g->ctx_set |= 1u << i;
 		g->ctx_off[i] = (uint32_t)g->ctx_n;
-		g->ctx_len[i] = (uint32_t)s->n;
-		if (s->n)
-			memcpy(g->ctxbuf + g->ctx_n, s->p, s->n);
-		g->ctx_n += s->n;
+		g->ctx_len[i] = len[i];
+		if (len[i])
+			memcpy(g->ctxbuf + g->ctx_n, src[i], len[i]);
+		g->ctx_n += len[i];
 	}
+	g->ctx_has_pid = mh_event_int(ev, MH_F_PROCESS_ID, &pid);
+	g->ctx_pid = g->ctx_has_pid ? pid : 0;
 	g->ctx_valid = true;
 	g->ctx_t = ev->time_ns;
 	return true;
+}
+
+bool mh_eng_ctx_store(eng_group *g, const mh_event *ev)
+{
+	return ctx_store(g, ev, ctx_same_process(g, ev));
 }
