@@ -331,6 +331,15 @@ static const char *outcome_word(const mh_str *s)
 	    {"s0", "attempted"},
 	    {"rej", "failed"},
 	    {"sf", "succeeded"},
+	    /* established, then closed or reset by one side, or still open */
+	    {"s1", "succeeded"},
+	    {"s2", "succeeded"},
+	    {"s3", "succeeded"},
+	    {"rsto", "succeeded"},
+	    {"rstr", "succeeded"},
+	    /* SYN (and FIN) from the originator, no reply */
+	    {"sh", "attempted"},
+	    {"rstos0", "attempted"},
 	};
 
 	for (size_t i = 0; i < MH_ARRAY_LEN(map); i++)

@@ -1,6 +1,7 @@
 /* The reader registry. Adding an input format = one file in src/input/
  * defining a `const mh_reader_ops` + one row in mh_readers[] below. */
 #include "input/input.h"
+#include "input/json_simd.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,6 +17,10 @@ const mh_reader_ops *const mh_readers[] = {
     &mh_input_panos,
     &mh_input_cef,
     &mh_input_auditd,
+#ifdef MH_WITH_SIMDJSON
+    &mh_input_json_simd, /* never probed: --input-format json-simd */
+#endif
+    &mh_input_pcap,
     /* new readers above this line */
     NULL,
 };

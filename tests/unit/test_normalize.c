@@ -306,6 +306,9 @@ static void test_outcome(void)
 	MH_CHECK_EQ_STR(outcome(MH_F_ACTION, "reject"), "denied");
 	MH_CHECK_EQ_STR(outcome(MH_F_ACTION, "reset-both"), "denied");
 	MH_CHECK_EQ_STR(outcome(MH_F_ACTION, "drop-icmp"), "denied");
+	MH_CHECK_EQ_STR(outcome(MH_F_ACTION, "S1"), "succeeded");
+	MH_CHECK_EQ_STR(outcome(MH_F_ACTION, "RSTO"), "succeeded");
+	MH_CHECK_EQ_STR(outcome(MH_F_ACTION, "SH"), "attempted");
 	MH_CHECK_EQ_STR(outcome(MH_F_ACTION, "ConnectionFound"), "(unset)");
 	MH_CHECK_EQ_STR(outcome(MH_F_ACTION, "ListeningConnectionCreated"),
 			"(unset)");

@@ -1,0 +1,1538 @@
+/* Packet captures: classic pcap and pcapng, read without libpcap, turned
+ * into one canonical event per TCP/UDP flow (a connection, as Zeek's
+ * conn.log), not one per packet.
+ *
+ * Formats
+ * - classic pcap, magic a1b2c3d4 (microseconds) or a1b23c4d
+ *   (nanoseconds), written in either byte order;
+ * - pcapng: Section Header (either byte order, several sections),
+ *   Interface Description (link type, if_tsresol, if_tsoffset), Enhanced
+ *   Packet and Simple Packet blocks; every other block is skipped. A
+ *   Simple Packet has no time stamp: it takes the previous packet's time.
+ * Link types: Ethernet (1, with any number up to 8 of 802.1Q / 802.1ad /
+ * QinQ tags), NULL/loopback (0, family in either byte order) and LOOP
+ * (108), raw IP (101, 228 IPv4, 229 IPv6), Linux cooked SLL (113) and
+ * SLL2 (276). Another link type is reported malformed once per
+ * interface (once per file for classic pcap); its packets are skipped.
+ *
+ * Packets: IPv4 (options; a non-first fragment is skipped, not malformed;
+ * a first fragment counts as the packet it starts), IPv6 (hop-by-hop,
+ * routing, destination options, AH and fragment headers are walked,
+ * at most 8; ESP / no-next-header end the walk: skipped), then TCP and
+ * UDP. Non-IP frames (ARP, ...) and other transports (ICMP, ...) are
+ * skipped silently. A packet whose captured bytes end inside a header
+ * is malformed, reported with its packet number as the "line" (packets
+ * are numbered from 1 in file order; errors in non-packet pcapng blocks
+ * carry the number the next packet would get).
+ *
+ * Flows: TCP connections are tracked by 5-tuple in a bounded table
+ * (MH_PCAP_MAX_FLOWS by default, see mh_input_pcap_set_max_flows()).
+ * When the table is full, a flow that already ended is dropped first,
+ * else the oldest live flow is evicted: it is emitted as it stands and
+ * counted (mh_input_pcap_stats()). The initiator is the side that sent
+ * the SYN without ACK; a flow whose first packet is a SYN-ACK has its
+ * sender as the responder; a flow seen mid-stream takes the side with
+ * the higher port as the client (ties: the first packet's sender). A
+ * TCP flow is emitted when it ends (FIN from both sides, or a RST) and
+ * every flow still open at end of file is emitted then, in the order
+ * the flows began. After its end a flow stays in the table as "closed"
+ * and absorbs its stray packets (the last ACK, a late RST); a new SYN
+ * without ACK on the same 5-tuple starts a new flow (Zeek does the same
+ * with retried SYNs that were refused). UDP: one event per 5-tuple at
+ * end of file (or on eviction); the initiator sent the first packet.
+ *
+ * Event: EventTime = first packet, SourceIp/Port = initiator,
+ * DestinationIp/Port = responder, Protocol tcp/udp, BytesSent /
+ * BytesReceived = payload bytes each way (TCP: from sequence numbers,
+ * so a retransmission is not counted twice and a gap is; UDP: summed),
+ * Action = a Zeek conn_state word (normalize.c maps S0, REJ and SF):
+ *   S0 SYN seen, no reply      REJ SYN answered by RST
+ *   SF established, FIN both ways (a later RST does not change it)
+ *   S1 established, still open  S2/S3 established, FIN from the
+ *   initiator / responder only   RSTO/RSTR established, reset by the
+ *   initiator / responder        SH SYN then FIN, no SYN-ACK
+ *   SHR responder's SYN-ACK only  OTH no SYN seen (mid-stream)
+ *   UDP: SF both ways, S0 initiator only.
+ * Service from the first 64 payload bytes of each way: "smtp" (a "220"
+ * banner naming SMTP/ESMTP, or EHLO/HELO from the client), "pop3"
+ * ("+OK"), "imap" ("* OK", "* PREAUTH", or "<tag> LOGIN/CAPABILITY"),
+ * "ssl" (a TLS handshake record 16 03 0x first); a TLS handshake record
+ * starting a later segment of a plain-text mail flow (STARTTLS) makes
+ * it "smtp,ssl" / "imap,ssl" / "pop3,ssl", as Zeek lists it. No stream
+ * reassembly: the sniffed bytes are the segments in capture order.
+ * Line = the number of the flow's first packet. Dialect "pcap".
+ *
+ * Bad files: a truncated record or block, a captured length over
+ * PC_MAX_CAPLEN (skipped), a pcapng block with a bad length (the rest
+ * of the file cannot be framed: one malformed, then end) are reported
+ * as malformed; garbage that is not a capture at all never probes as
+ * pcap, and forced with --input-format gives one malformed for the file.
+ *
+ * Memory: the flow table grows by doubling up to the cap (no malloc per
+ * packet or per event); event strings are formatted into the event's
+ * arena (or the reader's own when the caller gives none) at return time
+ * and stay valid until the next call to next(). Not thread-safe. */
+#include "input/input.h"
+#include "util/ip.h"
+#include "util/timefmt.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PC_MAX_CAPLEN  (256u << 10) /* largest packet kept */
+#define PC_MAX_BLOCK   (1u << 20)   /* largest pcapng block framed */
+#define PC_MAX_IFACES  256	    /* pcapng interfaces per section */
+#define PC_SNIFF       64	    /* payload bytes sniffed each way */
+#define PC_QUEUE       8	    /* ended flows waiting for next() */
+#define PC_MAX_VLAN    8
+#define PC_MAX_EXTHDR  8
+#define PC_NIL	       UINT32_MAX
+#define PC_ARENA_BLOCK 4096
+#define PC_MAX_NS      4000000000000000000LL
+
+static size_t pc_default_max_flows = MH_PCAP_MAX_FLOWS;
+
+void mh_input_pcap_set_max_flows(size_t n)
+{
+	pc_default_max_flows = n ? n : MH_PCAP_MAX_FLOWS;
+}
+
+enum { PC_LIVE = 1, PC_CLOSED = 2 };
+
+/* flow flags, per direction d (0 = client -> server) shifted by d */
+#define F_SYN	 0x001u /* client SYN without ACK */
+#define F_SYNACK 0x002u /* server SYN+ACK */
+#define F_FIN0	 0x004u
+#define F_FIN1	 0x008u
+#define F_RST0	 0x010u
+#define F_RST1	 0x020u
+#define F_DATA0	 0x040u
+#define F_DATA1	 0x080u
+#define F_SEQ0	 0x100u /* base[0] valid */
+#define F_SEQ1	 0x200u
+#define F_TLS	 0x400u /* TLS record started a later segment */
+
+typedef struct pc_flow {
+	mh_ip ip[2]; /* [0] client, [1] server */
+	uint16_t port[2];
+	uint8_t proto; /* 6 or 17 */
+	uint8_t state; /* 0 free, PC_LIVE, PC_CLOSED */
+	uint8_t sniff_n[2];
+	uint32_t flags;
+	uint32_t base[2]; /* TCP: sequence number of the first payload byte */
+	uint32_t top[2];  /* TCP: payload bytes seen past base */
+	uint64_t bytes[2];
+	int64_t first_ns;
+	uint64_t first_pkt;
+	uint32_t hnext;	     /* hash chain */
+	uint32_t prev, next; /* live or closed list, oldest first */
+	uint8_t sniff[2][PC_SNIFF];
+} pc_flow;
+
+typedef struct pc_list {
+	uint32_t head, tail;
+} pc_list;
+
+typedef struct pc_iface {
+	uint32_t linktype;
+	bool bad_reported;
+	bool units_pow2;  /* if_tsresol high bit: 2^-k, else 10^-k */
+	uint8_t units;	  /* k */
+	int64_t offset_s; /* if_tsoffset */
+} pc_iface;
+
+/* One packet, decoded down to the transport header. */
+typedef struct pc_pkt {
+	mh_ip src, dst;
+	uint16_t sport, dport;
+	uint8_t proto;
+	uint8_t tcpflags;
+	uint32_t seq;
+	uint32_t plen;	    /* payload length per the headers */
+	const uint8_t *pay; /* captured payload */
+	size_t pay_n;	    /* captured payload bytes (<= plen) */
+} pc_pkt;
+
+typedef struct pc_priv {
+	enum { PC_CLASSIC, PC_NG } fmt;
+	bool big;     /* file (section) byte order is big-endian */
+	bool nano;    /* classic: nanosecond stamps */
+	bool done;    /* framing ended (EOF or unframable) */
+	bool drained; /* end-of-file flows emitted */
+	pc_iface ifaces[PC_MAX_IFACES];
+	uint32_t nifaces;
+	uint64_t pkt_no;
+	int64_t last_ns;
+
+	pc_flow *flows;
+	uint32_t nflows_alloc, max_flows, nused;
+	uint32_t *buckets;
+	uint32_t nbuckets; /* power of two */
+	uint32_t free_head;
+	pc_list live, closed;
+
+	pc_flow queue[PC_QUEUE];
+	unsigned qhead, qn;
+
+	mh_pcap_stats st;
+	mh_arena arena;
+} pc_priv;
+
+/* ------------------------------------------------------------------ */
+/* byte order */
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint16_t rd16(const uint8_t *p, bool big)
+{
+	return big ? be16(p) : (uint16_t)(p[1] << 8 | p[0]);
+}
+
+static uint32_t rd32(const uint8_t *p, bool big)
+{
+	return big ? be32(p)
+		   : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
+			 (uint32_t)p[1] << 8 | p[0];
+}
+
+/* ------------------------------------------------------------------ */
+/* source helpers */
+
+/* Make the window hold at least n bytes. Returns MH_OK, MH_EOF (fewer
+ * remain: *have says how many), MH_ELIMIT (n exceeds the source's
+ * record cap) or MH_EIO. */
+static mh_rc want_bytes(mh_reader *r, size_t n, const uint8_t **p, size_t *have,
+			mh_err *err)
+{
+	const char *c;
+	size_t got;
+
+	for (;;) {
+		mh_rc rc;
+
+		mh_source_peek(r->src, &c, &got);
+		*p = (const uint8_t *)c;
+		*have = got;
+		if (got >= n)
+			return MH_OK;
+		rc = mh_source_more(r->src, err);
+		if (rc == MH_OK)
+			continue;
+		if (rc == MH_EOF || rc == MH_ELIMIT) {
+			mh_source_peek(r->src, &c, &got);
+			*p = (const uint8_t *)c;
+			*have = got;
+			return rc;
+		}
+		return rc;
+	}
+}
+
+/* Consume n bytes, reading on as needed. False at EOF before n. */
+static mh_rc skip_bytes(mh_reader *r, uint64_t n, mh_err *err)
+{
+	while (n) {
+		const char *c;
+		size_t got;
+		mh_rc rc;
+
+		mh_source_peek(r->src, &c, &got);
+		if (got) {
+			size_t take = got < n ? got : (size_t)n;
+
+			mh_source_consume(r->src, take);
+			n -= take;
+			continue;
+		}
+		rc = mh_source_more(r->src, err);
+		if (rc == MH_EOF)
+			return MH_EOF;
+		if (rc != MH_OK)
+			return rc;
+	}
+	return MH_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* flow table */
+
+static uint32_t hash_key(const pc_pkt *k)
+{
+	/* symmetric: both directions of a flow hash alike */
+	uint64_t h = 1469598103934665603ULL ^ k->proto;
+	uint64_t a = 0, b = 0;
+
+	for (int i = 0; i < 16; i++) {
+		a = a * 31 + k->src.b[i];
+		b = b * 31 + k->dst.b[i];
+	}
+	a = a * 65599 + k->sport;
+	b = b * 65599 + k->dport;
+	h ^= a + b;
+	h *= 1099511628211ULL;
+	h ^= (a ^ b) >> 7;
+	h *= 0x9E3779B97F4A7C15ULL;
+	return (uint32_t)(h >> 32);
+}
+
+/* Direction of k in f: 0 client->server, 1 server->client, -1 other. */
+static int flow_dir(const pc_flow *f, const pc_pkt *k)
+{
+	if (f->proto != k->proto)
+		return -1;
+	if (f->port[0] == k->sport && f->port[1] == k->dport &&
+	    !memcmp(f->ip[0].b, k->src.b, 16) &&
+	    !memcmp(f->ip[1].b, k->dst.b, 16))
+		return 0;
+	if (f->port[1] == k->sport && f->port[0] == k->dport &&
+	    !memcmp(f->ip[1].b, k->src.b, 16) &&
+	    !memcmp(f->ip[0].b, k->dst.b, 16))
+		return 1;
+	return -1;
+}
+
+static void list_del(pc_priv *pv, pc_list *l, uint32_t i)
+{
+	pc_flow *f = &pv->flows[i];
+
+	if (f->prev != PC_NIL)
+		pv->flows[f->prev].next = f->next;
+	else
+		l->head = f->next;
+	if (f->next != PC_NIL)
+		pv->flows[f->next].prev = f->prev;
+	else
+		l->tail = f->prev;
+	f->prev = f->next = PC_NIL;
+}
+
+static void list_add(pc_priv *pv, pc_list *l, uint32_t i)
+{
+	pc_flow *f = &pv->flows[i];
+
+	f->next = PC_NIL;
+	f->prev = l->tail;
+	if (l->tail != PC_NIL)
+		pv->flows[l->tail].next = i;
+	else
+		l->head = i;
+	l->tail = i;
+}
+
+static void hash_del(pc_priv *pv, uint32_t i, uint32_t h)
+{
+	uint32_t *pp = &pv->buckets[h & (pv->nbuckets - 1)];
+
+	while (*pp != PC_NIL) {
+		if (*pp == i) {
+			*pp = pv->flows[i].hnext;
+			return;
+		}
+		pp = &pv->flows[*pp].hnext;
+	}
+}
+
+static uint32_t flow_hash(const pc_flow *f)
+{
+	pc_pkt k;
+
+	k.src = f->ip[0];
+	k.dst = f->ip[1];
+	k.sport = f->port[0];
+	k.dport = f->port[1];
+	k.proto = f->proto;
+	return hash_key(&k);
+}
+
+/* Remove flow i from the table (its slot goes to the free list). */
+static void flow_free(pc_priv *pv, uint32_t i)
+{
+	pc_flow *f = &pv->flows[i];
+
+	hash_del(pv, i, flow_hash(f));
+	list_del(pv, f->state == PC_LIVE ? &pv->live : &pv->closed, i);
+	f->state = 0;
+	f->hnext = pv->free_head;
+	pv->free_head = i;
+	pv->nused--;
+}
+
+static void queue_push(pc_priv *pv, const pc_flow *f)
+{
+	/* A packet queues at most two flows (an eviction and its own end)
+	 * and the queue is drained before the next packet is read. */
+	if (pv->qn < PC_QUEUE) {
+		pv->queue[(pv->qhead + pv->qn) % PC_QUEUE] = *f;
+		pv->qn++;
+	}
+}
+
+/* The flow ended: queue its event and keep it as closed. */
+static void flow_end(pc_priv *pv, uint32_t i)
+{
+	pc_flow *f = &pv->flows[i];
+
+	queue_push(pv, f);
+	list_del(pv, &pv->live, i);
+	f->state = PC_CLOSED;
+	list_add(pv, &pv->closed, i);
+}
+
+/* A free slot, evicting when the table is full. PC_NIL on ENOMEM. */
+static uint32_t flow_slot(pc_priv *pv)
+{
+	uint32_t i;
+
+	if (pv->free_head == PC_NIL && pv->nused >= pv->max_flows) {
+		if (pv->closed.head != PC_NIL) {
+			flow_free(pv, pv->closed.head);
+		} else if (pv->live.head != PC_NIL) {
+			i = pv->live.head;
+			queue_push(pv, &pv->flows[i]);
+			pv->st.evicted++;
+			flow_free(pv, i);
+		}
+	}
+	if (pv->free_head == PC_NIL && pv->nflows_alloc < pv->max_flows) {
+		uint32_t n = pv->nflows_alloc ? pv->nflows_alloc * 2 : 64;
+		pc_flow *nf;
+
+		if (n > pv->max_flows)
+			n = pv->max_flows;
+		nf = realloc(pv->flows, (size_t)n * sizeof(*nf));
+		if (!nf)
+			return PC_NIL;
+		pv->flows = nf;
+		for (uint32_t k = n; k-- > pv->nflows_alloc;) {
+			nf[k].state = 0;
+			nf[k].hnext = pv->free_head;
+			pv->free_head = k;
+		}
+		pv->nflows_alloc = n;
+	}
+	if (pv->free_head == PC_NIL)
+		return PC_NIL;
+	i = pv->free_head;
+	pv->free_head = pv->flows[i].hnext;
+	pv->nused++;
+	return i;
+}
+
+static uint32_t flow_find(pc_priv *pv, const pc_pkt *k, uint32_t h, int *dir)
+{
+	for (uint32_t i = pv->buckets[h & (pv->nbuckets - 1)]; i != PC_NIL;
+	     i = pv->flows[i].hnext) {
+		int d = flow_dir(&pv->flows[i], k);
+
+		if (d >= 0) {
+			*dir = d;
+			return i;
+		}
+	}
+	return PC_NIL;
+}
+
+/* ------------------------------------------------------------------ */
+/* per-packet flow update */
+
+#define TH_FIN 0x01
+#define TH_SYN 0x02
+#define TH_RST 0x04
+#define TH_ACK 0x10
+
+static bool tls_record(const uint8_t *p, size_t n)
+{
+	return n >= 3 && p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04;
+}
+
+static void sniff_add(pc_flow *f, int d, const pc_pkt *k)
+{
+	size_t room = PC_SNIFF - f->sniff_n[d];
+	size_t take = k->pay_n < room ? k->pay_n : room;
+	bool earlier = (f->flags & (F_DATA0 | F_DATA1)) != 0;
+
+	/* A TLS record opening a segment after plain-text payload in
+	 * either direction: STARTTLS. */
+	if (earlier && tls_record(k->pay, k->pay_n) &&
+	    !(f->sniff_n[0] && tls_record(f->sniff[0], f->sniff_n[0])) &&
+	    !(f->sniff_n[1] && tls_record(f->sniff[1], f->sniff_n[1])))
+		f->flags |= F_TLS;
+	if (take) {
+		memcpy(f->sniff[d] + f->sniff_n[d], k->pay, take);
+		f->sniff_n[d] = (uint8_t)(f->sniff_n[d] + take);
+	}
+}
+
+static void tcp_bytes(pc_flow *f, int d, const pc_pkt *k)
+{
+	uint32_t start = k->seq + ((k->tcpflags & TH_SYN) ? 1u : 0u);
+	uint32_t seqflag = d ? F_SEQ1 : F_SEQ0;
+	uint32_t end;
+
+	if (!(f->flags & seqflag)) {
+		if (!(k->tcpflags & TH_SYN) && !k->plen)
+			return; /* a pure ACK says nothing about the base */
+		f->base[d] = start;
+		f->top[d] = 0;
+		f->flags |= seqflag;
+	}
+	if (!k->plen)
+		return;
+	end = start + k->plen - f->base[d];
+	if (end < 0x80000000u && end > f->top[d])
+		f->top[d] = end;
+}
+
+/* Initialise a new flow from its first packet k. */
+static void flow_init(pc_flow *f, const pc_pkt *k, int64_t ns, uint64_t pkt)
+{
+	bool swap;
+
+	memset(f, 0, offsetof(pc_flow, sniff));
+	f->proto = k->proto;
+	if (k->proto != 6)
+		swap = false;
+	else if ((k->tcpflags & (TH_SYN | TH_ACK)) == TH_SYN)
+		swap = false;
+	else if ((k->tcpflags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK))
+		swap = true;
+	else
+		swap = k->dport > k->sport;
+	f->ip[0] = swap ? k->dst : k->src;
+	f->ip[1] = swap ? k->src : k->dst;
+	f->port[0] = swap ? k->dport : k->sport;
+	f->port[1] = swap ? k->sport : k->dport;
+	f->first_ns = ns;
+	f->first_pkt = pkt;
+	f->state = PC_LIVE;
+}
+
+/* Account packet k (direction d) to flow f; true if the flow ended. */
+static bool flow_update(pc_flow *f, int d, const pc_pkt *k)
+{
+	uint8_t fl = k->tcpflags;
+
+	if (k->pay_n || k->plen) {
+		sniff_add(f, d, k);
+		f->flags |= d ? F_DATA1 : F_DATA0;
+	}
+	if (k->proto != 6) {
+		f->bytes[d] += k->plen;
+		return false;
+	}
+	tcp_bytes(f, d, k);
+	if ((fl & (TH_SYN | TH_ACK)) == TH_SYN && d == 0)
+		f->flags |= F_SYN;
+	if ((fl & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) && d == 1)
+		f->flags |= F_SYNACK;
+	if (fl & TH_FIN)
+		f->flags |= d ? F_FIN1 : F_FIN0;
+	if (fl & TH_RST) {
+		f->flags |= d ? F_RST1 : F_RST0;
+		return true;
+	}
+	return (f->flags & (F_FIN0 | F_FIN1)) == (F_FIN0 | F_FIN1);
+}
+
+static void on_packet(mh_reader *r, pc_priv *pv, const pc_pkt *k, int64_t ns,
+		      uint64_t pkt, mh_err *err)
+{
+	uint32_t h = hash_key(k), i;
+	int d = 0;
+	bool new_syn = k->proto == 6 &&
+		       (k->tcpflags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN;
+
+	(void)err;
+	i = flow_find(pv, k, h, &d);
+	if (i != PC_NIL && pv->flows[i].state == PC_CLOSED) {
+		if (!new_syn)
+			return; /* a straggler of an ended flow */
+		flow_free(pv, i);
+		i = PC_NIL;
+	}
+	if (i == PC_NIL) {
+		i = flow_slot(pv);
+		if (i == PC_NIL) {
+			mh_reader_malformed(r, pkt,
+					    "packet %llu: out of memory for "
+					    "the flow table; packet skipped",
+					    (unsigned long long)pkt);
+			return;
+		}
+		flow_init(&pv->flows[i], k, ns, pkt);
+		d = flow_dir(&pv->flows[i], k);
+		pv->flows[i].hnext = pv->buckets[h & (pv->nbuckets - 1)];
+		pv->buckets[h & (pv->nbuckets - 1)] = i;
+		list_add(pv, &pv->live, i);
+	}
+	if (flow_update(&pv->flows[i], d, k))
+		flow_end(pv, i);
+}
+
+/* ------------------------------------------------------------------ */
+/* packet decoding */
+
+/* Why a packet was not turned into a flow update. */
+typedef enum {
+	PD_OK,
+	PD_SKIP, /* not IP, not TCP/UDP: silently ignored */
+	PD_FRAG, /* non-first fragment */
+	PD_BAD,	 /* malformed: *why says why */
+} pd_rc;
+
+static pd_rc decode_l4(const uint8_t *p, size_t n, uint32_t l4len, pc_pkt *k,
+		       const char **why)
+{
+	if (k->proto == 6) {
+		size_t thl;
+
+		if (n < 20) {
+			*why = "truncated TCP header";
+			return PD_BAD;
+		}
+		thl = (size_t)(p[12] >> 4) * 4;
+		if (thl < 20) {
+			*why = "TCP data offset below 20 bytes";
+			return PD_BAD;
+		}
+		if (n < thl) {
+			*why = "truncated TCP options";
+			return PD_BAD;
+		}
+		if (l4len < thl) {
+			*why = "TCP header longer than the IP payload";
+			return PD_BAD;
+		}
+		k->sport = be16(p);
+		k->dport = be16(p + 2);
+		k->seq = be32(p + 4);
+		k->tcpflags = p[13];
+		k->plen = l4len - (uint32_t)thl;
+		k->pay = p + thl;
+		k->pay_n = n - thl < k->plen ? n - thl : k->plen;
+		return PD_OK;
+	}
+	if (k->proto == 17) {
+		uint32_t ul;
+
+		if (n < 8) {
+			*why = "truncated UDP header";
+			return PD_BAD;
+		}
+		ul = be16(p + 4);
+		if (ul < 8 || ul > l4len)
+			ul = l4len; /* bad or zero (jumbo) length: trust IP */
+		if (l4len < 8) {
+			*why = "UDP header longer than the IP payload";
+			return PD_BAD;
+		}
+		k->sport = be16(p);
+		k->dport = be16(p + 2);
+		k->tcpflags = 0;
+		k->plen = ul - 8;
+		k->pay = p + 8;
+		k->pay_n = n - 8 < k->plen ? n - 8 : k->plen;
+		return PD_OK;
+	}
+	return PD_SKIP;
+}
+
+static void v4_mapped(mh_ip *ip, const uint8_t *a)
+{
+	memset(ip->b, 0, 10);
+	ip->b[10] = ip->b[11] = 0xff;
+	memcpy(ip->b + 12, a, 4);
+	ip->v4 = true;
+}
+
+static pd_rc decode_ip4(const uint8_t *p, size_t n, pc_pkt *k, const char **why)
+{
+	size_t ihl;
+	uint32_t tot;
+	uint16_t frag;
+
+	if (n < 20) {
+		*why = "truncated IPv4 header";
+		return PD_BAD;
+	}
+	if (p[0] >> 4 != 4) {
+		*why = "IPv4 version field is not 4";
+		return PD_BAD;
+	}
+	ihl = (size_t)(p[0] & 0x0f) * 4;
+	if (ihl < 20) {
+		*why = "IPv4 header length below 20 bytes";
+		return PD_BAD;
+	}
+	if (n < ihl) {
+		*why = "truncated IPv4 options";
+		return PD_BAD;
+	}
+	tot = be16(p + 2);
+	if (tot == 0 && n > ihl) /* TSO: length left 0 by the NIC */
+		tot = n > 0xffff ? 0xffff : (uint32_t)n;
+	if (tot < ihl) {
+		*why = "IPv4 total length below the header length";
+		return PD_BAD;
+	}
+	frag = be16(p + 6);
+	if (frag & 0x1fff)
+		return PD_FRAG;
+	v4_mapped(&k->src, p + 12);
+	v4_mapped(&k->dst, p + 16);
+	k->proto = p[9];
+	if (k->proto != 6 && k->proto != 17)
+		return PD_SKIP;
+	/* the captured part of the IP payload; Ethernet padding is cut */
+	return decode_l4(p + ihl, (n < tot ? n : tot) - ihl,
+			 tot - (uint32_t)ihl, k, why);
+}
+
+static pd_rc decode_ip6(const uint8_t *p, size_t n, pc_pkt *k, const char **why)
+{
+	uint32_t plen;
+	uint8_t nh;
+	size_t off = 40;
+
+	if (n < 40) {
+		*why = "truncated IPv6 header";
+		return PD_BAD;
+	}
+	if (p[0] >> 4 != 6) {
+		*why = "IPv6 version field is not 6";
+		return PD_BAD;
+	}
+	plen = be16(p + 4);
+	if (plen == 0) /* jumbogram or TSO: use what was captured */
+		plen = (uint32_t)(n - 40 > 0xffffff ? 0xffffff : n - 40);
+	nh = p[6];
+	memcpy(k->src.b, p + 8, 16);
+	memcpy(k->dst.b, p + 24, 16);
+	k->src.v4 = k->dst.v4 = false;
+	for (int hops = 0;; hops++) {
+		size_t el;
+
+		if (nh == 6 || nh == 17)
+			break;
+		if (nh != 0 && nh != 43 && nh != 60 && nh != 44 && nh != 51)
+			return PD_SKIP; /* ICMPv6, ESP, no next header... */
+		if (hops >= PC_MAX_EXTHDR) {
+			*why = "more than 8 IPv6 extension headers";
+			return PD_BAD;
+		}
+		if (n < off + 8) {
+			*why = "truncated IPv6 extension header";
+			return PD_BAD;
+		}
+		if (nh == 44) {
+			el = 8;
+			if (be16(p + off + 2) & 0xfff8)
+				return PD_FRAG;
+		} else if (nh == 51) {
+			el = ((size_t)p[off + 1] + 2) * 4;
+		} else {
+			el = ((size_t)p[off + 1] + 1) * 8;
+		}
+		if (n < off + el) {
+			*why = "truncated IPv6 extension header";
+			return PD_BAD;
+		}
+		if (40 + plen < off + el) {
+			*why =
+			    "IPv6 extension headers exceed the payload length";
+			return PD_BAD;
+		}
+		nh = p[off];
+		off += el;
+	}
+	k->proto = nh;
+	{
+		size_t end = 40 + (size_t)plen; /* cut link-layer padding */
+		size_t cap = n < end ? n : end;
+
+		return decode_l4(p + off, cap - off, (uint32_t)(end - off), k,
+				 why);
+	}
+}
+
+static pd_rc decode_l3(uint16_t etype, const uint8_t *p, size_t n, pc_pkt *k,
+		       const char **why)
+{
+	if (etype == 0x0800)
+		return decode_ip4(p, n, k, why);
+	if (etype == 0x86dd)
+		return decode_ip6(p, n, k, why);
+	return PD_SKIP;
+}
+
+/* By IP version nibble (raw IP link types). */
+static pd_rc decode_raw(const uint8_t *p, size_t n, pc_pkt *k, const char **why)
+{
+	if (n < 1) {
+		*why = "empty packet";
+		return PD_BAD;
+	}
+	if (p[0] >> 4 == 4)
+		return decode_ip4(p, n, k, why);
+	if (p[0] >> 4 == 6)
+		return decode_ip6(p, n, k, why);
+	*why = "raw IP packet with an IP version other than 4 or 6";
+	return PD_BAD;
+}
+
+static bool link_supported(uint32_t lt)
+{
+	return lt == 0 || lt == 1 || lt == 101 || lt == 108 || lt == 113 ||
+	       lt == 228 || lt == 229 || lt == 276;
+}
+
+static pd_rc decode_link(uint32_t lt, const uint8_t *p, size_t n, pc_pkt *k,
+			 const char **why)
+{
+	switch (lt) {
+	case 1: { /* Ethernet */
+		size_t off = 12;
+		uint16_t et;
+
+		if (n < 14) {
+			*why = "truncated Ethernet header";
+			return PD_BAD;
+		}
+		et = be16(p + off);
+		for (int tags = 0; et == 0x8100 || et == 0x88a8 || et == 0x9100;
+		     tags++) {
+			if (tags >= PC_MAX_VLAN) {
+				*why = "more than 8 VLAN tags";
+				return PD_BAD;
+			}
+			if (n < off + 6) {
+				*why = "truncated VLAN tag";
+				return PD_BAD;
+			}
+			off += 4;
+			et = be16(p + off);
+		}
+		off += 2;
+		return decode_l3(et, p + off, n - off, k, why);
+	}
+	case 0: /* NULL: address family in the capturing host's order */
+	case 108: /* LOOP: the same in network order */ {
+		uint32_t fam;
+
+		if (n < 4) {
+			*why = "truncated loopback header";
+			return PD_BAD;
+		}
+		fam = be32(p);
+		if (lt == 0 && fam > 0xffff)
+			fam = rd32(p, false);
+		if (fam == 2)
+			return decode_ip4(p + 4, n - 4, k, why);
+		if (fam == 10 || fam == 24 || fam == 28 || fam == 30)
+			return decode_ip6(p + 4, n - 4, k, why);
+		return PD_SKIP;
+	}
+	case 101:
+		return decode_raw(p, n, k, why);
+	case 228:
+		return decode_ip4(p, n, k, why);
+	case 229:
+		return decode_ip6(p, n, k, why);
+	case 113: /* Linux cooked v1: protocol at 14 */
+		if (n < 16) {
+			*why = "truncated Linux cooked (SLL) header";
+			return PD_BAD;
+		}
+		return decode_l3(be16(p + 14), p + 16, n - 16, k, why);
+	case 276: /* Linux cooked v2: protocol at 0 */
+		if (n < 20) {
+			*why = "truncated Linux cooked (SLL2) header";
+			return PD_BAD;
+		}
+		return decode_l3(be16(p), p + 20, n - 20, k, why);
+	default:
+		*why = "unsupported link type";
+		return PD_BAD;
+	}
+}
+
+/* One captured packet of interface ifc. */
+static void packet(mh_reader *r, pc_priv *pv, pc_iface *ifc, const uint8_t *p,
+		   size_t n, int64_t ns, mh_err *err)
+{
+	uint64_t no = pv->pkt_no;
+	const char *why = "";
+	pc_pkt k;
+	pd_rc rc;
+
+	pv->st.packets++;
+	pv->last_ns = ns;
+	if (!link_supported(ifc->linktype)) {
+		pv->st.other++;
+		if (!ifc->bad_reported) {
+			ifc->bad_reported = true;
+			mh_reader_malformed(r, no,
+					    "packet %llu: link type %u is not "
+					    "supported; the packets of this "
+					    "interface are skipped",
+					    (unsigned long long)no,
+					    ifc->linktype);
+		}
+		return;
+	}
+	memset(&k, 0, sizeof(k));
+	rc = decode_link(ifc->linktype, p, n, &k, &why);
+	if (rc == PD_BAD) {
+		mh_reader_malformed(r, no,
+				    "packet %llu: %s (%zu bytes captured)",
+				    (unsigned long long)no, why, n);
+		return;
+	}
+	if (rc == PD_FRAG) {
+		pv->st.fragments++;
+		return;
+	}
+	if (rc == PD_SKIP) {
+		pv->st.other++;
+		return;
+	}
+	on_packet(r, pv, &k, ns, no, err);
+}
+
+/* ------------------------------------------------------------------ */
+/* framing */
+
+/* Classic pcap: one record. MH_EOF at end of file. */
+static mh_rc classic_record(mh_reader *r, pc_priv *pv, mh_err *err)
+{
+	const uint8_t *p;
+	size_t have;
+	uint32_t sec, frac, incl;
+	int64_t ns;
+	mh_rc rc = want_bytes(r, 16, &p, &have, err);
+
+	if (rc == MH_EIO || rc == MH_ENOMEM)
+		return rc;
+	if (have == 0)
+		return MH_EOF;
+	pv->pkt_no++;
+	if (have < 16) {
+		mh_reader_malformed(r, pv->pkt_no,
+				    "packet %llu: truncated record header "
+				    "(%zu of 16 bytes) at end of file",
+				    (unsigned long long)pv->pkt_no, have);
+		mh_source_consume(r->src, have);
+		return MH_EOF;
+	}
+	sec = rd32(p, pv->big);
+	frac = rd32(p + 4, pv->big);
+	incl = rd32(p + 8, pv->big);
+	ns = (int64_t)sec * 1000000000LL +
+	     (pv->nano ? (int64_t)frac : (int64_t)frac * 1000);
+	mh_source_consume(r->src, 16);
+	if (incl > PC_MAX_CAPLEN) {
+		mh_reader_malformed(r, pv->pkt_no,
+				    "packet %llu: captured length %u exceeds "
+				    "the cap of %u bytes; skipped",
+				    (unsigned long long)pv->pkt_no, incl,
+				    PC_MAX_CAPLEN);
+		rc = skip_bytes(r, incl, err);
+		return rc == MH_EOF ? MH_OK : rc;
+	}
+	rc = want_bytes(r, incl, &p, &have, err);
+	if (rc == MH_EIO || rc == MH_ENOMEM)
+		return rc;
+	if (have < incl) {
+		mh_reader_malformed(r, pv->pkt_no,
+				    "packet %llu: truncated packet (%zu of %u "
+				    "bytes) at end of file",
+				    (unsigned long long)pv->pkt_no, have, incl);
+		mh_source_consume(r->src, have);
+		return MH_EOF;
+	}
+	packet(r, pv, &pv->ifaces[0], p, incl, ns, err);
+	mh_source_consume(r->src, incl);
+	return MH_OK;
+}
+
+/* 10^e, e <= 18 */
+static int64_t pow10i(unsigned e)
+{
+	int64_t v = 1;
+
+	while (e--)
+		v *= 10;
+	return v;
+}
+
+/* A pcapng time stamp in interface units to ns since the epoch. */
+static int64_t ng_time(const pc_iface *ifc, uint64_t ts)
+{
+	int64_t ns;
+
+	if (ifc->units_pow2) {
+		unsigned k = ifc->units > 63 ? 63 : ifc->units;
+		uint64_t whole = ts >> k, fr = ts & ((1ULL << k) - 1);
+
+		if (k > 30) { /* keep fr * 1e9 within 64 bits */
+			fr >>= k - 30;
+			k = 30;
+		}
+		ns = (int64_t)(whole > 9000000000ULL ? 9000000000ULL : whole) *
+			 1000000000LL +
+		     (int64_t)((fr * 1000000000ULL) >> k);
+	} else if (ifc->units <= 9) {
+		int64_t m = pow10i(9 - ifc->units);
+		uint64_t lim = (uint64_t)INT64_MAX / (uint64_t)m;
+
+		ns = (int64_t)((ts > lim ? lim : ts) * (uint64_t)m);
+	} else {
+		unsigned e = ifc->units - 9;
+
+		ns = e > 18 ? 0 : (int64_t)(ts / (uint64_t)pow10i(e));
+		if (ns < 0)
+			ns = 0;
+	}
+	/* keep the sum in range: stamps past 2096 are clamped */
+	if (ns > PC_MAX_NS)
+		ns = PC_MAX_NS;
+	if (ifc->offset_s > -4000000000LL && ifc->offset_s < 4000000000LL)
+		ns += ifc->offset_s * 1000000000LL;
+	return ns;
+}
+
+/* Interface Description body b[0..n) (after type and length). */
+static void ng_idb(mh_reader *r, pc_priv *pv, const uint8_t *b, size_t n)
+{
+	pc_iface *ifc;
+	size_t off = 8;
+
+	if (n < 8) {
+		mh_reader_malformed(r, pv->pkt_no + 1,
+				    "pcapng interface block shorter than 8 "
+				    "bytes");
+		return;
+	}
+	if (pv->nifaces >= PC_MAX_IFACES) {
+		mh_reader_malformed(r, pv->pkt_no + 1,
+				    "more than %u pcapng interfaces; the "
+				    "packets of the others are malformed",
+				    PC_MAX_IFACES);
+		return;
+	}
+	ifc = &pv->ifaces[pv->nifaces++];
+	memset(ifc, 0, sizeof(*ifc));
+	ifc->linktype = rd16(b, pv->big);
+	ifc->units = 6;
+	while (off + 4 <= n) {
+		uint16_t code = rd16(b + off, pv->big);
+		uint16_t len = rd16(b + off + 2, pv->big);
+
+		off += 4;
+		if (code == 0 || len > n - off)
+			break;
+		if (code == 9 && len >= 1) {
+			ifc->units_pow2 = (b[off] & 0x80) != 0;
+			ifc->units = b[off] & 0x7f;
+		} else if (code == 14 && len >= 8) {
+			uint64_t lo = rd32(b + off, pv->big),
+				 hi = rd32(b + off + 4, pv->big);
+			uint64_t v = pv->big ? lo << 32 | hi : hi << 32 | lo;
+
+			ifc->offset_s = (int64_t)v;
+		}
+		off += ((size_t)len + 3) & ~(size_t)3;
+	}
+}
+
+/* One pcapng block. MH_EOF at end of file or when framing is lost. */
+static mh_rc ng_block(mh_reader *r, pc_priv *pv, mh_err *err)
+{
+	const uint8_t *p;
+	size_t have;
+	uint32_t type, blen;
+	mh_rc rc = want_bytes(r, 12, &p, &have, err);
+
+	if (rc == MH_EIO || rc == MH_ENOMEM)
+		return rc;
+	if (have == 0)
+		return MH_EOF;
+	if (have < 12) {
+		mh_reader_malformed(r, pv->pkt_no + 1,
+				    "truncated pcapng block header (%zu of 12 "
+				    "bytes) at end of file",
+				    have);
+		mh_source_consume(r->src, have);
+		return MH_EOF;
+	}
+	type = rd32(p, pv->big);
+	if (type == 0x0A0D0D0A) { /* a new section: its own byte order */
+		if (be32(p + 8) == 0x1A2B3C4D)
+			pv->big = true;
+		else if (rd32(p + 8, false) == 0x1A2B3C4D)
+			pv->big = false;
+		else {
+			mh_reader_malformed(r, pv->pkt_no + 1,
+					    "pcapng section header with a bad "
+					    "byte-order magic; rest of file "
+					    "skipped");
+			return MH_EOF;
+		}
+		pv->nifaces = 0;
+	}
+	blen = rd32(p + 4, pv->big);
+	if (blen < 12 || blen % 4) {
+		mh_reader_malformed(r, pv->pkt_no + 1,
+				    "pcapng block of type 0x%08x with a bad "
+				    "length %u; rest of file skipped",
+				    type, blen);
+		return MH_EOF;
+	}
+	if (blen > PC_MAX_BLOCK) {
+		if (type == 6 || type == 3)
+			pv->pkt_no++;
+		mh_reader_malformed(
+		    r, type == 6 || type == 3 ? pv->pkt_no : pv->pkt_no + 1,
+		    "pcapng block of type 0x%08x is %u bytes, "
+		    "over the cap of %u; skipped",
+		    type, blen, PC_MAX_BLOCK);
+		rc = skip_bytes(r, blen, err);
+		return rc == MH_EOF ? MH_OK : rc;
+	}
+	rc = want_bytes(r, blen, &p, &have, err);
+	if (rc == MH_EIO || rc == MH_ENOMEM)
+		return rc;
+	if (have < blen) {
+		if (type == 6 || type == 3)
+			pv->pkt_no++;
+		mh_reader_malformed(
+		    r, type == 6 || type == 3 ? pv->pkt_no : pv->pkt_no + 1,
+		    "truncated pcapng block of type 0x%08x "
+		    "(%zu of %u bytes) at end of file",
+		    type, have, blen);
+		mh_source_consume(r->src, have);
+		return MH_EOF;
+	}
+	if (rd32(p + blen - 4, pv->big) != blen) {
+		mh_reader_malformed(r, pv->pkt_no + 1,
+				    "pcapng block of type 0x%08x: trailing "
+				    "length differs; rest of file skipped",
+				    type);
+		mh_source_consume(r->src, have);
+		return MH_EOF;
+	}
+	{
+		const uint8_t *b = p + 8;
+		size_t bn = blen - 12;
+
+		if (type == 1) {
+			ng_idb(r, pv, b, bn);
+		} else if (type == 6) {
+			uint32_t ifid, cap;
+			uint64_t ts;
+
+			pv->pkt_no++;
+			if (bn < 20) {
+				mh_reader_malformed(
+				    r, pv->pkt_no,
+				    "packet %llu: enhanced packet block "
+				    "too short",
+				    (unsigned long long)pv->pkt_no);
+				goto next;
+			}
+			ifid = rd32(b, pv->big);
+			ts = (uint64_t)rd32(b + 4, pv->big) << 32 |
+			     rd32(b + 8, pv->big);
+			cap = rd32(b + 12, pv->big);
+			if (ifid >= pv->nifaces) {
+				mh_reader_malformed(
+				    r, pv->pkt_no,
+				    "packet %llu: unknown interface %u",
+				    (unsigned long long)pv->pkt_no, ifid);
+				goto next;
+			}
+			if (cap > bn - 20) {
+				mh_reader_malformed(
+				    r, pv->pkt_no,
+				    "packet %llu: captured length %u "
+				    "exceeds its block",
+				    (unsigned long long)pv->pkt_no, cap);
+				goto next;
+			}
+			packet(r, pv, &pv->ifaces[ifid], b + 20, cap,
+			       ng_time(&pv->ifaces[ifid], ts), err);
+		} else if (type == 3) {
+			uint32_t orig;
+
+			pv->pkt_no++;
+			if (bn < 4 || pv->nifaces == 0) {
+				mh_reader_malformed(
+				    r, pv->pkt_no,
+				    "packet %llu: simple packet block %s",
+				    (unsigned long long)pv->pkt_no,
+				    bn < 4 ? "too short"
+					   : "before any interface");
+				goto next;
+			}
+			orig = rd32(b, pv->big);
+			packet(r, pv, &pv->ifaces[0], b + 4,
+			       orig < bn - 4 ? orig : bn - 4, pv->last_ns, err);
+		}
+	}
+next:
+	mh_source_consume(r->src, blen);
+	return MH_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* events */
+
+static const char *conn_state(const pc_flow *f)
+{
+	uint32_t g = f->flags;
+
+	if (f->proto != 6)
+		return (g & F_DATA1) ? "SF" : "S0";
+	if (g & F_SYN) {
+		bool est = (g & (F_SYNACK | F_DATA1)) != 0;
+
+		if (!est) {
+			if (g & F_RST1)
+				return "REJ";
+			if (g & F_FIN0)
+				return "SH";
+			if (g & (F_DATA1 | F_FIN1))
+				return "S1";
+			return "S0";
+		}
+		if ((g & (F_FIN0 | F_FIN1)) == (F_FIN0 | F_FIN1))
+			return "SF";
+		if (g & F_RST0)
+			return "RSTO";
+		if (g & F_RST1)
+			return "RSTR";
+		if (g & F_FIN0)
+			return "S2";
+		if (g & F_FIN1)
+			return "S3";
+		return "S1";
+	}
+	if ((g & F_SYNACK) && !(g & (F_DATA0 | F_DATA1 | F_FIN0 | F_FIN1)))
+		return "SHR";
+	return "OTH";
+}
+
+static bool has_ci(const uint8_t *p, size_t n, const char *w)
+{
+	size_t wn = strlen(w);
+
+	for (size_t i = 0; i + wn <= n; i++) {
+		size_t j = 0;
+
+		while (j < wn && (p[i + j] | 0x20) == (w[j] | 0x20))
+			j++;
+		if (j == wn)
+			return true;
+	}
+	return false;
+}
+
+static bool starts_ci(const uint8_t *p, size_t n, const char *w)
+{
+	size_t wn = strlen(w);
+
+	if (n < wn)
+		return false;
+	for (size_t j = 0; j < wn; j++)
+		if ((p[j] | 0x20) != (w[j] | 0x20))
+			return false;
+	return true;
+}
+
+/* "<tag> LOGIN " / "<tag> CAPABILITY" etc.: an IMAP client command. */
+static bool imap_cmd(const uint8_t *p, size_t n)
+{
+	static const char *const cmds[] = {"LOGIN ", "CAPABILITY",
+					   "AUTHENTICATE ", "STARTTLS", "ID "};
+	size_t i = 0;
+
+	while (i < n && i < 16 &&
+	       ((p[i] >= '0' && p[i] <= '9') ||
+		((p[i] | 0x20) >= 'a' && (p[i] | 0x20) <= 'z') || p[i] == '.'))
+		i++;
+	if (i == 0 || i >= n || p[i] != ' ')
+		return false;
+	for (size_t c = 0; c < MH_ARRAY_LEN(cmds); c++)
+		if (starts_ci(p + i + 1, n - i - 1, cmds[c]))
+			return true;
+	return false;
+}
+
+/* The service name(s), comma-separated, or NULL. */
+static const char *service(const pc_flow *f)
+{
+	const uint8_t *c = f->sniff[0], *s = f->sniff[1];
+	size_t cn = f->sniff_n[0], sn = f->sniff_n[1];
+	bool tls = (f->flags & F_TLS) != 0;
+
+	if (tls_record(c, cn) || tls_record(s, sn))
+		return "ssl";
+	if ((sn >= 4 && !memcmp(s, "220", 3) &&
+	     (has_ci(s, sn, "SMTP") || has_ci(s, sn, "ESMTP"))) ||
+	    starts_ci(c, cn, "EHLO ") || starts_ci(c, cn, "HELO "))
+		return tls ? "smtp,ssl" : "smtp";
+	if (sn >= 3 && !memcmp(s, "+OK", 3))
+		return tls ? "pop3,ssl" : "pop3";
+	if ((sn >= 4 &&
+	     (!memcmp(s, "* OK", 4) || starts_ci(s, sn, "* PREAUTH"))) ||
+	    imap_cmd(c, cn))
+		return tls ? "imap,ssl" : "imap";
+	return NULL;
+}
+
+static mh_rc set_text(mh_event *ev, mh_arena *a, mh_field fld, const char *s,
+		      size_t n)
+{
+	char *d = mh_arena_strndup(a, s, n);
+
+	if (!d)
+		return MH_ENOMEM;
+	mh_event_set(ev, fld, d, n);
+	return MH_OK;
+}
+
+static mh_rc set_u64(mh_event *ev, mh_arena *a, mh_field fld, uint64_t v)
+{
+	char b[24];
+	int n = snprintf(b, sizeof(b), "%llu", (unsigned long long)v);
+
+	return set_text(ev, a, fld, b, (size_t)n);
+}
+
+static mh_rc emit(mh_reader *r, pc_priv *pv, const pc_flow *f, mh_event *ev)
+{
+	mh_arena *a = ev->arena ? ev->arena : &pv->arena;
+	char buf[64];
+	const char *svc, *st;
+	size_t n;
+	bool ok = true;
+	uint64_t sent, recv;
+
+	if (!ev->arena)
+		mh_arena_reset(&pv->arena);
+	mh_event_clear(ev);
+	ev->file = mh_source_name(r->src);
+	ev->line = f->first_pkt;
+	ev->time_ns = f->first_ns;
+	n = mh_time_format(f->first_ns, buf, sizeof(buf));
+	ok &= MH_OK == set_text(ev, a, MH_F_TIME, buf, n);
+	mh_ip_format(&f->ip[0], buf, sizeof(buf));
+	ok &= MH_OK == set_text(ev, a, MH_F_SOURCE_IP, buf, strlen(buf));
+	ok &= MH_OK == set_u64(ev, a, MH_F_SOURCE_PORT, f->port[0]);
+	mh_ip_format(&f->ip[1], buf, sizeof(buf));
+	ok &= MH_OK == set_text(ev, a, MH_F_DESTINATION_IP, buf, strlen(buf));
+	ok &= MH_OK == set_u64(ev, a, MH_F_DESTINATION_PORT, f->port[1]);
+	mh_event_set(ev, MH_F_PROTOCOL, f->proto == 6 ? "tcp" : "udp", 3);
+	if (f->proto == 6) {
+		sent = f->flags & F_SEQ0 ? f->top[0] : 0;
+		recv = f->flags & F_SEQ1 ? f->top[1] : 0;
+	} else {
+		sent = f->bytes[0];
+		recv = f->bytes[1];
+	}
+	ok &= MH_OK == set_u64(ev, a, MH_F_BYTES_SENT, sent);
+	ok &= MH_OK == set_u64(ev, a, MH_F_BYTES_RECEIVED, recv);
+	st = conn_state(f);
+	mh_event_set(ev, MH_F_ACTION, st, strlen(st));
+	svc = f->proto == 6 ? service(f) : NULL;
+	if (svc)
+		mh_event_set(ev, MH_F_SERVICE, svc, strlen(svc));
+	mh_event_set(ev, MH_F_DIALECT, "pcap", 4);
+	if (!ok)
+		return MH_ENOMEM;
+	r->stats.records++;
+	return MH_OK;
+}
+
+/* ------------------------------------------------------------------ */
+/* reader ops */
+
+static void pc_close(mh_reader *r)
+{
+	pc_priv *pv = r->priv;
+
+	if (!pv)
+		return;
+	free(pv->flows);
+	free(pv->buckets);
+	mh_arena_free(&pv->arena);
+	free(pv);
+	r->priv = NULL;
+}
+
+/* Reads the file header. A file that is not a capture (forced with
+ * --input-format) is one malformed record, not a failure. */
+static mh_rc pc_open(mh_reader *r, mh_err *err)
+{
+	pc_priv *pv = calloc(1, sizeof(*pv));
+	const uint8_t *p;
+	size_t have;
+	uint32_t nb = 1;
+	mh_rc rc;
+
+	if (!pv)
+		return mh_err_set(err, MH_ENOMEM, mh_source_name(r->src), 0, 0,
+				  "out of memory");
+	r->priv = pv;
+	mh_arena_init(&pv->arena, PC_ARENA_BLOCK, 1u << 20);
+	pv->max_flows = pc_default_max_flows > 0x40000000u
+			    ? 0x40000000u
+			    : (uint32_t)pc_default_max_flows;
+	while (nb < pv->max_flows * 2u && nb < 0x40000000u)
+		nb <<= 1;
+	pv->nbuckets = nb;
+	pv->buckets = malloc((size_t)nb * sizeof(*pv->buckets));
+	if (!pv->buckets) {
+		pc_close(r);
+		return mh_err_set(err, MH_ENOMEM, mh_source_name(r->src), 0, 0,
+				  "out of memory");
+	}
+	memset(pv->buckets, 0xff, (size_t)nb * sizeof(*pv->buckets));
+	pv->free_head = PC_NIL;
+	pv->live.head = pv->live.tail = PC_NIL;
+	pv->closed.head = pv->closed.tail = PC_NIL;
+	snprintf(r->dialect, sizeof(r->dialect), "pcap");
+
+	rc = want_bytes(r, 24, &p, &have, err);
+	if (rc == MH_EIO || rc == MH_ENOMEM) {
+		pc_close(r);
+		return rc;
+	}
+	if (have >= 12 && be32(p) == 0x0A0D0D0A) {
+		pv->fmt = PC_NG; /* the section header is read as a block */
+		snprintf(r->dialect, sizeof(r->dialect), "pcapng");
+		return MH_OK;
+	}
+	if (have >= 4) {
+		uint32_t m = be32(p);
+
+		pv->fmt = PC_CLASSIC;
+		pv->big = m == 0xa1b2c3d4 || m == 0xa1b23c4d;
+		pv->nano = m == 0xa1b23c4d || m == 0x4d3cb2a1;
+		if (pv->big || m == 0xd4c3b2a1 || m == 0x4d3cb2a1) {
+			if (have < 24) {
+				mh_reader_malformed(
+				    r, 0,
+				    "truncated pcap file header "
+				    "(%zu of 24 bytes)",
+				    have);
+				pv->done = true;
+				return MH_OK;
+			}
+			pv->nifaces = 1;
+			pv->ifaces[0].linktype =
+			    rd32(p + 20, pv->big) & 0x03ffffff;
+			mh_source_consume(r->src, 24);
+			return MH_OK;
+		}
+	}
+	if (have > 0)
+		mh_reader_malformed(r, 0,
+				    "not a pcap or pcapng file (no capture "
+				    "magic number)");
+	pv->done = true;
+	return MH_OK;
+}
+
+static mh_rc pc_next(mh_reader *r, mh_event *ev, mh_err *err)
+{
+	pc_priv *pv = r->priv;
+
+	if (!pv)
+		return MH_EOF;
+	for (;;) {
+		mh_rc rc;
+
+		if (pv->qn) {
+			pc_flow f = pv->queue[pv->qhead];
+
+			pv->qhead = (pv->qhead + 1) % PC_QUEUE;
+			pv->qn--;
+			rc = emit(r, pv, &f, ev);
+			goto emitted;
+		}
+		if (pv->done) {
+			uint32_t i = pv->live.head;
+
+			if (i == PC_NIL)
+				return MH_EOF;
+			list_del(pv, &pv->live, i);
+			pv->flows[i].state = PC_CLOSED;
+			list_add(pv, &pv->closed, i);
+			rc = emit(r, pv, &pv->flows[i], ev);
+			goto emitted;
+		}
+		rc = pv->fmt == PC_NG ? ng_block(r, pv, err)
+				      : classic_record(r, pv, err);
+		if (rc == MH_EOF)
+			pv->done = true;
+		else if (rc != MH_OK)
+			return rc;
+		continue;
+	emitted:
+		if (rc != MH_OK)
+			return mh_err_set(err, MH_ENOMEM,
+					  mh_source_name(r->src), ev->line, 0,
+					  "out of memory formatting a flow");
+		return MH_OK;
+	}
+}
+
+/* By magic number: classic pcap in either byte order and time unit, or
+ * a pcapng Section Header with its byte-order magic. */
+static int pc_probe(const char *buf, size_t len)
+{
+	const uint8_t *p = (const uint8_t *)buf;
+	uint32_t m;
+
+	if (len < 4)
+		return 0;
+	m = be32(p);
+	if (m == 0xa1b2c3d4 || m == 0xd4c3b2a1 || m == 0xa1b23c4d ||
+	    m == 0x4d3cb2a1)
+		return 100;
+	if (m == 0x0A0D0D0A && len >= 12 &&
+	    (be32(p + 8) == 0x1A2B3C4D || rd32(p + 8, false) == 0x1A2B3C4D))
+		return 100;
+	return 0;
+}
+
+bool mh_input_pcap_stats(const mh_reader *r, mh_pcap_stats *out)
+{
+	const pc_priv *pv;
+
+	if (!r || r->ops != &mh_input_pcap || !r->priv || !out)
+		return false;
+	pv = r->priv;
+	*out = pv->st;
+	return true;
+}
+
+const mh_reader_ops mh_input_pcap = {
+    .name = "pcap",
+    .desc = "packet captures (pcap, pcapng): one event per TCP/UDP flow",
+    .probe = pc_probe,
+    .open = pc_open,
+    .next = pc_next,
+    .close = pc_close,
+};
