@@ -100,4 +100,19 @@ extern const mh_reader_ops mh_input_evtx; /* EVTX files (libevtx) */
  * this once before any reader runs (not thread-safe to change later). */
 void mh_syslog_set_default_year(int year);
 
+extern const mh_reader_ops mh_input_pcap; /* pcap/pcapng -> flow events */
+/* --- additions (pcap reader) ---
+ * Flow table cap of pcap readers opened after the call (default
+ * MH_PCAP_MAX_FLOWS; 0 restores it). For tests; not thread-safe. */
+#define MH_PCAP_MAX_FLOWS 65536
+void mh_input_pcap_set_max_flows(size_t n);
+typedef struct mh_pcap_stats {
+	uint64_t packets;   /* packet records read */
+	uint64_t fragments; /* non-first IP fragments (skipped) */
+	uint64_t other;     /* non-IP, non-TCP/UDP, unsupported link */
+	uint64_t evicted;   /* live flows emitted early: table full */
+} mh_pcap_stats;
+/* Counters of an open pcap reader; false if r is not one. */
+bool mh_input_pcap_stats(const mh_reader *r, mh_pcap_stats *out);
+
 #endif
