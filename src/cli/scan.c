@@ -50,7 +50,8 @@ static void scan_usage(FILE *f)
 		"Usage: mailhunt scan [options] FILE...|-\n"
 		"\n"
 		"Read telemetry (Sysmon JSON, Defender CSV/JSON, Elastic ECS, Splunk,\n"
-		"QRadar, Sumo exports; gzip and zip transparently; '-' = stdin), run the\n"
+		"QRadar, Sumo exports, XML/EVTX, Zeek, EVE, ASA, PAN-OS, CEF, auditd, pcap;\n"
+		"gzip and zip transparently; '-' = stdin), run the\n"
 		"rule pack and print alerts.\n"
 		"\n"
 		"Rules:\n"
@@ -66,7 +67,7 @@ static void scan_usage(FILE *f)
 		"\n"
 		"Input:\n"
 		"  -i, --input-format F   force the reader (json, csv, xml, evtx, zeek, asa,\n"
-		"                         panos, cef, auditd); default: detect\n"
+		"                         panos, cef, auditd, pcap); default: detect\n"
 		"      --home-net CIDRS   internal networks, e.g. 10.0.0.0/8,192.168.0.0/16;\n"
 		"                         gives a direction to records that lack one\n"
 		"      --now TIME         'now' for relative windows such as KQL ago(24h)\n"
@@ -509,6 +510,15 @@ int mh_cmd_scan(int argc, char **argv)
 	mh_fieldset_add(&need, MH_F_ACTION);
 	mh_fieldset_add(&need, MH_F_SOURCE_IP);
 	mh_fieldset_add(&need, MH_F_DESTINATION_IP);
+	mh_fieldset_add(&need, MH_F_LOCAL_ORIG);
+	mh_fieldset_add(&need, MH_F_LOCAL_RESP);
+	mh_fieldset_add(&need, MH_F_PROTOCOL);
+	mh_fieldset_add(&need, MH_F_SERVICE);
+	mh_fieldset_add(&need, MH_F_EVENT_ID);
+	mh_fieldset_add(&need, MH_F_CHANNEL);
+	mh_fieldset_add(&need, MH_F_HELO);
+	mh_fieldset_add(&need, MH_F_MAIL_FROM);
+	mh_fieldset_add(&need, MH_F_RCPT_TO);
 	nctx.ports = mh_ruleset_portmap(rs, &nctx.nports);
 	nctx.lookalikes = mh_ruleset_lookalikes(rs, &nctx.nlookalikes);
 	nctx.home_net = home;
