@@ -1,10 +1,75 @@
 /* Engine API: per-event alerts of standalone detection rules, dispatch
  * of matches to correlation groups, finish and alert access. */
 #include "engine/engine_int.h"
+#include "util/timefmt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* Append "s" to buf at *off, cut to cap-1 bytes overall. */
+static void sum_put(char *buf, size_t cap, size_t *off, const char *s,
+		    size_t n)
+{
+	if (*off + 1 >= cap)
+		return;
+	if (n > cap - 1 - *off)
+		n = cap - 1 - *off;
+	memcpy(buf + *off, s, n);
+	*off += n;
+	buf[*off] = '\0';
+}
+
+size_t mh_eng_ref_summary(const mh_event *ev, char *buf, size_t cap)
+{
+	const mh_str *proc = mh_event_get(ev, MH_F_PROCESS_NAME);
+	const mh_str *dip = mh_event_get(ev, MH_F_DESTINATION_IP);
+	const mh_str *dport = mh_event_get(ev, MH_F_DESTINATION_PORT);
+	const mh_str *cmd = mh_event_get(ev, MH_F_COMMAND_LINE);
+	const mh_str *sb = mh_event_get(ev, MH_F_SCRIPT_BLOCK_TEXT);
+	const mh_str *eid = mh_event_get(ev, MH_F_EVENT_ID);
+	char t[48];
+	size_t off = 0, tn;
+
+	if (!cap)
+		return 0;
+	buf[0] = '\0';
+	if (!proc)
+		proc = mh_event_get(ev, MH_F_IMAGE);
+	if (mh_event_has(ev, MH_F_TIME)) {
+		tn = mh_time_format(ev->time_ns, t, sizeof(t));
+		sum_put(buf, cap, &off, t, tn);
+	}
+	if (eid) {
+		sum_put(buf, cap, &off, " EventID ", 9);
+		sum_put(buf, cap, &off, eid->p, eid->n);
+	}
+	if (proc) {
+		sum_put(buf, cap, &off, " ", 1);
+		sum_put(buf, cap, &off, proc->p, proc->n);
+	}
+	if (dip || dport) {
+		sum_put(buf, cap, &off, " -> ", 4);
+		if (dip)
+			sum_put(buf, cap, &off, dip->p, dip->n);
+		if (dport) {
+			sum_put(buf, cap, &off, ":", 1);
+			sum_put(buf, cap, &off, dport->p, dport->n);
+		}
+	}
+	if (cmd) {
+		sum_put(buf, cap, &off, " cmd=\"", 6);
+		sum_put(buf, cap, &off, cmd->p, cmd->n > 160 ? 160 : cmd->n);
+		sum_put(buf, cap, &off, cmd->n > 160 ? "...\"" : "\"",
+			cmd->n > 160 ? 4 : 1);
+	} else if (sb) {
+		sum_put(buf, cap, &off, " script=\"", 9);
+		sum_put(buf, cap, &off, sb->p, sb->n > 160 ? 160 : sb->n);
+		sum_put(buf, cap, &off, sb->n > 160 ? "...\"" : "\"",
+			sb->n > 160 ? 4 : 1);
+	}
+	return off;
+}
 
 #define ENG_DEFAULT_MEM ((size_t)256 * 1024 * 1024)
 
@@ -219,14 +284,16 @@ static mh_rc emit_single(mh_engine *e, const mh_rule *r, const mh_event *ev)
 	x->nctx = n;
 	if (e->opts.max_refs) {
 		const char *f = ev->file ? ev->file : "?";
-		size_t fl = strlen(f), cap = fl + 24;
+		char sum[512];
+		size_t sl = mh_eng_ref_summary(ev, sum, sizeof(sum));
+		size_t fl = strlen(f), cap = fl + 26 + sl;
 		mh_str *ref = mh_arena_alloc(&e->arena, sizeof(*ref));
 		char *p = mh_arena_alloc(&e->arena, cap);
 		int w;
 		if (!ref || !p)
 			return MH_ENOMEM;
-		w = snprintf(p, cap, "%s:%llu", f,
-			     (unsigned long long)ev->line);
+		w = snprintf(p, cap, "%s:%llu%s%s", f,
+			     (unsigned long long)ev->line, sl ? " " : "", sum);
 		ref->p = p;
 		ref->n = w > 0 && (size_t)w < cap ? (size_t)w : 0;
 		x->refs = ref;

@@ -36,7 +36,13 @@ static inline uint32_t eng_contrib_val(const eng_contrib *ct)
 typedef struct eng_ref {
 	uint32_t file;
 	uint64_t line;
+	uint32_t sum; /* interned one-line event summary (--explain) */
 } eng_ref;
+
+/* --explain: a one-line summary of ev (time, EventID, process,
+ * destination, command line or script block), at most cap-1 bytes, into
+ * buf; returns its length. */
+size_t mh_eng_ref_summary(const mh_event *ev, char *buf, size_t cap);
 
 /* Running aggregate of an alert under construction. Sets are bitmaps
  * over the group's intern ids, so distinct counts are exact. */

@@ -429,22 +429,29 @@ static mh_rc emit_agg_b(mh_engine *e, eng_group *g, const eng_agg *a, double v,
 			return MH_ENOMEM;
 		for (uint32_t i = 0; i < a->nrefs; i++) {
 			char buf[64];
-			mh_str f = {"?", 1};
+			mh_str f = {"?", 1}, sm = {"", 0};
 			size_t fl;
 			int bl;
 			char *s;
 			if (a->refs[i].file != ENG_NOID)
 				f = eng_istr_get(g, a->refs[i].file);
-			bl = snprintf(buf, sizeof(buf), ":%llu",
-				      (unsigned long long)a->refs[i].line);
+			if (a->refs[i].sum != ENG_NOID)
+				sm = eng_istr_get(g, a->refs[i].sum);
+			bl = snprintf(buf, sizeof(buf), ":%llu%s",
+				      (unsigned long long)a->refs[i].line,
+				      sm.n ? " " : "");
 			fl = f.n;
-			s = mh_arena_alloc(&e->arena, fl + (size_t)bl + 1);
+			s = mh_arena_alloc(&e->arena,
+					   fl + (size_t)bl + sm.n + 1);
 			if (!s)
 				return MH_ENOMEM;
 			memcpy(s, f.p, fl);
-			memcpy(s + fl, buf, (size_t)bl + 1);
+			memcpy(s + fl, buf, (size_t)bl);
+			if (sm.n)
+				memcpy(s + fl + (size_t)bl, sm.p, sm.n);
+			s[fl + (size_t)bl + sm.n] = '\0';
 			r[i].p = s;
-			r[i].n = fl + (size_t)bl;
+			r[i].n = fl + (size_t)bl + sm.n;
 		}
 		x->refs = r;
 		x->nrefs = a->nrefs;
@@ -686,13 +693,15 @@ static bool intern_compact(eng_group *g, const mh_corr *c)
 		map[i] = ENG_NOID;
 	for (size_t i = 0; i < g->qn; i++) {
 		eng_contrib *ct = &g->q[g->qhead + i];
-		uint32_t *ids[4] = {&ct->dst, &ct->user, NULL, NULL};
+		uint32_t *ids[5] = {&ct->dst, &ct->user, NULL, NULL, NULL};
 		uint32_t val = eng_contrib_val(ct);
-		if (g->qref)
+		if (g->qref) {
 			ids[2] = &g->qref[g->qhead + i].file;
-		for (int k = 0; k < 4; k++) {
+			ids[3] = &g->qref[g->qhead + i].sum;
+		}
+		for (int k = 0; k < 5; k++) {
 			uint32_t id =
-			    k == 3 ? val : (ids[k] ? *ids[k] : ENG_NOID);
+			    k == 4 ? val : (ids[k] ? *ids[k] : ENG_NOID);
 			if (id == ENG_NOID)
 				continue;
 			if (map[id] == ENG_NOID) {
@@ -705,7 +714,7 @@ static bool intern_compact(eng_group *g, const mh_corr *c)
 				pn += s->len;
 				map[id] = n++;
 			}
-			if (k == 3)
+			if (k == 4)
 				ct->num = map[id];
 			else
 				*ids[k] = map[id];
@@ -1033,9 +1042,16 @@ mh_rc mh_eng_corr_feed(mh_engine *e, uint32_t ci, const mh_event *ev,
 	ct.user = intern_field(g, ev, MH_F_USER, &oom);
 	ref.line = ev->line;
 	ref.file = ENG_NOID;
+	ref.sum = ENG_NOID;
 	if (e->opts.max_refs && ev->file) {
+		char sum[512];
+		size_t sl = mh_eng_ref_summary(ev, sum, sizeof(sum));
 		ref.file = mh_eng_intern(g, ev->file, strlen(ev->file));
 		oom |= ref.file == ENG_NOID;
+		if (sl) {
+			ref.sum = mh_eng_intern(g, sum, sl);
+			oom |= ref.sum == ENG_NOID;
+		}
 	}
 	if (c->value_field != MH_F_NONE) {
 		if (c->type == MH_CORR_VALUE_COUNT) {

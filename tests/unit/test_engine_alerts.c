@@ -333,11 +333,14 @@ static void test_ctx_and_refs(void)
 				  "newest.exe");
 		MH_CHECK_EQ_INT(a->nrefs, 2);
 		if (a->nrefs == 2) {
-			/* time order: line 2 (T0) then line 3 (T0+10s) */
+			/* time order: line 2 (T0) then line 3 (T0+10s),
+			 * each with its event summary */
 			MH_CHECK_EQ_SLICE(a->refs[0].p, a->refs[0].n,
-					  "logs/x.json:2");
+					  "logs/x.json:2 2020-09-13T12:26:40Z "
+					  "older.exe cmd=\"older -c\"");
 			MH_CHECK_EQ_SLICE(a->refs[1].p, a->refs[1].n,
-					  "logs/x.json:3");
+					  "logs/x.json:3 2020-09-13T12:26:50Z "
+					  "middle.exe");
 		}
 	}
 	teardown(&t);
