@@ -1,5 +1,6 @@
 /* mailhunt scan: input -> normalise -> match -> correlate -> output. */
 #include "cli/cli.h"
+#include "cli/scan_mt.h"
 #include "engine/engine.h"
 #include "event/normalize.h"
 #include "input/input.h"
@@ -41,6 +42,7 @@ typedef struct scan_state {
 	uint64_t malformed_file; /* malformed records in the current file */
 	uint64_t events, malformed, matched, bytes, files;
 	bool progress;           /* draw a progress line on stderr */
+	mh_source *cur_src;      /* for the progress of threaded scans */
 	double t0, last_draw;
 } scan_state;
 
@@ -89,7 +91,9 @@ static void scan_usage(FILE *f)
 		"\n"
 		"Limits:\n"
 		"      --max-memory SIZE  memory for correlation state (default 256M)\n"
-		"      --threads N        worker threads (currently 1 is used)\n"
+		"      --threads N        worker threads (default: every core; 1 = one\n"
+		"                         thread). Only uncompressed NDJSON files are\n"
+		"                         split; other inputs use one thread\n"
 		"\n"
 		"Examples:\n"
 		"  mailhunt scan sysmon-eid3.jsonl\n"
@@ -158,6 +162,44 @@ static void draw_progress(scan_state *st, mh_source *src, const char *name,
 			(unsigned long long)st->matched);
 }
 
+static void mt_progress(void *ud, const struct mh_mt_stats *so)
+{
+	scan_state *st = ud;
+	uint64_t e = st->events, m = st->matched;
+
+	st->events += so->events;
+	st->matched += so->matched;
+	draw_progress(st, st->cur_src, mh_source_name(st->cur_src), false);
+	st->events = e;
+	st->matched = m;
+}
+
+/* Workers for one file: --threads (0 = every core); 1 when the input
+ * cannot be split (then -v says why). */
+static unsigned file_threads(const scan_opts *o, const mh_reader *rd,
+			     mh_source *src, size_t chunk)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	uint64_t n = o->threads ? o->threads : (ncpu > 0 ? (uint64_t)ncpu : 1);
+
+	if (n <= 1)
+		return 1;
+	if (!mh_scan_mt_eligible(rd, src)) {
+		if (o->verbose)
+			fprintf(stderr, "%s: scanning on one thread (only "
+					"uncompressed NDJSON files are split "
+					"across threads)\n",
+				mh_source_name(src));
+		return 1;
+	}
+	if (mh_source_size(src) <= (chunk ? chunk : 8u << 20))
+		return 1; /* one chunk */
+	if (o->verbose)
+		fprintf(stderr, "%s: scanning on %llu threads\n",
+			mh_source_name(src), (unsigned long long)n);
+	return (unsigned)n;
+}
+
 static bool in_sorted(const int64_t *v, size_t n, int64_t x)
 {
 	size_t lo = 0, hi = n;
@@ -210,8 +252,56 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 	opened = true;
 	st->files++;
 	have_pf = mh_ruleset_prefilter(rs, &pf_field, &pf_vals, &pf_n);
+	if (have_pf && mh_field_type(pf_field) == MH_T_INT &&
+	    pf_field != MH_F_MAIL_PROTOCOL && pf_n) {
+		/* The reader may drop records failing the prefilter unparsed
+		 * (JSON), reporting their latest time for the default now. */
+		rd.pf_field = pf_field;
+		rd.pf_vals = pf_vals;
+		rd.pf_n = pf_n;
+		rd.pf_since_set = o->since_set;
+		rd.pf_since_ns = o->since_ns;
+		rd.pf_until_set = o->until_set;
+		rd.pf_until_ns = o->until_ns;
+	}
 	ev.arena = &arena;
 
+	{
+		mh_mt_args ma;
+		mh_mt_stats ms;
+		uint64_t chunk = 0;
+		const char *env = getenv("MAILHUNT_CHUNK"); /* tests */
+
+		if (env && !mh_cli_parse_size(env, &chunk))
+			chunk = 0;
+		memset(&ma, 0, sizeof(ma));
+		ma.threads = file_threads(o, &rd, src, (size_t)chunk);
+		if (ma.threads > 1) {
+			ma.rs = rs;
+			ma.nctx = nctx;
+			ma.eng = eng;
+			ma.chunk = (size_t)chunk;
+			ma.since_set = o->since_set;
+			ma.since_ns = o->since_ns;
+			ma.until_set = o->until_set;
+			ma.until_ns = o->until_ns;
+			ma.progress = mt_progress;
+			ma.progress_ud = st;
+			st->cur_src = src;
+			rc = mh_scan_mt(&ma, &rd, src, &ms, &err);
+			st->events += ms.records;
+			st->matched += ms.matched;
+			rd.stats.records = ms.records;
+			rd.stats.malformed = ms.malformed;
+			rd.stats.skipped = ms.skipped;
+			if (rc != MH_OK) {
+				mh_cli_print_err("scan", &err);
+				code = rc == MH_EIO ? MH_EXIT_INPUT
+						    : MH_EXIT_INTERNAL;
+			}
+			goto done;
+		}
+	}
 	for (;;) {
 		size_t n;
 
@@ -231,6 +321,8 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 		st->events++;
 		if ((st->events & 0xffff) == 0)
 			draw_progress(st, src, mh_source_name(src), false);
+		if (rd.skip_time_set)
+			mh_engine_note_time(eng, rd.skip_time_ns);
 		if (mh_event_has(&ev, MH_F_TIME)) {
 			if (o->since_set && ev.time_ns < o->since_ns)
 				continue;
@@ -257,13 +349,20 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 			break;
 		}
 	}
+done:
+	/* Records the reader dropped on the prefilter are events too. */
+	st->events += rd.stats.skipped;
+	if (rd.skip_time_set)
+		mh_engine_note_time(eng, rd.skip_time_ns);
 	if (o->verbose)
 		fprintf(stderr, "%s: reader %s, dialect %s, %llu records, "
-				"%llu malformed\n",
+				"%llu malformed, %llu skipped unparsed by the "
+				"prefilter\n",
 			mh_source_name(src), rd.ops->name,
 			rd.dialect[0] ? rd.dialect : "-",
 			(unsigned long long)rd.stats.records,
-			(unsigned long long)rd.stats.malformed);
+			(unsigned long long)rd.stats.malformed,
+			(unsigned long long)rd.stats.skipped);
 	draw_progress(st, src, mh_source_name(src), true);
 out:
 	if (src)
@@ -480,10 +579,6 @@ int mh_cmd_scan(int argc, char **argv)
 		return MH_EXIT_OK; /* --help */
 	if (code != MH_EXIT_OK)
 		return code;
-	if (o.threads > 1 && o.verbose)
-		fprintf(stderr, "mailhunt: --threads %llu: multi-threaded "
-				"scanning is not implemented yet; using 1\n",
-			(unsigned long long)o.threads);
 
 	code = mh_cli_load_rules(o.profile, o.rule_paths, o.nrule_paths,
 				 o.no_builtin, &rs);

@@ -81,6 +81,13 @@ void mh_reader_malformed(mh_reader *r, uint64_t line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 extern const mh_reader_ops mh_input_json; /* NDJSON / JSON / arrays */
+/* --- additions (issue 4): splitting NDJSON across threads ---
+ * True if r is an open JSON reader that reads one record per line. */
+bool mh_input_json_is_ndjson(const mh_reader *r);
+/* Make an open JSON reader read one record per line and start with the
+ * named dialect (NULL/"" = detect), as a reader that has already seen
+ * earlier lines of the same file would. */
+void mh_input_json_resume(mh_reader *r, const char *dialect);
 extern const mh_reader_ops mh_input_csv;  /* CSV with a header row */
 
 extern const mh_reader_ops mh_input_zeek; /* Zeek TSV logs */

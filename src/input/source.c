@@ -60,7 +60,43 @@ struct mh_source {
 	size_t max_record;
 	uint64_t consumed; /* bytes consumed before the current base */
 	uint64_t line_no;
+
+	/* Peak RSS: pages of an mmap'd file behind the cursor are returned
+	 * to the kernel every RELEASE_STEP bytes (they stay in the page
+	 * cache). Only for mappings we own or slices of them. */
+	bool can_release;
+	size_t released;	/* window offset released up to */
+	size_t release_step;	/* RELEASE_STEP, or less for slices */
+	uint64_t released_bytes; /* total, for tests and -v */
 };
+
+#define RELEASE_STEP	   (8u << 20)
+#define SLICE_RELEASE_STEP (1u << 20)
+
+/* Give back the pages of the window wholly before offset upto. Pointers
+ * into released pages stay valid (the mapping is private and read-only:
+ * a later touch reads the page again), so this only costs time if a
+ * reader looks back, which the source contract forbids anyway. */
+static void release_behind(mh_source *s, size_t upto)
+{
+	uintptr_t a, b;
+	long pg;
+
+	if (!s->can_release ||
+	    upto < s->released + (s->release_step ? s->release_step
+						   : RELEASE_STEP))
+		return;
+	pg = sysconf(_SC_PAGESIZE);
+	if (pg <= 0)
+		pg = 4096;
+	a = (uintptr_t)(s->win + s->released);
+	b = (uintptr_t)(s->win + upto);
+	a = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+	b &= ~((uintptr_t)pg - 1);
+	if (b > a && madvise((void *)a, b - a, MADV_DONTNEED) == 0)
+		s->released_bytes += b - a;
+	s->released = upto;
+}
 
 static mh_rc io_err(mh_source *s, mh_err *err, const char *what)
 {
@@ -369,6 +405,7 @@ mh_rc mh_source_open(const char *path, const mh_source_opts *opts,
 				(void)madvise(m, s->map_len, MADV_SEQUENTIAL);
 				s->raw = m;
 				s->raw_len = s->map_len;
+				s->can_release = true;
 			}
 		} else if (!is_stdin) {
 			/* Empty regular file (or a procfs-like one that
@@ -426,6 +463,10 @@ void mh_source_close(mh_source *s)
 		return;
 	if (s->z_init)
 		inflateEnd(&s->z);
+	if (s->release_step && s->kind == K_PLAIN_MEM) {
+		s->release_step = 1;
+		release_behind(s, s->wpos);
+	}
 	if (s->map)
 		munmap(s->map, s->map_len);
 	if (s->own_fd && s->fd >= 0)
@@ -452,6 +493,8 @@ void mh_source_consume(mh_source *s, size_t n)
 	if (n > s->wpos - s->rpos)
 		n = s->wpos - s->rpos;
 	s->rpos += n;
+	if (s->kind == K_PLAIN_MEM)
+		release_behind(s, s->rpos);
 }
 
 /* Inflate into ob[wpos..cap). Returns MH_OK if bytes were produced,
@@ -622,6 +665,8 @@ mh_rc mh_source_line(mh_source *s, mh_str *line, uint64_t *line_no, mh_err *err)
 {
 	size_t scanned = 0;
 
+	if (s->kind == K_PLAIN_MEM)
+		release_behind(s, s->rpos); /* the previous line is done */
 	for (;;) {
 		const char *p = s->win + s->rpos;
 		size_t n = s->wpos - s->rpos;
@@ -699,4 +744,75 @@ uint64_t mh_source_raw_offset(const mh_source *s)
 	if (s->kind == K_PLAIN_FD)
 		return s->consumed + s->rpos;
 	return s->raw_total;
+}
+
+mh_rc mh_source_open_slice(mh_source *parent, uint64_t off, size_t len,
+			   mh_source **out, mh_err *err)
+{
+	mh_source *s;
+
+	*out = NULL;
+	if (!parent || parent->kind != K_PLAIN_MEM || off > parent->raw_len ||
+	    len > parent->raw_len - off)
+		return mh_err_set(err, MH_EINVAL, parent ? parent->name : NULL,
+				  0, 0, "no such slice of the input");
+	s = new_source(parent->name, NULL);
+	if (!s)
+		return mh_err_set(err, MH_ENOMEM, parent->name, 0, 0,
+				  "out of memory");
+	s->max_record = parent->max_record;
+	s->kind = K_PLAIN_MEM;
+	s->raw = parent->raw + off;
+	s->raw_len = len;
+	s->size = len;
+	s->win = (const char *)s->raw;
+	s->wpos = len;
+	s->raw_total = len;
+	s->eof = true;
+	/* Many slices are read at once (one per thread): release in small
+	 * steps, and all of the slice at close. */
+	s->can_release = parent->can_release;
+	s->release_step = SLICE_RELEASE_STEP;
+	*out = s;
+	return MH_OK;
+}
+
+bool mh_source_mem(const mh_source *s, const char **p, size_t *n)
+{
+	if (s->kind != K_PLAIN_MEM)
+		return false;
+	*p = (const char *)s->raw;
+	*n = s->raw_len;
+	return true;
+}
+
+uint64_t mh_source_released(const mh_source *s)
+{
+	return s->released_bytes;
+}
+
+uint64_t mh_source_lines(const mh_source *s)
+{
+	return s->line_no;
+}
+
+void mh_source_set_line(mh_source *s, uint64_t base)
+{
+	s->line_no = base;
+}
+
+size_t mh_split_chunk(const char *p, size_t len, size_t off, size_t want)
+{
+	const char *nl;
+	size_t at;
+
+	if (off >= len)
+		return len;
+	if (want == 0)
+		want = 1;
+	if (want >= len - off)
+		return len;
+	at = off + want - 1;
+	nl = memchr(p + at, '\n', len - at);
+	return nl ? (size_t)(nl - p) + 1 : len;
 }

@@ -52,4 +52,32 @@ uint64_t mh_source_size(const mh_source *s); /* 0 = unknown */
  * mh_source_raw_offset() / mh_source_size(). */
 uint64_t mh_source_raw_offset(const mh_source *s);
 
+/* --- additions (issue 4, speed and memory) ---
+ * Peak RSS: an mmap'd regular file returns the pages behind the cursor
+ * to the kernel every few MiB, so RSS stays flat for any file size.
+ *
+ * A source over bytes [off, off + len) of parent, which must be an
+ * uncompressed in-memory source (mh_source_mem() true) and outlive the
+ * slice. Lines are numbered from 1 within the slice; the name is the
+ * parent's. Slices of one parent may be read by different threads at
+ * once (each slice by one thread). */
+mh_rc mh_source_open_slice(mh_source *parent, uint64_t off, size_t len,
+			   mh_source **out, mh_err *err);
+/* The whole input of an uncompressed in-memory source (an mmap'd file or
+ * a buffer), independent of the cursor; false for streams and
+ * compressed input. */
+bool mh_source_mem(const mh_source *s, const char **p, size_t *n);
+/* Bytes of a mapping given back to the kernel so far. */
+uint64_t mh_source_released(const mh_source *s);
+/* Lines returned by mh_source_line() so far, plus the base set with
+ * mh_source_set_line() (call it before reading: the next line gets
+ * number base + 1). */
+uint64_t mh_source_lines(const mh_source *s);
+void mh_source_set_line(mh_source *s, uint64_t base);
+/* Chunk splitter: the end (exclusive) of the chunk of p[0..len) that
+ * starts at off and holds about want bytes: just past the first '\n' at
+ * or after off + want - 1, or len. A line longer than want makes a
+ * longer chunk; the last chunk may lack a trailing newline. */
+size_t mh_split_chunk(const char *p, size_t len, size_t off, size_t want);
+
 #endif

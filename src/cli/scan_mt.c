@@ -1,0 +1,507 @@
+/* Multi-threaded scan of one uncompressed NDJSON file: see scan_mt.h.
+ * The per-event steps mirror scan_file() in scan.c (time bounds, the
+ * default-now time, the prefilter, normalise, match). */
+#include "cli/scan_mt.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEF_CHUNK   (8u << 20)
+#define MIN_CHUNK   4096u
+#define MAX_MATCHES 1024
+
+/* One matched event, copied out of the worker's buffers. */
+typedef struct cev {
+	struct cev *next;
+	uint64_t line; /* within the chunk */
+	int64_t time_ns;
+	int64_t run_max; /* latest time noted up to this event (chunk) */
+	bool have_run;
+	mh_fieldset multi;
+	uint32_t nm, nf;
+	uint32_t *m; /* matched rule indexes */
+	uint16_t *f; /* fields present */
+	mh_str *v;   /* their values (in the slot arena) */
+} cev;
+
+enum { S_FREE, S_RUN, S_DONE };
+
+typedef struct slot {
+	size_t idx;
+	uint64_t off;
+	size_t len;
+	int state;
+	mh_rc rc;
+	mh_err err;
+	mh_arena arena;
+	cev *head, **tail;
+	uint64_t lines, events, matched, records, malformed, skipped;
+	bool have_t;
+	int64_t tmax;
+	bool redo; /* malformed input: scan again on the calling thread */
+} slot;
+
+typedef struct mt {
+	const mh_mt_args *a;
+	mh_reader *proto;
+	mh_source *src;
+	const char *base;
+	size_t len, chunk;
+	char dialect[32];
+	pthread_mutex_t mu;
+	pthread_cond_t cv_work, cv_done;
+	slot *slots;
+	size_t nslots;
+	size_t next_idx, merged;
+	uint64_t next_off;
+	bool stop;
+} mt;
+
+/* Per-thread scratch. */
+typedef struct wctx {
+	mh_match_ctx *mctx;
+	mh_event ev;
+	mh_arena scratch;
+} wctx;
+
+bool mh_scan_mt_eligible(const mh_reader *rd, mh_source *src)
+{
+	const char *p;
+	size_t n;
+
+	return rd->ops == &mh_input_json && mh_input_json_is_ndjson(rd) &&
+	       mh_source_mem(src, &p, &n) && mh_source_offset(src) == 0;
+}
+
+static bool in_sorted(const int64_t *v, size_t n, int64_t x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] == x)
+			return true;
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static void count_bad(void *ud, const char *file, uint64_t line,
+		      const char *reason)
+{
+	(void)file;
+	(void)line;
+	(void)reason;
+	((slot *)ud)->malformed++;
+}
+
+/* Copy ev (and its matches) into the slot. */
+static mh_rc keep(slot *s, const mh_event *ev, const uint32_t *m, size_t n,
+		  bool have_run, int64_t run_max)
+{
+	cev *c = mh_arena_alloc(&s->arena, sizeof(*c));
+	uint32_t nf = 0, i = 0;
+
+	if (!c)
+		return MH_ENOMEM;
+	for (unsigned w = 0; w < MH_FIELD_WORDS; w++)
+		nf += (uint32_t)__builtin_popcountll(ev->present.w[w]);
+	memset(c, 0, sizeof(*c));
+	c->line = ev->line;
+	c->time_ns = ev->time_ns;
+	c->run_max = run_max;
+	c->have_run = have_run;
+	c->multi = ev->multi;
+	c->nm = (uint32_t)n;
+	c->nf = nf;
+	c->m = mh_arena_alloc(&s->arena, n * sizeof(*c->m) + 1);
+	c->f = mh_arena_alloc(&s->arena, nf * sizeof(*c->f) + 1);
+	c->v = mh_arena_alloc(&s->arena, nf * sizeof(*c->v) + 1);
+	if (!c->m || !c->f || !c->v)
+		return MH_ENOMEM;
+	memcpy(c->m, m, n * sizeof(*m));
+	for (unsigned w = 0; w < MH_FIELD_WORDS; w++) {
+		uint64_t b = ev->present.w[w];
+		while (b) {
+			unsigned f = w * 64 + (unsigned)__builtin_ctzll(b);
+			const mh_str *x = &ev->v[f];
+			char *cp =
+			    mh_arena_strndup(&s->arena, x->n ? x->p : "", x->n);
+			if (!cp)
+				return MH_ENOMEM;
+			c->f[i] = (uint16_t)f;
+			c->v[i].p = cp;
+			c->v[i].n = x->n;
+			i++;
+			b &= b - 1;
+		}
+	}
+	*s->tail = c;
+	s->tail = &c->next;
+	return MH_OK;
+}
+
+/* Scan the slot's chunk. On a worker (line_base == NULL) matched events
+ * are kept in the slot and the scan stops at the first malformed record
+ * (s->redo). On the calling thread (*line_base = lines before the chunk)
+ * malformed records are reported through the reader's callback and
+ * matched events go to the engine at once. */
+static mh_rc run_chunk(mt *m, slot *s, wctx *w, const uint64_t *line_base,
+		       mh_err *err)
+{
+	const mh_mt_args *a = m->a;
+	const mh_reader *pr = m->proto;
+	mh_source *src = NULL;
+	mh_reader r;
+	uint32_t matched[MAX_MATCHES];
+	bool have_run = false;
+	int64_t run_max = 0;
+	mh_rc rc;
+
+	memset(&r, 0, sizeof(r));
+	rc = mh_source_open_slice(m->src, s->off, s->len, &src, err);
+	if (rc != MH_OK)
+		return rc;
+	if (line_base)
+		mh_source_set_line(src, *line_base);
+	r.ops = pr->ops;
+	r.src = src;
+	r.need = pr->need;
+	r.on_malformed = line_base ? pr->on_malformed : count_bad;
+	r.ud = line_base ? pr->ud : s;
+	r.pf_field = pr->pf_field;
+	r.pf_vals = pr->pf_vals;
+	r.pf_n = pr->pf_n;
+	r.pf_since_set = pr->pf_since_set;
+	r.pf_since_ns = pr->pf_since_ns;
+	r.pf_until_set = pr->pf_until_set;
+	r.pf_until_ns = pr->pf_until_ns;
+	rc = r.ops->open(&r, err);
+	if (rc != MH_OK) {
+		mh_source_close(src);
+		return rc;
+	}
+	/* The first chunk detects like a one-thread scan; the others start
+	 * with the dialect of the file's first records. */
+	mh_input_json_resume(&r, s->off ? m->dialect : NULL);
+	w->ev.arena = &w->scratch;
+
+	for (;;) {
+		mh_event *ev = &w->ev;
+		size_t n;
+
+		mh_event_clear(ev);
+		mh_arena_reset(&w->scratch);
+		rc = r.ops->next(&r, ev, err);
+		if (rc == MH_EOF) {
+			rc = MH_OK;
+			break;
+		}
+		if (rc != MH_OK)
+			break;
+		if (!line_base && s->malformed) {
+			s->redo = true;
+			break;
+		}
+		if (r.skip_time_set &&
+		    (!have_run || r.skip_time_ns > run_max)) {
+			run_max = r.skip_time_ns;
+			have_run = true;
+		}
+		if (mh_event_has(ev, MH_F_TIME)) {
+			if (a->since_set && ev->time_ns < a->since_ns)
+				continue;
+			if (a->until_set && ev->time_ns > a->until_ns)
+				continue;
+			if (!have_run || ev->time_ns > run_max) {
+				run_max = ev->time_ns;
+				have_run = true;
+			}
+		}
+		if (pr->pf_n) {
+			int64_t v;
+			if (!mh_event_int(ev, pr->pf_field, &v) ||
+			    !in_sorted(pr->pf_vals, pr->pf_n, v))
+				continue;
+		}
+		mh_event_normalize(a->nctx, ev);
+		n = mh_ruleset_match(a->rs, w->mctx, ev, matched, MAX_MATCHES);
+		if (!n)
+			continue;
+		s->matched++;
+		if (line_base) {
+			if (have_run)
+				mh_engine_note_time(a->eng, run_max);
+			rc = mh_engine_feed(a->eng, ev, matched, n, err);
+		} else {
+			rc = keep(s, ev, matched, n, have_run, run_max);
+			if (rc == MH_ENOMEM)
+				mh_err_set(err, rc, mh_source_name(src), 0, 0,
+					   "out of memory");
+		}
+		if (rc != MH_OK)
+			break;
+	}
+	if (!line_base && s->malformed)
+		s->redo = true;
+	if (r.skip_time_set && (!have_run || r.skip_time_ns > run_max)) {
+		run_max = r.skip_time_ns;
+		have_run = true;
+	}
+	s->have_t = have_run;
+	s->tmax = run_max;
+	s->lines = mh_source_lines(src) - (line_base ? *line_base : 0);
+	s->records = r.stats.records;
+	s->skipped = r.stats.skipped;
+	s->events = r.stats.records + r.stats.skipped;
+	if (line_base)
+		s->malformed = r.stats.malformed;
+	r.ops->close(&r);
+	mh_source_close(src);
+	return rc;
+}
+
+static void *worker(void *arg)
+{
+	mt *m = arg;
+	wctx w;
+	bool ok;
+
+	memset(&w, 0, sizeof(w));
+	mh_arena_init(&w.scratch, 64 * 1024, 0);
+	ok = mh_match_ctx_new(m->a->rs, &w.mctx) == MH_OK;
+	pthread_mutex_lock(&m->mu);
+	for (;;) {
+		slot *s;
+
+		if (m->stop || m->next_off >= m->len)
+			break;
+		if (m->next_idx >= m->merged + m->nslots) {
+			pthread_cond_wait(&m->cv_work, &m->mu);
+			continue;
+		}
+		s = &m->slots[m->next_idx % m->nslots];
+		s->idx = m->next_idx++;
+		s->off = m->next_off;
+		s->len =
+		    mh_split_chunk(m->base, m->len, m->next_off, m->chunk) -
+		    m->next_off;
+		m->next_off += s->len;
+		s->state = S_RUN;
+		pthread_mutex_unlock(&m->mu);
+
+		mh_arena_reset(&s->arena);
+		s->head = NULL;
+		s->tail = &s->head;
+		s->lines = s->events = s->matched = 0;
+		s->records = s->malformed = s->skipped = 0;
+		s->have_t = s->redo = false;
+		mh_err_clear(&s->err);
+		if (ok) {
+			s->rc = run_chunk(m, s, &w, NULL, &s->err);
+		} else {
+			s->rc = mh_err_set(&s->err, MH_ENOMEM, NULL, 0, 0,
+					   "out of memory");
+		}
+
+		pthread_mutex_lock(&m->mu);
+		s->state = S_DONE;
+		pthread_cond_broadcast(&m->cv_done);
+	}
+	pthread_mutex_unlock(&m->mu);
+	mh_match_ctx_free(w.mctx);
+	mh_arena_free(&w.scratch);
+	return NULL;
+}
+
+/* The dialect of the file's first records (what a one-thread reader
+ * would start every chunk with). */
+static void first_dialect(mt *m)
+{
+	mh_source *src = NULL;
+	mh_reader r;
+	mh_event ev;
+	mh_arena ar;
+	slot dummy;
+	size_t len = mh_split_chunk(m->base, m->len, 0, 1u << 20);
+
+	m->dialect[0] = 0;
+	memset(&r, 0, sizeof(r));
+	memset(&ev, 0, sizeof(ev));
+	memset(&dummy, 0, sizeof(dummy));
+	mh_arena_init(&ar, 64 * 1024, 0);
+	ev.arena = &ar;
+	if (mh_source_open_slice(m->src, 0, len, &src, NULL) != MH_OK)
+		goto out;
+	r.ops = m->proto->ops;
+	r.src = src;
+	r.need = m->proto->need;
+	r.on_malformed = count_bad;
+	r.ud = &dummy;
+	if (r.ops->open(&r, NULL) != MH_OK)
+		goto out;
+	mh_input_json_resume(&r, NULL);
+	for (int i = 0; i < 1000 && !r.dialect[0]; i++) {
+		mh_event_clear(&ev);
+		mh_arena_reset(&ar);
+		if (r.ops->next(&r, &ev, NULL) != MH_OK)
+			break;
+	}
+	snprintf(m->dialect, sizeof(m->dialect), "%s", r.dialect);
+	r.ops->close(&r);
+out:
+	mh_source_close(src);
+	mh_arena_free(&ar);
+}
+
+/* Feed a finished chunk to the engine, in order. */
+static mh_rc merge(mt *m, slot *s, uint64_t line_base, mh_event *ev,
+		   mh_arena *scratch, mh_err *err)
+{
+	const char *name = mh_source_name(m->src);
+
+	for (cev *c = s->head; c; c = c->next) {
+		mh_rc rc;
+
+		mh_event_clear(ev);
+		mh_arena_reset(scratch);
+		for (uint32_t i = 0; i < c->nf; i++)
+			mh_event_set(ev, (mh_field)c->f[i], c->v[i].p,
+				     c->v[i].n);
+		ev->multi = c->multi;
+		ev->time_ns = c->time_ns;
+		ev->line = line_base + c->line;
+		ev->file = name;
+		ev->arena = scratch;
+		if (c->have_run)
+			mh_engine_note_time(m->a->eng, c->run_max);
+		rc = mh_engine_feed(m->a->eng, ev, c->m, c->nm, err);
+		if (rc != MH_OK)
+			return rc;
+	}
+	if (s->have_t)
+		mh_engine_note_time(m->a->eng, s->tmax);
+	return MH_OK;
+}
+
+mh_rc mh_scan_mt(const mh_mt_args *a, mh_reader *rd, mh_source *src,
+		 mh_mt_stats *st, mh_err *err)
+{
+	mt m;
+	pthread_t *tids = NULL;
+	size_t nt = 0;
+	uint64_t lines = 0;
+	mh_event ev;
+	mh_arena scratch;
+	wctx mw; /* the calling thread's scratch for re-scans */
+	mh_rc rc = MH_OK;
+
+	memset(&m, 0, sizeof(m));
+	memset(&ev, 0, sizeof(ev));
+	memset(&mw, 0, sizeof(mw));
+	memset(st, 0, sizeof(*st));
+	mh_arena_init(&scratch, 64 * 1024, 0);
+	mh_arena_init(&mw.scratch, 64 * 1024, 0);
+	m.a = a;
+	m.proto = rd;
+	m.src = src;
+	if (!mh_source_mem(src, &m.base, &m.len))
+		return mh_err_set(err, MH_EINVAL, mh_source_name(src), 0, 0,
+				  "input cannot be split");
+	m.chunk = a->chunk >= MIN_CHUNK ? a->chunk
+		  : a->chunk		? MIN_CHUNK
+					: DEF_CHUNK;
+	m.nslots = (size_t)a->threads * 2 + 2;
+	pthread_mutex_init(&m.mu, NULL);
+	pthread_cond_init(&m.cv_work, NULL);
+	pthread_cond_init(&m.cv_done, NULL);
+	m.slots = calloc(m.nslots, sizeof(*m.slots));
+	tids = calloc(a->threads, sizeof(*tids));
+	if (!m.slots || !tids || mh_match_ctx_new(a->rs, &mw.mctx) != MH_OK) {
+		rc = mh_err_set(err, MH_ENOMEM, NULL, 0, 0, "out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < m.nslots; i++)
+		mh_arena_init(&m.slots[i].arena, 256 * 1024, 0);
+	first_dialect(&m);
+	snprintf(rd->dialect, sizeof(rd->dialect), "%s", m.dialect);
+	for (; nt < a->threads; nt++)
+		if (pthread_create(&tids[nt], NULL, worker, &m) != 0)
+			break;
+	if (nt == 0) {
+		rc = mh_err_set(err, MH_ENOMEM, NULL, 0, 0,
+				"cannot start a thread");
+		goto out;
+	}
+
+	for (;;) {
+		slot *s;
+
+		pthread_mutex_lock(&m.mu);
+		s = &m.slots[m.merged % m.nslots];
+		while (!(s->state == S_DONE && s->idx == m.merged) &&
+		       !(m.next_off >= m.len && m.merged == m.next_idx))
+			pthread_cond_wait(&m.cv_done, &m.mu);
+		if (m.next_off >= m.len && m.merged == m.next_idx) {
+			pthread_mutex_unlock(&m.mu);
+			break;
+		}
+		pthread_mutex_unlock(&m.mu);
+
+		if (s->rc == MH_OK && s->redo) {
+			/* Malformed input: again, in order, with reports. */
+			uint64_t base = lines;
+			s->matched = 0;
+			s->rc = run_chunk(&m, s, &mw, &base, &s->err);
+		} else if (s->rc == MH_OK) {
+			s->rc = merge(&m, s, lines, &ev, &scratch, &s->err);
+		}
+		if (s->rc != MH_OK) {
+			*err = s->err;
+			rc = s->rc;
+		}
+		lines += s->lines;
+		st->events += s->events;
+		st->matched += s->matched;
+		st->records += s->records;
+		st->malformed += s->malformed;
+		st->skipped += s->skipped;
+		mh_source_consume(src, s->len);
+		if (a->progress)
+			a->progress(a->progress_ud, st);
+
+		pthread_mutex_lock(&m.mu);
+		s->state = S_FREE;
+		m.merged++;
+		if (rc != MH_OK)
+			m.stop = true;
+		pthread_cond_broadcast(&m.cv_work);
+		pthread_mutex_unlock(&m.mu);
+		if (rc != MH_OK)
+			break;
+	}
+out:
+	if (nt) {
+		pthread_mutex_lock(&m.mu);
+		m.stop = true;
+		pthread_cond_broadcast(&m.cv_work);
+		pthread_mutex_unlock(&m.mu);
+		for (size_t i = 0; i < nt; i++)
+			pthread_join(tids[i], NULL);
+	}
+	for (size_t i = 0; m.slots && i < m.nslots; i++)
+		mh_arena_free(&m.slots[i].arena);
+	free(m.slots);
+	free(tids);
+	mh_match_ctx_free(mw.mctx);
+	mh_arena_free(&mw.scratch);
+	mh_arena_free(&scratch);
+	pthread_cond_destroy(&m.cv_done);
+	pthread_cond_destroy(&m.cv_work);
+	pthread_mutex_destroy(&m.mu);
+	return rc;
+}
