@@ -20,6 +20,7 @@
 
 typedef struct scan_opts {
 	const char *profile;
+	mh_level min_level; /* --min-level: alerts below are not shown */
 	const char *rule_paths[MAX_RULE_PATHS];
 	size_t nrule_paths;
 	bool no_builtin;
@@ -85,6 +86,8 @@ static void scan_usage(FILE *f)
 		"                         stdout carries alerts only, the summary goes to stderr\n"
 		"  -o, --output FILE      write alerts to FILE instead of stdout\n"
 		"      --explain          show the contributing events of each alert\n"
+		"      --min-level L      only alerts at level L or above: informational\n"
+		"                         (default: all), low, medium, high, critical\n"
 		"      --color WHEN       auto (default), always, never\n"
 		"  -q, --quiet            no progress line, no summary\n"
 		"  -v, --verbose          report every malformed record and the dialect\n"
@@ -398,6 +401,7 @@ enum {
 	OPT_NO_BUILTIN,
 	OPT_HELP,
 	OPT_YEAR,
+	OPT_MIN_LEVEL,
 };
 
 static const struct option long_opts[] = {
@@ -419,6 +423,7 @@ static const struct option long_opts[] = {
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, OPT_HELP},
 	{"year", required_argument, NULL, OPT_YEAR},
+	{"min-level", required_argument, NULL, OPT_MIN_LEVEL},
 	{NULL, 0, NULL, 0},
 };
 
@@ -481,6 +486,20 @@ static int parse_args(int argc, char **argv, scan_opts *o)
 			}
 			break;
 		case OPT_EXPLAIN: o->explain = true; break;
+		case OPT_MIN_LEVEL: {
+			int l;
+			for (l = MH_LVL_INFORMATIONAL; l <= MH_LVL_CRITICAL; l++)
+				if (!strcmp(optarg, mh_level_name((mh_level)l)))
+					break;
+			if (l > MH_LVL_CRITICAL) {
+				fprintf(stderr, "mailhunt: --min-level: use "
+						"informational, low, medium, "
+						"high or critical\n");
+				return MH_EXIT_USAGE;
+			}
+			o->min_level = (mh_level)l;
+			break;
+		}
 		case OPT_YEAR: {
 			uint64_t y;
 			if (!mh_cli_parse_u64(optarg, &y) || y < 1678 ||
@@ -546,6 +565,7 @@ static int parse_args(int argc, char **argv, scan_opts *o)
 
 int mh_cmd_scan(int argc, char **argv)
 {
+	size_t nshown;
 	scan_opts o;
 	scan_state st;
 	mh_ruleset *rs = NULL;
@@ -679,8 +699,13 @@ int mh_cmd_scan(int argc, char **argv)
 		goto out;
 	}
 	writer_open = true;
+	nshown = 0;
 	for (size_t i = 0; i < mh_engine_alert_count(eng); i++) {
-		if (w.ops->write(&w, mh_engine_alert(eng, i), &err) != MH_OK) {
+		const mh_alert *a = mh_engine_alert(eng, i);
+		if (a->level < o.min_level)
+			continue;
+		nshown++;
+		if (w.ops->write(&w, a, &err) != MH_OK) {
 			mh_cli_print_err("output", &err);
 			code = MH_EXIT_OUTPUT;
 			goto out;
@@ -692,7 +717,7 @@ int mh_cmd_scan(int argc, char **argv)
 	sum.events = st.events;
 	sum.malformed = st.malformed;
 	sum.matched = st.matched;
-	sum.alerts = mh_engine_alert_count(eng);
+	sum.alerts = nshown;
 	sum.evicted = es.evicted;
 	sum.seconds = now_mono() - st.t0;
 	sum.profile = o.no_builtin ? "custom" : o.profile;
