@@ -419,6 +419,9 @@ static bool parse_array_value(jp *c, const mh_dialect_map *m, const char *p,
 			if (*p != ',')
 				return fail(c, p, "expected ',' in array");
 			p = json_skip_ws(p + 1, end);
+			if (p >= end)
+				return fail(c, p, "expected a value after ',' "
+						  "in array");
 		}
 	}
 	if (count == 0)
@@ -709,10 +712,15 @@ static mh_rc parse_record(mh_reader *r, mh_event *ev, jp *c, const char *p,
 		}
 	}
 	if (!st->d && ok) {
-		/* No dialect: still validate the record. */
-		json_scan_rc rc = json_skip_value(p, end, 0, &q);
-		if (rc != JS_OK)
-			ok = fail_scan(c, q, rc);
+		/* No dialect: still validate the record, as strictly as a
+		 * record of a known dialect (the loose skip would accept
+		 * {"a" "b"} or a doubled comma). Nothing maps, so nothing
+		 * is stored. */
+		mh_arena_reset(&st->karena);
+		st->nkeys = 0;
+		jp_init(c, r, ev, end);
+		c->collect = true;
+		ok = parse_object(c, p, &q, 1);
 	}
 	if (c->rc == MH_ENOMEM)
 		return MH_ENOMEM;
