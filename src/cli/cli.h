@@ -9,13 +9,13 @@
 
 /* Exit codes (documented in README.md and `mailhunt --help`). */
 enum {
-	MH_EXIT_OK = 0,        /* ran to the end, no alert */
-	MH_EXIT_ALERTS = 1,    /* ran to the end, at least one alert */
-	MH_EXIT_USAGE = 2,     /* bad command line */
-	MH_EXIT_INPUT = 3,     /* unreadable input, unknown format */
-	MH_EXIT_RULES = 4,     /* a rule file failed to load or compile */
-	MH_EXIT_OUTPUT = 5,    /* could not write the output */
-	MH_EXIT_INTERNAL = 6,  /* out of memory or internal error */
+	MH_EXIT_OK = 0,	      /* ran to the end, no alert */
+	MH_EXIT_ALERTS = 1,   /* ran to the end, at least one alert */
+	MH_EXIT_USAGE = 2,    /* bad command line */
+	MH_EXIT_INPUT = 3,    /* unreadable input, unknown format */
+	MH_EXIT_RULES = 4,    /* a rule file failed to load or compile */
+	MH_EXIT_OUTPUT = 5,   /* could not write the output */
+	MH_EXIT_INTERNAL = 6, /* out of memory or internal error */
 };
 
 int mh_cmd_scan(int argc, char **argv);
@@ -33,8 +33,7 @@ void mh_cli_print_err(const char *what, const mh_err *err);
  * loaded. Returns an exit code (MH_EXIT_OK on success). */
 struct mh_ruleset;
 int mh_cli_load_rules(const char *profile, const char *const *paths,
-		      size_t npaths, bool no_builtin,
-		      struct mh_ruleset **out);
+		      size_t npaths, bool no_builtin, struct mh_ruleset **out);
 
 /* Open path (or "-"), detect or force the reader, and open it. On
  * success *src is set and rd->ops is the open reader, or NULL for an

@@ -22,28 +22,34 @@ typedef struct parse_opts {
 
 static void parse_usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: mailhunt parse [options] FILE...|-\n"
-		"\n"
-		"Print each record as the canonical event mailhunt builds from it\n"
-		"(after normalisation), one JSON object per line, so you can see what\n"
-		"rules will see. Only set fields are printed, in schema order\n"
-		"(docs/schema.md).\n"
-		"\n"
-		"Options:\n"
-		"  -c, --count            one line per file: events, malformed, reader,\n"
-		"                         dialect\n"
-		"      --fields A,B,...   only these fields (canonical names or aliases)\n"
-		"  -n, --limit N          at most N events per file\n"
-		"  -i, --input-format F   force the reader; default: detect\n"
-		"      --home-net CIDRS   internal networks, for Direction\n"
-		"      --year YYYY        year of syslog timestamps that carry none\n"
-		"  -q, --quiet            do not report malformed records\n"
-		"\n"
-		"Examples:\n"
-		"  mailhunt parse --limit 2 sysmon.jsonl\n"
-		"  mailhunt parse --count logs/*.json.gz\n"
-		"  mailhunt parse --fields Computer,ProcessName,DestinationPort x.csv\n");
+	fprintf(
+	    f,
+	    "Usage: mailhunt parse [options] FILE...|-\n"
+	    "\n"
+	    "Print each record as the canonical event mailhunt builds from it\n"
+	    "(after normalisation), one JSON object per line, so you can see "
+	    "what\n"
+	    "rules will see. Only set fields are printed, in schema order\n"
+	    "(docs/schema.md).\n"
+	    "\n"
+	    "Options:\n"
+	    "  -c, --count            one line per file: events, malformed, "
+	    "reader,\n"
+	    "                         dialect\n"
+	    "      --fields A,B,...   only these fields (canonical names or "
+	    "aliases)\n"
+	    "  -n, --limit N          at most N events per file\n"
+	    "  -i, --input-format F   force the reader; default: detect\n"
+	    "      --home-net CIDRS   internal networks, for Direction\n"
+	    "      --year YYYY        year of syslog timestamps that carry "
+	    "none\n"
+	    "  -q, --quiet            do not report malformed records\n"
+	    "\n"
+	    "Examples:\n"
+	    "  mailhunt parse --limit 2 sysmon.jsonl\n"
+	    "  mailhunt parse --count logs/*.json.gz\n"
+	    "  mailhunt parse --fields Computer,ProcessName,DestinationPort "
+	    "x.csv\n");
 }
 
 static void on_malformed(void *ud, const char *file, uint64_t line,
@@ -65,8 +71,9 @@ static bool parse_fields(const char *spec, mh_fieldset *out)
 		size_t n = end ? (size_t)(end - p) : strlen(p);
 		mh_field f = mh_field_lookup(p, n);
 		if (f == MH_F_NONE) {
-			fprintf(stderr, "mailhunt: --fields: unknown field "
-					"'%.*s' (see docs/schema.md)\n",
+			fprintf(stderr,
+				"mailhunt: --fields: unknown field "
+				"'%.*s' (see docs/schema.md)\n",
 				(int)n, p);
 			return false;
 		}
@@ -86,7 +93,8 @@ static bool event_json(mh_buf *b, const mh_event *ev, const parse_opts *o)
 	int n;
 
 	ok &= mh_buf_put(b, "{\"file\":\"", 9);
-	ok &= mh_esc_json(b, ev->file ? ev->file : "", ev->file ? strlen(ev->file) : 0);
+	ok &= mh_esc_json(b, ev->file ? ev->file : "",
+			  ev->file ? strlen(ev->file) : 0);
 	n = snprintf(num, sizeof(num), "\",\"line\":%llu",
 		     (unsigned long long)ev->line);
 	ok &= mh_buf_put(b, num, (size_t)n);
@@ -110,8 +118,8 @@ static bool event_json(mh_buf *b, const mh_event *ev, const parse_opts *o)
 			const char *p = v->p, *end = v->p + v->n;
 			ok &= mh_buf_putc(b, '[');
 			for (bool first = true;; first = false) {
-				const char *sep = memchr(p, MH_LIST_SEP,
-							 (size_t)(end - p));
+				const char *sep =
+				    memchr(p, MH_LIST_SEP, (size_t)(end - p));
 				const char *e = sep ? sep : end;
 				if (!first)
 					ok &= mh_buf_putc(b, ',');
@@ -204,15 +212,15 @@ out:
 int mh_cmd_parse(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"count", no_argument, NULL, 'c'},
-		{"fields", required_argument, NULL, 'F'},
-		{"limit", required_argument, NULL, 'n'},
-		{"input-format", required_argument, NULL, 'i'},
-		{"home-net", required_argument, NULL, 'H'},
-		{"year", required_argument, NULL, 'Y'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"count", no_argument, NULL, 'c'},
+	    {"fields", required_argument, NULL, 'F'},
+	    {"limit", required_argument, NULL, 'n'},
+	    {"input-format", required_argument, NULL, 'i'},
+	    {"home-net", required_argument, NULL, 'H'},
+	    {"year", required_argument, NULL, 'Y'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	parse_opts o;
 	mh_norm_ctx nctx;
@@ -229,7 +237,9 @@ int mh_cmd_parse(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":cn:i:qh", lo, NULL)) != -1) {
 		switch (c) {
-		case 'c': o.count = true; break;
+		case 'c':
+			o.count = true;
+			break;
 		case 'F':
 			if (!parse_fields(optarg, &o.fields))
 				return MH_EXIT_USAGE;
@@ -237,44 +247,55 @@ int mh_cmd_parse(int argc, char **argv)
 			break;
 		case 'n':
 			if (!mh_cli_parse_u64(optarg, &o.limit)) {
-				fprintf(stderr, "mailhunt: --limit: '%s' is "
-						"not a number\n",
+				fprintf(stderr,
+					"mailhunt: --limit: '%s' is "
+					"not a number\n",
 					optarg);
 				return MH_EXIT_USAGE;
 			}
 			break;
 		case 'i':
 			if (!mh_reader_find(optarg)) {
-				fprintf(stderr, "mailhunt: --input-format: "
-						"unknown format '%s'\n",
+				fprintf(stderr,
+					"mailhunt: --input-format: "
+					"unknown format '%s'\n",
 					optarg);
 				return MH_EXIT_USAGE;
 			}
 			o.input_format = optarg;
 			break;
-		case 'H': o.home_net = optarg; break;
+		case 'H':
+			o.home_net = optarg;
+			break;
 		case 'Y': {
 			uint64_t y;
 			if (!mh_cli_parse_u64(optarg, &y) || y < 1678 ||
 			    y > 2261) {
-				fprintf(stderr, "mailhunt: --year: '%s' is not "
-						"a year 1678..2261\n",
+				fprintf(stderr,
+					"mailhunt: --year: '%s' is not "
+					"a year 1678..2261\n",
 					optarg);
 				return MH_EXIT_USAGE;
 			}
 			mh_syslog_set_default_year((int)y);
 			break;
 		}
-		case 'q': o.quiet++; break;
-		case 'h': parse_usage(stdout); return MH_EXIT_OK;
+		case 'q':
+			o.quiet++;
+			break;
+		case 'h':
+			parse_usage(stdout);
+			return MH_EXIT_OK;
 		case ':':
-			fprintf(stderr, "mailhunt: parse: option '%s' needs a "
-					"value\n",
+			fprintf(stderr,
+				"mailhunt: parse: option '%s' needs a "
+				"value\n",
 				argv[optind - 1]);
 			return MH_EXIT_USAGE;
 		default:
-			fprintf(stderr, "mailhunt: parse: unknown option '%s' "
-					"(see mailhunt parse --help)\n",
+			fprintf(stderr,
+				"mailhunt: parse: unknown option '%s' "
+				"(see mailhunt parse --help)\n",
 				argv[optind - 1]);
 			return MH_EXIT_USAGE;
 		}

@@ -6,21 +6,26 @@
 
 static void rules_usage(FILE *f)
 {
-	fprintf(f,
-		"Usage:\n"
-		"  mailhunt rules list [--profile P]  profiles, then the rules of P\n"
-		"                                     (default: every profile)\n"
-		"  mailhunt rules show ID|NAME        print the YAML file holding a\n"
-		"                                     built-in rule\n"
-		"  mailhunt rules check FILE|DIR...   parse and compile Sigma rules;\n"
-		"                                     errors name file:line:column\n"
-		"\n"
-		"Examples:\n"
-		"  mailhunt rules list --profile splunk\n"
-		"  mailhunt rules show mailhunt_default_mail_c2_smtp\n"
-		"  mailhunt rules check my-rules/ && mailhunt scan --rules my-rules/ x.json\n"
-		"\n"
-		"check exits 0 when every file compiles, 4 otherwise.\n");
+	fprintf(
+	    f, "Usage:\n"
+	       "  mailhunt rules list [--profile P]  profiles, then the rules "
+	       "of P\n"
+	       "                                     (default: every profile)\n"
+	       "  mailhunt rules show ID|NAME        print the YAML file "
+	       "holding a\n"
+	       "                                     built-in rule\n"
+	       "  mailhunt rules check FILE|DIR...   parse and compile Sigma "
+	       "rules;\n"
+	       "                                     errors name "
+	       "file:line:column\n"
+	       "\n"
+	       "Examples:\n"
+	       "  mailhunt rules list --profile splunk\n"
+	       "  mailhunt rules show mailhunt_default_mail_c2_smtp\n"
+	       "  mailhunt rules check my-rules/ && mailhunt scan --rules "
+	       "my-rules/ x.json\n"
+	       "\n"
+	       "check exits 0 when every file compiles, 4 otherwise.\n");
 }
 
 static void list_profile(const char *profile)
@@ -92,7 +97,7 @@ static int cmd_show(int argc, char **argv)
 				for (size_t k = 0; k < mh_embedded_rules_count;
 				     k++) {
 					const mh_embedded_file *f =
-						&mh_embedded_rules[k];
+					    &mh_embedded_rules[k];
 					if (strcmp(f->path, path))
 						continue;
 					printf("# builtin:%s (profile %s)\n",
@@ -105,8 +110,9 @@ static int cmd_show(int argc, char **argv)
 		}
 		mh_ruleset_free(rs);
 	}
-	fprintf(stderr, "mailhunt: no built-in rule with id or name '%s' "
-			"(see mailhunt rules list)\n",
+	fprintf(stderr,
+		"mailhunt: no built-in rule with id or name '%s' "
+		"(see mailhunt rules list)\n",
 		argv[1]);
 	return MH_EXIT_USAGE;
 }

@@ -14,8 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_RULE_PATHS 64
-#define MAX_MATCHES 1024
+#define MAX_RULE_PATHS	64
+#define MAX_MATCHES	1024
 #define MALFORMED_SHOWN 20 /* per file, unless -v */
 
 typedef struct scan_opts {
@@ -42,70 +42,101 @@ typedef struct scan_state {
 	const scan_opts *o;
 	uint64_t malformed_file; /* malformed records in the current file */
 	uint64_t events, malformed, matched, bytes, files;
-	bool progress;           /* draw a progress line on stderr */
-	mh_source *cur_src;      /* for the progress of threaded scans */
+	bool progress;	    /* draw a progress line on stderr */
+	mh_source *cur_src; /* for the progress of threaded scans */
 	double t0, last_draw;
 } scan_state;
 
 static void scan_usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: mailhunt scan [options] FILE...|-\n"
-		"\n"
-		"Read telemetry (Sysmon JSON, Defender CSV/JSON, Elastic ECS, Splunk,\n"
-		"QRadar, Sumo exports, XML/EVTX, Zeek, EVE, ASA, PAN-OS, CEF, auditd, pcap;\n"
-		"gzip and zip transparently; '-' = stdin), run the\n"
-		"rule pack and print alerts.\n"
-		"\n"
-		"Rules:\n"
-		"  -p, --profile NAME     built-in profile (default: mailhunt):\n"
-		"                           mailhunt  mailhunt's own default pack\n"
-		"                           sentinel  exactly the Sentinel KQL reference query\n"
-		"                           elastic   exactly the Elastic EQL reference query\n"
-		"                           splunk    exactly the Splunk SPL reference query\n"
-		"                           qradar    exactly the QRadar AQL reference query\n"
-		"                           sumo      exactly the Sumo Logic reference query\n"
-		"  -r, --rules PATH       add a Sigma rule file or directory (repeatable)\n"
-		"      --no-builtin       use only --rules (keeps the pack's port map)\n"
-		"\n"
-		"Input:\n"
-		"  -i, --input-format F   force the reader (json, csv, xml, evtx, zeek, asa,\n"
-		"                         panos, cef, auditd, pcap); default: detect\n"
-		"      --home-net CIDRS   internal networks, e.g. 10.0.0.0/8,192.168.0.0/16;\n"
-		"                         gives a direction to records that lack one\n"
-		"      --now TIME         'now' for relative windows such as KQL ago(24h)\n"
-		"                         (default: the latest event time in the input)\n"
-		"      --since TIME       ignore events before TIME\n"
-		"      --until TIME       ignore events after TIME\n"
-		"      --year YYYY        year of syslog timestamps that carry none\n"
-		"                         (default: this year; give it when replaying)\n"
-		"                         TIME: 2024-05-02T12:00:00Z, epoch seconds or ms\n"
-		"\n"
-		"Output:\n"
-		"  -f, --format F         table (default), ndjson or csv; with ndjson and csv\n"
-		"                         stdout carries alerts only, the summary goes to stderr\n"
-		"  -o, --output FILE      write alerts to FILE instead of stdout\n"
-		"      --explain          show the contributing events of each alert\n"
-		"      --min-level L      only alerts at level L or above: informational\n"
-		"                         (default: all), low, medium, high, critical\n"
-		"      --color WHEN       auto (default), always, never\n"
-		"  -q, --quiet            no progress line, no summary\n"
-		"  -v, --verbose          report every malformed record and the dialect\n"
-		"\n"
-		"Limits:\n"
-		"      --max-memory SIZE  memory for correlation state (default 256M)\n"
-		"      --threads N        worker threads (default: every core; 1 = one\n"
-		"                         thread). Only uncompressed NDJSON files are\n"
-		"                         split; other inputs use one thread\n"
-		"\n"
-		"Examples:\n"
-		"  mailhunt scan sysmon-eid3.jsonl\n"
-		"  mailhunt scan --profile sentinel --now 2024-05-02T12:00:00Z DeviceNetworkEvents.csv\n"
-		"  mailhunt scan --profile splunk --format csv -o alerts.csv splunk-export.json\n"
-		"  mailhunt scan --rules my-rules/ --format ndjson winlogbeat.ndjson.gz | jq .\n"
-		"\n"
-		"Exit codes: 0 no alert, 1 alerts raised, 2 usage, 3 input error,\n"
-		"            4 rule error, 5 output error, 6 internal error.\n");
+	fprintf(
+	    f,
+	    "Usage: mailhunt scan [options] FILE...|-\n"
+	    "\n"
+	    "Read telemetry (Sysmon JSON, Defender CSV/JSON, Elastic ECS, "
+	    "Splunk,\n"
+	    "QRadar, Sumo exports, XML/EVTX, Zeek, EVE, ASA, PAN-OS, CEF, "
+	    "auditd, pcap;\n"
+	    "gzip and zip transparently; '-' = stdin), run the\n"
+	    "rule pack and print alerts.\n"
+	    "\n"
+	    "Rules:\n"
+	    "  -p, --profile NAME     built-in profile (default: mailhunt):\n"
+	    "                           mailhunt  mailhunt's own default pack\n"
+	    "                           sentinel  exactly the Sentinel KQL "
+	    "reference query\n"
+	    "                           elastic   exactly the Elastic EQL "
+	    "reference query\n"
+	    "                           splunk    exactly the Splunk SPL "
+	    "reference query\n"
+	    "                           qradar    exactly the QRadar AQL "
+	    "reference query\n"
+	    "                           sumo      exactly the Sumo Logic "
+	    "reference query\n"
+	    "  -r, --rules PATH       add a Sigma rule file or directory "
+	    "(repeatable)\n"
+	    "      --no-builtin       use only --rules (keeps the pack's port "
+	    "map)\n"
+	    "\n"
+	    "Input:\n"
+	    "  -i, --input-format F   force the reader (json, csv, xml, evtx, "
+	    "zeek, asa,\n"
+	    "                         panos, cef, auditd, pcap); default: "
+	    "detect\n"
+	    "      --home-net CIDRS   internal networks, e.g. "
+	    "10.0.0.0/8,192.168.0.0/16;\n"
+	    "                         gives a direction to records that lack "
+	    "one\n"
+	    "      --now TIME         'now' for relative windows such as KQL "
+	    "ago(24h)\n"
+	    "                         (default: the latest event time in the "
+	    "input)\n"
+	    "      --since TIME       ignore events before TIME\n"
+	    "      --until TIME       ignore events after TIME\n"
+	    "      --year YYYY        year of syslog timestamps that carry "
+	    "none\n"
+	    "                         (default: this year; give it when "
+	    "replaying)\n"
+	    "                         TIME: 2024-05-02T12:00:00Z, epoch "
+	    "seconds or ms\n"
+	    "\n"
+	    "Output:\n"
+	    "  -f, --format F         table (default), ndjson or csv; with "
+	    "ndjson and csv\n"
+	    "                         stdout carries alerts only, the summary "
+	    "goes to stderr\n"
+	    "  -o, --output FILE      write alerts to FILE instead of stdout\n"
+	    "      --explain          show the contributing events of each "
+	    "alert\n"
+	    "      --min-level L      only alerts at level L or above: "
+	    "informational\n"
+	    "                         (default: all), low, medium, high, "
+	    "critical\n"
+	    "      --color WHEN       auto (default), always, never\n"
+	    "  -q, --quiet            no progress line, no summary\n"
+	    "  -v, --verbose          report every malformed record and the "
+	    "dialect\n"
+	    "\n"
+	    "Limits:\n"
+	    "      --max-memory SIZE  memory for correlation state (default "
+	    "256M)\n"
+	    "      --threads N        worker threads (default: every core; 1 = "
+	    "one\n"
+	    "                         thread). Only uncompressed NDJSON files "
+	    "are\n"
+	    "                         split; other inputs use one thread\n"
+	    "\n"
+	    "Examples:\n"
+	    "  mailhunt scan sysmon-eid3.jsonl\n"
+	    "  mailhunt scan --profile sentinel --now 2024-05-02T12:00:00Z "
+	    "DeviceNetworkEvents.csv\n"
+	    "  mailhunt scan --profile splunk --format csv -o alerts.csv "
+	    "splunk-export.json\n"
+	    "  mailhunt scan --rules my-rules/ --format ndjson "
+	    "winlogbeat.ndjson.gz | jq .\n"
+	    "\n"
+	    "Exit codes: 0 no alert, 1 alerts raised, 2 usage, 3 input error,\n"
+	    "            4 rule error, 5 output error, 6 internal error.\n");
 }
 
 static double now_mono(void)
@@ -130,8 +161,9 @@ static void on_malformed(void *ud, const char *file, uint64_t line,
 			(unsigned long long)line, reason);
 	}
 	if (!st->o->verbose && st->malformed_file == MALFORMED_SHOWN + 1)
-		fprintf(stderr, "%s: further malformed records are counted "
-				"but not shown (use -v)\n",
+		fprintf(stderr,
+			"%s: further malformed records are counted "
+			"but not shown (use -v)\n",
 			file);
 }
 
@@ -158,11 +190,12 @@ static void draw_progress(scan_state *st, mh_source *src, const char *name,
 			(unsigned long long)st->events,
 			(unsigned long long)st->matched);
 	else
-		fprintf(stderr,
-			"\r\033[K%s: %.0f MB %.0f MB/s events %llu matched %llu",
-			name, (double)off / 1e6, rate,
-			(unsigned long long)st->events,
-			(unsigned long long)st->matched);
+		fprintf(
+		    stderr,
+		    "\r\033[K%s: %.0f MB %.0f MB/s events %llu matched %llu",
+		    name, (double)off / 1e6, rate,
+		    (unsigned long long)st->events,
+		    (unsigned long long)st->matched);
 }
 
 static void mt_progress(void *ud, const struct mh_mt_stats *so)
@@ -189,9 +222,10 @@ static unsigned file_threads(const scan_opts *o, const mh_reader *rd,
 		return 1;
 	if (!mh_scan_mt_eligible(rd, src)) {
 		if (o->verbose)
-			fprintf(stderr, "%s: scanning on one thread (only "
-					"uncompressed NDJSON files are split "
-					"across threads)\n",
+			fprintf(stderr,
+				"%s: scanning on one thread (only "
+				"uncompressed NDJSON files are split "
+				"across threads)\n",
 				mh_source_name(src));
 		return 1;
 	}
@@ -245,8 +279,8 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 	mh_err_clear(&err);
 	st->malformed_file = 0;
 
-	code = mh_cli_open_input(path, o->input_format, need, on_malformed,
-				 st, &src, &rd);
+	code = mh_cli_open_input(path, o->input_format, need, on_malformed, st,
+				 &src, &rd);
 	if (code != MH_EXIT_OK || !rd.ops) {
 		if (code == MH_EXIT_OK)
 			st->files++; /* empty input */
@@ -358,9 +392,10 @@ done:
 	if (rd.skip_time_set)
 		mh_engine_note_time(eng, rd.skip_time_ns);
 	if (o->verbose)
-		fprintf(stderr, "%s: reader %s, dialect %s, %llu records, "
-				"%llu malformed, %llu skipped unparsed by the "
-				"prefilter\n",
+		fprintf(stderr,
+			"%s: reader %s, dialect %s, %llu records, "
+			"%llu malformed, %llu skipped unparsed by the "
+			"prefilter\n",
 			mh_source_name(src), rd.ops->name,
 			rd.dialect[0] ? rd.dialect : "-",
 			(unsigned long long)rd.stats.records,
@@ -405,26 +440,26 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{"profile", required_argument, NULL, 'p'},
-	{"rules", required_argument, NULL, 'r'},
-	{"no-builtin", no_argument, NULL, OPT_NO_BUILTIN},
-	{"format", required_argument, NULL, 'f'},
-	{"output", required_argument, NULL, 'o'},
-	{"input-format", required_argument, NULL, 'i'},
-	{"now", required_argument, NULL, OPT_NOW},
-	{"since", required_argument, NULL, OPT_SINCE},
-	{"until", required_argument, NULL, OPT_UNTIL},
-	{"home-net", required_argument, NULL, OPT_HOME_NET},
-	{"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
-	{"threads", required_argument, NULL, OPT_THREADS},
-	{"explain", no_argument, NULL, OPT_EXPLAIN},
-	{"color", required_argument, NULL, OPT_COLOR},
-	{"quiet", no_argument, NULL, 'q'},
-	{"verbose", no_argument, NULL, 'v'},
-	{"help", no_argument, NULL, OPT_HELP},
-	{"year", required_argument, NULL, OPT_YEAR},
-	{"min-level", required_argument, NULL, OPT_MIN_LEVEL},
-	{NULL, 0, NULL, 0},
+    {"profile", required_argument, NULL, 'p'},
+    {"rules", required_argument, NULL, 'r'},
+    {"no-builtin", no_argument, NULL, OPT_NO_BUILTIN},
+    {"format", required_argument, NULL, 'f'},
+    {"output", required_argument, NULL, 'o'},
+    {"input-format", required_argument, NULL, 'i'},
+    {"now", required_argument, NULL, OPT_NOW},
+    {"since", required_argument, NULL, OPT_SINCE},
+    {"until", required_argument, NULL, OPT_UNTIL},
+    {"home-net", required_argument, NULL, OPT_HOME_NET},
+    {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"explain", no_argument, NULL, OPT_EXPLAIN},
+    {"color", required_argument, NULL, OPT_COLOR},
+    {"quiet", no_argument, NULL, 'q'},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"year", required_argument, NULL, OPT_YEAR},
+    {"min-level", required_argument, NULL, OPT_MIN_LEVEL},
+    {NULL, 0, NULL, 0},
 };
 
 static int parse_args(int argc, char **argv, scan_opts *o)
@@ -436,20 +471,31 @@ static int parse_args(int argc, char **argv, scan_opts *o)
 	while ((c = getopt_long(argc, argv, ":p:r:f:o:i:qvh", long_opts,
 				NULL)) != -1) {
 		switch (c) {
-		case 'p': o->profile = optarg; break;
+		case 'p':
+			o->profile = optarg;
+			break;
 		case 'r':
 			if (o->nrule_paths >= MAX_RULE_PATHS) {
-				fprintf(stderr, "mailhunt: too many --rules "
-						"(max %d)\n",
+				fprintf(stderr,
+					"mailhunt: too many --rules "
+					"(max %d)\n",
 					MAX_RULE_PATHS);
 				return MH_EXIT_USAGE;
 			}
 			o->rule_paths[o->nrule_paths++] = optarg;
 			break;
-		case OPT_NO_BUILTIN: o->no_builtin = true; break;
-		case 'f': o->format = optarg; break;
-		case 'o': o->out_path = optarg; break;
-		case 'i': o->input_format = optarg; break;
+		case OPT_NO_BUILTIN:
+			o->no_builtin = true;
+			break;
+		case 'f':
+			o->format = optarg;
+			break;
+		case 'o':
+			o->out_path = optarg;
+			break;
+		case 'i':
+			o->input_format = optarg;
+			break;
 		case OPT_NOW:
 			if (!parse_time_opt("--now", optarg, &o->now_ns))
 				return MH_EXIT_USAGE;
@@ -465,13 +511,16 @@ static int parse_args(int argc, char **argv, scan_opts *o)
 				return MH_EXIT_USAGE;
 			o->until_set = true;
 			break;
-		case OPT_HOME_NET: o->home_net = optarg; break;
+		case OPT_HOME_NET:
+			o->home_net = optarg;
+			break;
 		case OPT_MAX_MEMORY:
 			if (!mh_cli_parse_size(optarg, &o->max_memory) ||
 			    o->max_memory < 1024 * 1024) {
-				fprintf(stderr, "mailhunt: --max-memory: '%s' "
-						"is not a size >= 1M (e.g. "
-						"256M, 2G)\n",
+				fprintf(stderr,
+					"mailhunt: --max-memory: '%s' "
+					"is not a size >= 1M (e.g. "
+					"256M, 2G)\n",
 					optarg);
 				return MH_EXIT_USAGE;
 			}
@@ -479,16 +528,20 @@ static int parse_args(int argc, char **argv, scan_opts *o)
 		case OPT_THREADS:
 			if (!mh_cli_parse_u64(optarg, &o->threads) ||
 			    o->threads > 1024) {
-				fprintf(stderr, "mailhunt: --threads: '%s' is "
-						"not a number 0..1024\n",
+				fprintf(stderr,
+					"mailhunt: --threads: '%s' is "
+					"not a number 0..1024\n",
 					optarg);
 				return MH_EXIT_USAGE;
 			}
 			break;
-		case OPT_EXPLAIN: o->explain = true; break;
+		case OPT_EXPLAIN:
+			o->explain = true;
+			break;
 		case OPT_MIN_LEVEL: {
 			int l;
-			for (l = MH_LVL_INFORMATIONAL; l <= MH_LVL_CRITICAL; l++)
+			for (l = MH_LVL_INFORMATIONAL; l <= MH_LVL_CRITICAL;
+			     l++)
 				if (!strcmp(optarg, mh_level_name((mh_level)l)))
 					break;
 			if (l > MH_LVL_CRITICAL) {
@@ -504,8 +557,9 @@ static int parse_args(int argc, char **argv, scan_opts *o)
 			uint64_t y;
 			if (!mh_cli_parse_u64(optarg, &y) || y < 1678 ||
 			    y > 2261) {
-				fprintf(stderr, "mailhunt: --year: '%s' is not "
-						"a year 1678..2261\n",
+				fprintf(stderr,
+					"mailhunt: --year: '%s' is not "
+					"a year 1678..2261\n",
 					optarg);
 				return MH_EXIT_USAGE;
 			}
@@ -513,7 +567,8 @@ static int parse_args(int argc, char **argv, scan_opts *o)
 			break;
 		}
 		case OPT_COLOR:
-			if (strcmp(optarg, "auto") && strcmp(optarg, "always") &&
+			if (strcmp(optarg, "auto") &&
+			    strcmp(optarg, "always") &&
 			    strcmp(optarg, "never")) {
 				fprintf(stderr, "mailhunt: --color: use auto, "
 						"always or never\n");
@@ -521,25 +576,34 @@ static int parse_args(int argc, char **argv, scan_opts *o)
 			}
 			o->color = optarg;
 			break;
-		case 'q': o->quiet++; break;
-		case 'v': o->verbose++; break;
+		case 'q':
+			o->quiet++;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
 		case 'h':
-		case OPT_HELP: scan_usage(stdout); return -1;
+		case OPT_HELP:
+			scan_usage(stdout);
+			return -1;
 		case ':':
-			fprintf(stderr, "mailhunt: scan: option '%s' needs a "
-					"value\n",
+			fprintf(stderr,
+				"mailhunt: scan: option '%s' needs a "
+				"value\n",
 				argv[optind - 1]);
 			return MH_EXIT_USAGE;
 		default:
-			fprintf(stderr, "mailhunt: scan: unknown option '%s' "
-					"(see mailhunt scan --help)\n",
+			fprintf(stderr,
+				"mailhunt: scan: unknown option '%s' "
+				"(see mailhunt scan --help)\n",
 				argv[optind - 1]);
 			return MH_EXIT_USAGE;
 		}
 	}
 	if (o->input_format && !mh_reader_find(o->input_format)) {
-		fprintf(stderr, "mailhunt: --input-format: unknown format "
-				"'%s'; known:",
+		fprintf(stderr,
+			"mailhunt: --input-format: unknown format "
+			"'%s'; known:",
 			o->input_format);
 		for (const mh_reader_ops *const *r = mh_readers; *r; r++)
 			fprintf(stderr, " %s", (*r)->name);
@@ -547,8 +611,9 @@ static int parse_args(int argc, char **argv, scan_opts *o)
 		return MH_EXIT_USAGE;
 	}
 	if (!mh_writer_find(o->format)) {
-		fprintf(stderr, "mailhunt: --format: unknown format '%s'; "
-				"known:",
+		fprintf(stderr,
+			"mailhunt: --format: unknown format '%s'; "
+			"known:",
 			o->format);
 		for (const mh_writer_ops *const *w = mh_writers; *w; w++)
 			fprintf(stderr, " %s", (*w)->name);
@@ -742,9 +807,10 @@ int mh_cmd_scan(int argc, char **argv)
 					: 0.0,
 			sum.profile);
 	if (sum.evicted && !o.quiet)
-		fprintf(stderr, "mailhunt: %llu correlation groups were "
-				"evicted at --max-memory; raise it for exact "
-				"counts\n",
+		fprintf(stderr,
+			"mailhunt: %llu correlation groups were "
+			"evicted at --max-memory; raise it for exact "
+			"counts\n",
 			(unsigned long long)sum.evicted);
 	if (code == MH_EXIT_OK && sum.alerts)
 		code = MH_EXIT_ALERTS;

@@ -38,10 +38,20 @@ bool mh_cli_parse_size(const char *s, uint64_t *out)
 	if (k == 0)
 		return false;
 	switch (num[k - 1]) {
-	case 'k': case 'K': mult = 1024ULL; break;
-	case 'm': case 'M': mult = 1024ULL * 1024; break;
-	case 'g': case 'G': mult = 1024ULL * 1024 * 1024; break;
-	default: break;
+	case 'k':
+	case 'K':
+		mult = 1024ULL;
+		break;
+	case 'm':
+	case 'M':
+		mult = 1024ULL * 1024;
+		break;
+	case 'g':
+	case 'G':
+		mult = 1024ULL * 1024 * 1024;
+		break;
+	default:
+		break;
 	}
 	if (mult != 1)
 		num[--k] = '\0';
@@ -83,7 +93,8 @@ int mh_cli_load_rules(const char *profile, const char *const *paths,
 		rc = mh_ruleset_add_builtin(rs, profile, &err);
 	if (rc == MH_ENOTFOUND) {
 		const char *const *p = mh_builtin_profiles();
-		fprintf(stderr, "mailhunt: unknown profile '%s'; known:", profile);
+		fprintf(stderr,
+			"mailhunt: unknown profile '%s'; known:", profile);
 		for (; p && *p; p++)
 			fprintf(stderr, " %s", *p);
 		fprintf(stderr, "\n");

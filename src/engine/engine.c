@@ -8,8 +8,7 @@
 #include <string.h>
 
 /* Append "s" to buf at *off, cut to cap-1 bytes overall. */
-static void sum_put(char *buf, size_t cap, size_t *off, const char *s,
-		    size_t n)
+static void sum_put(char *buf, size_t cap, size_t *off, const char *s, size_t n)
 {
 	if (*off + 1 >= cap)
 		return;

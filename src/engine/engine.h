@@ -20,20 +20,20 @@
 typedef struct mh_engine mh_engine;
 
 typedef struct mh_engine_opts {
-	bool now_set;     /* --now given; else now = latest event time */
+	bool now_set; /* --now given; else now = latest event time */
 	int64_t now_ns;
 	size_t max_memory; /* bytes for group state; 0 = default 256 MiB */
 	size_t max_refs;   /* --explain: events remembered per alert (0) */
 } mh_engine_opts;
 
 typedef struct mh_engine_stats {
-	uint64_t fed;       /* events fed with >= 1 match */
-	uint64_t groups;    /* live groups at the end */
-	uint64_t evicted;   /* groups evicted at the memory cap */
+	uint64_t fed;	  /* events fed with >= 1 match */
+	uint64_t groups;  /* live groups at the end */
+	uint64_t evicted; /* groups evicted at the memory cap */
 	uint64_t alerts;
-	int64_t now_ns;     /* the `now` used */
-	uint64_t late;      /* out-of-order events dropped (too old for
-			     * the group's current window) */
+	int64_t now_ns; /* the `now` used */
+	uint64_t late;	/* out-of-order events dropped (too old for
+			 * the group's current window) */
 } mh_engine_stats;
 
 mh_rc mh_engine_new(const mh_ruleset *rs, const mh_engine_opts *opts,

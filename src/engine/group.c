@@ -301,9 +301,9 @@ static int ctx_index(mh_field f)
 
 static bool ctx_old_eq(const eng_group *g, int i, const mh_str *s)
 {
-	return i >= 0 && (g->ctx_set >> i & 1u) && s &&
-	       g->ctx_len[i] == s->n &&
-	       (s->n == 0 || memcmp(g->ctxbuf + g->ctx_off[i], s->p, s->n) == 0);
+	return i >= 0 && (g->ctx_set >> i & 1u) && s && g->ctx_len[i] == s->n &&
+	       (s->n == 0 ||
+		memcmp(g->ctxbuf + g->ctx_off[i], s->p, s->n) == 0);
 }
 
 /* True when ev is provably the process of the stored context: the same
@@ -361,7 +361,8 @@ static bool ctx_store(eng_group *g, const mh_event *ev, bool merge)
 	if (need > UINT32_MAX)
 		return false;
 	if (merge && need > sizeof(tmp))
-		return ctx_store(g, ev, false); /* too large: ev's fields only */
+		return ctx_store(g, ev,
+				 false); /* too large: ev's fields only */
 	if (merge) {
 		for (int i = 0; i < ENG_NCTX; i++) {
 			if (!(set >> i & 1u))

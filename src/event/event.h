@@ -52,10 +52,10 @@ typedef struct mh_event {
 	 * matches the field if it matches any element. */
 	mh_fieldset multi;
 	mh_str v[MH_F__COUNT];
-	int64_t time_ns;   /* event time, ns since epoch; valid if TIME set */
-	const char *file;  /* input name, for diagnostics */
-	uint64_t line;     /* 1-based line (or record number) in file */
-	mh_arena *arena;   /* scratch for decoded values; reset per record */
+	int64_t time_ns;  /* event time, ns since epoch; valid if TIME set */
+	const char *file; /* input name, for diagnostics */
+	uint64_t line;	  /* 1-based line (or record number) in file */
+	mh_arena *arena;  /* scratch for decoded values; reset per record */
 } mh_event;
 
 /* Clear all fields (cheap: only the bitmask). Does not reset the arena. */

@@ -143,14 +143,20 @@ static const char *direction_word(const mh_str *s)
 	static const struct {
 		const char *in, *out;
 	} map[] = {
-	    {"l2r", "outbound"},      {"r2l", "inbound"},
-	    {"l2l", "local"},	      {"r2r", "external"},
-	    {"outbound", "outbound"}, {"egress", "outbound"},
-	    {"inbound", "inbound"},   {"ingress", "inbound"},
-	    {"internal", "local"},    {"external", "external"},
+	    {"l2r", "outbound"},
+	    {"r2l", "inbound"},
+	    {"l2l", "local"},
+	    {"r2r", "external"},
+	    {"outbound", "outbound"},
+	    {"egress", "outbound"},
+	    {"inbound", "inbound"},
+	    {"ingress", "inbound"},
+	    {"internal", "local"},
+	    {"external", "external"},
 	    {"local", "local"},
 	    /* Windows Security 5156/5157: unresolved message ids */
-	    {"%%14593", "outbound"}, {"%%14592", "inbound"},
+	    {"%%14593", "outbound"},
+	    {"%%14592", "inbound"},
 	};
 
 	for (size_t i = 0; i < MH_ARRAY_LEN(map); i++)

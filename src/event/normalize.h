@@ -27,7 +27,7 @@ typedef struct mh_portmap_entry {
 typedef struct mh_norm_ctx {
 	const mh_portmap_entry *ports; /* from the rule pack */
 	size_t nports;
-	const mh_cidr *home_net;       /* --home-net, may be NULL */
+	const mh_cidr *home_net; /* --home-net, may be NULL */
 	size_t nhome;
 	mh_fieldset need;
 	const mh_lookalike *lookalikes; /* protected names, from the pack */

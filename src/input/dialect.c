@@ -103,106 +103,101 @@
 
 /* --- sysmon: flat OTRF / NXLog style ------------------------------------ */
 static const mh_dialect_map map_sysmon[] = {
-	SYSMON_DATA(E, "", 0)
-	E("EventID", EVENT_ID, N, 0)
-	E("Hostname", HOST, N, 0)
-	E("Computer", HOST, N, 1)
-	E("Channel", CHANNEL, N, 0)
-	E("SourceName", PROVIDER, N, 0)
-	E("@timestamp", TIME, T, 1)
-	E("EventTime", TIME, T, 2)
-	E("TimeCreated", TIME, T, 3)
-	/* Windows Security 5156/5158 (same OTRF exports): the connection
-	 * fields under their Security names, below the Sysmon names. */
-	E("Application", IMAGE, N, 2)
-	E("SourceAddress", SOURCE_IP, N, 2)
+    SYSMON_DATA(E, "", 0) E("EventID", EVENT_ID, N, 0) E("Hostname", HOST, N, 0)
+	E("Computer", HOST, N, 1) E("Channel", CHANNEL, N, 0)
+	    E("SourceName", PROVIDER, N, 0) E("@timestamp", TIME, T, 1)
+		E("EventTime", TIME, T, 2) E("TimeCreated", TIME, T, 3)
+    /* Windows Security 5156/5158 (same OTRF exports): the connection
+     * fields under their Security names, below the Sysmon names. */
+    E("Application", IMAGE, N, 2) E("SourceAddress", SOURCE_IP, N, 2)
 	E("DestAddress", DESTINATION_IP, N, 2)
-	E("DestPort", DESTINATION_PORT, N, 2)
-	E("Direction", EVENT_DIRECTION, N, 2)
-	E("ProcessID", PROCESS_ID, N, 2)
-};
+	    E("DestPort", DESTINATION_PORT, N, 2)
+		E("Direction", EVENT_DIRECTION, N, 2)
+		    E("ProcessID", PROCESS_ID, N, 2)};
 static const char *const sig_sysmon[] = {
-	"EventID", "Hostname", "UtcTime", "SourceName", "ProviderGuid",
-	"Channel", "ProcessGuid", "Keywords", NULL,
+    "EventID", "Hostname",    "UtcTime",  "SourceName", "ProviderGuid",
+    "Channel", "ProcessGuid", "Keywords", NULL,
 };
 static const uint8_t sigw_sysmon[] = {3, 3, 1, 2, 2, 1, 1, 1};
 
 /* --- evtxdump: omerbenamram evtx_dump JSON --------------------------- */
 static const mh_dialect_map map_evtxdump[] = {
-	SYSMON_DATA(E, "Event.EventData.", 0)
-	/* Windows Security 5156/5158 under the same envelope */
-	E("Event.EventData.Application", IMAGE, N, 2)
-	E("Event.EventData.SourceAddress", SOURCE_IP, N, 2)
-	E("Event.EventData.DestAddress", DESTINATION_IP, N, 2)
-	E("Event.EventData.DestPort", DESTINATION_PORT, N, 2)
-	E("Event.EventData.Direction", EVENT_DIRECTION, N, 2)
-	E("Event.EventData.ProcessID", PROCESS_ID, N, 2)
-	E("Event.System.EventID", EVENT_ID, N, 0)
-	E("Event.System.EventID.#text", EVENT_ID, N, 0)
-	E("Event.System.Computer", HOST, N, 0)
-	E("Event.System.Channel", CHANNEL, N, 0)
-	E("Event.System.Provider.#attributes.Name", PROVIDER, N, 0)
-	E("Event.System.TimeCreated.#attributes.SystemTime", TIME, T, 1)
-	E("Event.EventData.Application", IMAGE, N, 2)
-	E("Event.EventData.SourceAddress", SOURCE_IP, N, 2)
-	E("Event.EventData.DestAddress", DESTINATION_IP, N, 2)
-	E("Event.EventData.DestPort", DESTINATION_PORT, N, 2)
-};
+    SYSMON_DATA(E, "Event.EventData.", 0)
+    /* Windows Security 5156/5158 under the same envelope */
+    E("Event.EventData.Application", IMAGE, N,
+      2) E("Event.EventData.SourceAddress", SOURCE_IP, N,
+	   2) E("Event.EventData.DestAddress", DESTINATION_IP, N,
+		2) E("Event.EventData.DestPort", DESTINATION_PORT, N,
+		     2) E("Event.EventData.Direction", EVENT_DIRECTION, N,
+			  2) E("Event.EventData.ProcessID", PROCESS_ID, N,
+			       2) E("Event.System.EventID", EVENT_ID, N, 0)
+	E("Event.System.EventID.#text", EVENT_ID, N,
+	  0) E("Event.System.Computer", HOST, N,
+	       0) E("Event.System.Channel", CHANNEL, N, 0)
+	    E("Event.System.Provider.#attributes.Name", PROVIDER, N,
+	      0) E("Event.System.TimeCreated.#attributes.SystemTime", TIME, T,
+		   1) E("Event.EventData.Application", IMAGE, N, 2)
+		E("Event.EventData.SourceAddress", SOURCE_IP, N, 2)
+		    E("Event.EventData.DestAddress", DESTINATION_IP, N, 2)
+			E("Event.EventData.DestPort", DESTINATION_PORT, N, 2)};
 static const char *const sig_evtxdump[] = {
-	"Event.System.EventID", "Event.System.EventID.#text",
-	"Event.System.Computer", "Event.System.Channel",
-	"Event.System.Provider.#attributes.Name",
-	"Event.System.TimeCreated.#attributes.SystemTime", NULL,
+    "Event.System.EventID",
+    "Event.System.EventID.#text",
+    "Event.System.Computer",
+    "Event.System.Channel",
+    "Event.System.Provider.#attributes.Name",
+    "Event.System.TimeCreated.#attributes.SystemTime",
+    NULL,
 };
 static const uint8_t sigw_evtxdump[] = {5, 5, 5, 3, 3, 3};
 
 /* --- winlogbeat: winlog.* + ECS --------------------------------------- */
 static const mh_dialect_map map_winlogbeat[] = {
-	SYSMON_DATA(E, "winlog.event_data.", 0)
-	E("winlog.event_data.Application", IMAGE, N, 2)
-	E("winlog.event_data.SourceAddress", SOURCE_IP, N, 2)
-	E("winlog.event_data.DestAddress", DESTINATION_IP, N, 2)
-	E("winlog.event_data.DestPort", DESTINATION_PORT, N, 2)
-	E("winlog.event_data.Direction", EVENT_DIRECTION, N, 2)
-	E("winlog.event_data.ProcessID", PROCESS_ID, N, 2)
-	E("winlog.event_id", EVENT_ID, N, 0)
-	E("winlog.channel", CHANNEL, N, 0)
-	E("winlog.computer_name", HOST, N, 0)
-	E("winlog.provider_name", PROVIDER, N, 0)
-	E("winlog.event_data.Application", IMAGE, N, 2)
-	E("winlog.event_data.SourceAddress", SOURCE_IP, N, 2)
-	E("winlog.event_data.DestAddress", DESTINATION_IP, N, 2)
-	E("winlog.event_data.DestPort", DESTINATION_PORT, N, 2)
-	ECS_COMMON(E, 1)
-};
+    SYSMON_DATA(E, "winlog.event_data.", 0) E(
+	"winlog.event_data.Application", IMAGE, N,
+	2) E("winlog.event_data.SourceAddress", SOURCE_IP, N,
+	     2) E("winlog.event_data.DestAddress", DESTINATION_IP, N,
+		  2) E("winlog.event_data.DestPort", DESTINATION_PORT, N,
+		       2) E("winlog.event_data.Direction", EVENT_DIRECTION, N,
+			    2) E("winlog.event_data.ProcessID", PROCESS_ID, N,
+				 2) E("winlog.event_id", EVENT_ID, N, 0)
+	E("winlog.channel", CHANNEL, N, 0) E("winlog.computer_name", HOST, N, 0)
+	    E("winlog.provider_name", PROVIDER, N,
+	      0) E("winlog.event_data.Application", IMAGE, N, 2)
+		E("winlog.event_data.SourceAddress", SOURCE_IP, N, 2)
+		    E("winlog.event_data.DestAddress", DESTINATION_IP, N, 2)
+			E("winlog.event_data.DestPort", DESTINATION_PORT, N, 2)
+			    ECS_COMMON(E, 1)};
 static const char *const sig_winlogbeat[] = {
-	"winlog.channel", "winlog.event_id", "winlog.computer_name",
-	"winlog.provider_name", "winlog.record_id", "winlog.api", NULL,
+    "winlog.channel",
+    "winlog.event_id",
+    "winlog.computer_name",
+    "winlog.provider_name",
+    "winlog.record_id",
+    "winlog.api",
+    NULL,
 };
 static const uint8_t sigw_winlogbeat[] = {6, 6, 6, 4, 4, 4};
 
 /* --- ecs: Elastic Common Schema (nested or dotted) --------------------- */
 static const mh_dialect_map map_ecs[] = {
-	ECS_COMMON(E, 0)
-	E("user_agent.original", USER_AGENT, N, 0)
+    ECS_COMMON(E, 0) E("user_agent.original", USER_AGENT, N, 0)
 	E("tls.established", TLS, B, 0)
-	/* Elastic's Zeek integration keeps the mail envelope here. */
-	E("zeek.smtp.mail_from", MAIL_FROM, N, 0)
-	E("zeek.smtp.rcpt_to", RCPT_TO, N, 0)
-	E("zeek.smtp.subject", SUBJECT, N, 0)
-	E("zeek.smtp.user_agent", USER_AGENT, N, 1)
-	E("zeek.smtp.tls", TLS, B, 1)
-	E("zeek.smtp.helo", HELO, N, 0)
-	E("zeek.smtp.path", MAIL_PATH, N, 0)
-	E("zeek.session_id", UID, N, 0)
-	E("zeek.connection.local_orig", LOCAL_ORIG, B, 0)
-	E("zeek.connection.local_resp", LOCAL_RESP, B, 0)
-};
+    /* Elastic's Zeek integration keeps the mail envelope here. */
+    E("zeek.smtp.mail_from", MAIL_FROM, N,
+      0) E("zeek.smtp.rcpt_to", RCPT_TO, N, 0) E("zeek.smtp.subject", SUBJECT,
+						 N, 0) E("zeek.smtp.user_agent",
+							 USER_AGENT, N, 1)
+	E("zeek.smtp.tls", TLS, B, 1) E("zeek.smtp.helo", HELO, N, 0)
+	    E("zeek.smtp.path", MAIL_PATH, N, 0) E("zeek.session_id", UID, N, 0)
+		E("zeek.connection.local_orig", LOCAL_ORIG, B, 0)
+		    E("zeek.connection.local_resp", LOCAL_RESP, B, 0)};
 static const char *const sig_ecs[] = {
-	"@timestamp", "ecs.version", "event.kind", "event.category",
-	"event.type", "event.module", "event.dataset", "host.name",
-	"source.ip", "destination.ip", "destination.port", "network.transport",
-	"process.entity_id", "agent.type", NULL,
+    "@timestamp",	 "ecs.version",	     "event.kind",
+    "event.category",	 "event.type",	     "event.module",
+    "event.dataset",	 "host.name",	     "source.ip",
+    "destination.ip",	 "destination.port", "network.transport",
+    "process.entity_id", "agent.type",	     NULL,
 };
 static const uint8_t sigw_ecs[] = {1, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
 
@@ -214,174 +209,163 @@ static const uint8_t sigw_ecs[] = {1, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
  * ProcessName when Image does not already end with "\" + ProcessName
  * (case-insensitive); here keys are only mapped. */
 static const mh_dialect_map map_mde[] = {
-	E("Timestamp", TIME, T, 0)
-	E("DeviceName", HOST, N, 0)
-	E("ActionType", ACTION, N, 0)
-	E("RemoteIP", DESTINATION_IP, N, 0)
-	E("RemotePort", DESTINATION_PORT, N, 0)
-	E("RemoteUrl", DESTINATION_HOSTNAME, N, 0)
-	E("LocalIP", SOURCE_IP, N, 0)
-	E("LocalPort", SOURCE_PORT, N, 0)
-	E("Protocol", PROTOCOL, N, 0)
-	E("SentBytes", BYTES_SENT, N, 0)
-	E("ReceivedBytes", BYTES_RECEIVED, N, 0)
-	E("FileName", PROCESS_NAME, N, 0)
-	E("FolderPath", IMAGE, N, 0)
-	E("ProcessCommandLine", COMMAND_LINE, N, 0)
-	E("ProcessId", PROCESS_ID, N, 0)
-	E("ProcessIntegrityLevel", INTEGRITY_LEVEL, N, 0)
-	E("AccountName", ACCOUNT_NAME, N, 0)
-	E("InitiatingProcessFileName", PROCESS_NAME, N, 1)
-	E("InitiatingProcessFolderPath", IMAGE, N, 1)
-	E("InitiatingProcessCommandLine", COMMAND_LINE, N, 1)
-	E("InitiatingProcessId", PROCESS_ID, N, 1)
-	E("InitiatingProcessAccountName", USER, N, 0)
-	E("InitiatingProcessSHA256", SHA256, N, 0)
-	E("InitiatingProcessParentFileName", PARENT_PROCESS_NAME, N, 0)
-	E("InitiatingProcessParentId", PARENT_PROCESS_ID, N, 0)
-	E("InitiatingProcessIntegrityLevel", INTEGRITY_LEVEL, N, 1)
-	E("InitiatingProcessLogonId", LOGON_ID, N, 0)
-	E("InitiatingProcessSignerType", SIGNER, N, 0)
-	E("InitiatingProcessVersionInfoOriginalFileName", ORIGINAL_FILE_NAME,
-	  N, 0)
-	E("InitiatingProcessVersionInfoProductName", PRODUCT, N, 0)
-	E("InitiatingProcessVersionInfoCompanyName", COMPANY, N, 0)
-	E("InitiatingProcessVersionInfoFileDescription", DESCRIPTION, N, 0)
-};
+    E("Timestamp", TIME, T, 0) E("DeviceName", HOST, N, 0) E(
+	"ActionType", ACTION, N, 0) E("RemoteIP", DESTINATION_IP, N,
+				      0) E("RemotePort", DESTINATION_PORT, N, 0)
+	E("RemoteUrl", DESTINATION_HOSTNAME, N,
+	  0) E("LocalIP", SOURCE_IP, N, 0) E("LocalPort", SOURCE_PORT, N, 0)
+	    E("Protocol", PROTOCOL, N, 0) E("SentBytes", BYTES_SENT, N, 0) E(
+		"ReceivedBytes", BYTES_RECEIVED, N,
+		0) E("FileName", PROCESS_NAME, N, 0) E("FolderPath",
+						       IMAGE, N, 0)
+		E("ProcessCommandLine", COMMAND_LINE, N,
+		  0) E("ProcessId", PROCESS_ID, N,
+		       0) E("ProcessIntegrityLevel", INTEGRITY_LEVEL, N, 0)
+		    E("AccountName", ACCOUNT_NAME, N,
+		      0) E("InitiatingProcessFileName", PROCESS_NAME, N,
+			   1) E("InitiatingProcessFolderPath", IMAGE, N, 1)
+			E("InitiatingProcessCommandLine", COMMAND_LINE, N,
+			  1) E("InitiatingProcessId", PROCESS_ID, N,
+			       1) E("InitiatingProcessAccountName", USER, N, 0)
+			    E("InitiatingProcessSHA256", SHA256, N, 0) E(
+				"InitiatingProcessParentFileName",
+				PARENT_PROCESS_NAME, N,
+				0) E("InitiatingProcessParentId",
+				     PARENT_PROCESS_ID, N, 0)
+				E("InitiatingProcessIntegrityLevel",
+				  INTEGRITY_LEVEL, N,
+				  1) E("InitiatingProcessLogonId", LOGON_ID, N,
+				       0) E("InitiatingProcessSignerType",
+					    SIGNER, N,
+					    0) E("InitiatingProcessVersionInfoO"
+						 "riginalFileName",
+						 ORIGINAL_FILE_NAME, N, 0)
+				    E("InitiatingProcessVersionInfoProductName",
+				      PRODUCT, N, 0) E("InitiatingProcessVersio"
+						       "nInfoCompanyName",
+						       COMPANY, N, 0)
+					E("InitiatingProcessVersionInfoFileDesc"
+					  "ription",
+					  DESCRIPTION, N, 0)};
 static const char *const sig_mde[] = {
-	"DeviceName", "DeviceId", "ActionType", "ReportId", "Timestamp",
-	"InitiatingProcessFileName", "InitiatingProcessAccountName",
-	"RemoteIP", "RemotePort", "LocalIP", NULL,
+    "DeviceName",
+    "DeviceId",
+    "ActionType",
+    "ReportId",
+    "Timestamp",
+    "InitiatingProcessFileName",
+    "InitiatingProcessAccountName",
+    "RemoteIP",
+    "RemotePort",
+    "LocalIP",
+    NULL,
 };
 static const uint8_t sigw_mde[] = {4, 4, 3, 2, 1, 3, 2, 2, 1, 1};
 
 /* --- splunk: CIM Network_Traffic --------------------------------------- */
 static const mh_dialect_map map_splunk[] = {
-	E("_time", TIME, T, 0)
-	E("src_ip", SOURCE_IP, N, 0)
-	E("src", SOURCE_IP, N, 1)
-	E("dest_ip", DESTINATION_IP, N, 0)
-	E("dest", DESTINATION_IP, N, 1)
-	E("src_port", SOURCE_PORT, N, 0)
-	E("dest_port", DESTINATION_PORT, N, 0)
-	E("process_name", PROCESS_NAME, N, 0)
-	E("process", IMAGE, N, 0)
-	E("app_path", IMAGE, N, 1)
-	E("process_id", PROCESS_ID, N, 0)
-	E("action", ACTION, N, 0)
-	E("bytes_out", BYTES_SENT, N, 0)
-	E("bytes_in", BYTES_RECEIVED, N, 0)
-	E("src_user", USER, N, 0)
-	E("user", USER, N, 1)
-	E("transport", PROTOCOL, N, 0)
-	E("app", SERVICE, N, 0)
-	E("direction", EVENT_DIRECTION, N, 0)
-	E("dvc", HOST, N, 0)
-	E("dvc_host", HOST, N, 1)
-	E("host", HOST, N, 2)
-	E("index", INDEX, N, 0)
-	E("sourcetype", SOURCETYPE, N, 0)
-};
+    E("_time", TIME, T, 0) E("src_ip", SOURCE_IP, N, 0) E(
+	"src", SOURCE_IP, N, 1) E("dest_ip", DESTINATION_IP, N,
+				  0) E("dest", DESTINATION_IP, N, 1)
+	E("src_port", SOURCE_PORT, N, 0) E("dest_port", DESTINATION_PORT, N, 0)
+	    E("process_name", PROCESS_NAME, N, 0) E("process", IMAGE, N, 0)
+		E("app_path", IMAGE, N, 1) E("process_id", PROCESS_ID, N, 0) E(
+		    "action", ACTION, N, 0) E("bytes_out", BYTES_SENT, N, 0)
+		    E("bytes_in", BYTES_RECEIVED, N,
+		      0) E("src_user", USER, N, 0) E("user", USER, N, 1)
+			E("transport", PROTOCOL, N, 0) E("app", SERVICE, N, 0)
+			    E("direction", EVENT_DIRECTION, N,
+			      0) E("dvc", HOST, N, 0) E("dvc_host", HOST, N, 1)
+				E("host", HOST, N, 2) E("index", INDEX, N, 0)
+				    E("sourcetype", SOURCETYPE, N, 0)};
 static const char *const sig_splunk[] = {
-	"_time", "sourcetype", "index", "_raw", "_bkt", "_cd", "_indextime",
-	"splunk_server", "_serial", "_si", "dvc", "dest_ip", "src_ip",
-	"dest_port", NULL,
+    "_time", "sourcetype", "index",	    "_raw",	 "_bkt",
+    "_cd",   "_indextime", "splunk_server", "_serial",	 "_si",
+    "dvc",   "dest_ip",	   "src_ip",	    "dest_port", NULL,
 };
-static const uint8_t sigw_splunk[] = {2, 2, 1, 1, 2, 2, 2, 2, 1, 1, 1, 1,
-				      1, 1};
+static const uint8_t sigw_splunk[] = {2, 2, 1, 1, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1};
 
 /* --- qradar: AQL export (column names, some with spaces) -------------- */
 static const mh_dialect_map map_qradar[] = {
-	E("sourceip", SOURCE_IP, N, 0)
-	E("destinationip", DESTINATION_IP, N, 0)
-	E("sourceport", SOURCE_PORT, N, 0)
-	E("destinationport", DESTINATION_PORT, N, 0)
-	E("username", USER, N, 0)
-	E("Process Name", PROCESS_NAME, N, 0)
-	E("Process Path", IMAGE, N, 0)
-	E("Event Direction", EVENT_DIRECTION, N, 0)
-	E("starttime", TIME, T, 0)
-	E("Bytes Sent", BYTES_SENT, N, 0)
-	E("Bytes Received", BYTES_RECEIVED, N, 0)
-	E("Protocol", PROTOCOL, N, 0)
-	E("protocolid", PROTOCOL, N, 1)
-	E("hostname", HOST, N, 0)
-	E("Log Source", HOST, N, 1)
-	/* Console CSV exports use display names. */
-	E("Source IP", SOURCE_IP, N, 1)
-	E("Destination IP", DESTINATION_IP, N, 1)
+    E("sourceip", SOURCE_IP, N, 0) E("destinationip", DESTINATION_IP, N,
+				     0) E("sourceport", SOURCE_PORT, N, 0)
+	E("destinationport", DESTINATION_PORT, N, 0) E("username", USER, N, 0)
+	    E("Process Name", PROCESS_NAME, N, 0) E("Process Path", IMAGE, N, 0)
+		E("Event Direction", EVENT_DIRECTION, N, 0)
+		    E("starttime", TIME, T, 0) E("Bytes Sent", BYTES_SENT, N, 0)
+			E("Bytes Received", BYTES_RECEIVED, N, 0)
+			    E("Protocol", PROTOCOL, N, 0)
+				E("protocolid", PROTOCOL, N, 1)
+				    E("hostname", HOST, N, 0)
+					E("Log Source", HOST, N, 1)
+    /* Console CSV exports use display names. */
+    E("Source IP", SOURCE_IP, N, 1) E("Destination IP", DESTINATION_IP, N, 1)
 	E("Source Port", SOURCE_PORT, N, 1)
-	E("Destination Port", DESTINATION_PORT, N, 1)
-	E("Username", USER, N, 1)
-	E("Start Time", TIME, T, 1)
-};
+	    E("Destination Port", DESTINATION_PORT, N, 1)
+		E("Username", USER, N, 1) E("Start Time", TIME, T, 1)};
 static const char *const sig_qradar[] = {
-	"sourceip", "destinationip", "sourceport", "destinationport",
-	"Event Direction", "Process Name", "starttime", "qid", "logsourceid",
-	"Log Source", "protocolid", "username", NULL,
+    "sourceip",
+    "destinationip",
+    "sourceport",
+    "destinationport",
+    "Event Direction",
+    "Process Name",
+    "starttime",
+    "qid",
+    "logsourceid",
+    "Log Source",
+    "protocolid",
+    "username",
+    NULL,
 };
 static const uint8_t sigw_qradar[] = {3, 3, 2, 2, 3, 2, 2, 3, 3, 2, 2, 1};
 
 /* --- sumo: Sumo Logic search export (API keys may be lower-cased) ----- */
 static const mh_dialect_map map_sumo[] = {
-	E("_messageTime", TIME, T, 0)
-	E("_messagetime", TIME, T, 0)
-	E("_sourceCategory", SOURCE_CATEGORY, N, 0)
-	E("_sourcecategory", SOURCE_CATEGORY, N, 0)
-	E("_sourceHost", HOST, N, 0)
-	E("_sourcehost", HOST, N, 0)
-	E("src_ip", SOURCE_IP, N, 0)
-	E("dest_ip", DESTINATION_IP, N, 0)
-	E("src_port", SOURCE_PORT, N, 0)
-	E("dest_port", DESTINATION_PORT, N, 0)
-	E("process_name", PROCESS_NAME, N, 0)
-	E("bytes_out", BYTES_SENT, N, 0)
-	E("bytes_in", BYTES_RECEIVED, N, 0)
-	E("src_user", USER, N, 0)
-	E("user", USER, N, 1)
-	E("action", ACTION, N, 0)
-	E("protocol", PROTOCOL, N, 0)
-	/* Cloud SIEM (CSE) normalised record names. */
-	E("srcDevice_ip", SOURCE_IP, N, 1)
-	E("dstDevice_ip", DESTINATION_IP, N, 1)
-	E("srcPort", SOURCE_PORT, N, 1)
-	E("dstPort", DESTINATION_PORT, N, 1)
-	E("user_username", USER, N, 2)
-};
+    E("_messageTime", TIME, T, 0) E("_messagetime", TIME, T, 0)
+	E("_sourceCategory", SOURCE_CATEGORY, N,
+	  0) E("_sourcecategory", SOURCE_CATEGORY, N,
+	       0) E("_sourceHost", HOST, N, 0) E("_sourcehost", HOST, N, 0)
+	    E("src_ip", SOURCE_IP, N, 0) E("dest_ip", DESTINATION_IP, N, 0)
+		E("src_port", SOURCE_PORT, N, 0)
+		    E("dest_port", DESTINATION_PORT, N, 0) E("process_name",
+							     PROCESS_NAME, N, 0)
+			E("bytes_out", BYTES_SENT, N, 0)
+			    E("bytes_in", BYTES_RECEIVED, N, 0)
+				E("src_user", USER, N, 0) E("user", USER, N, 1)
+				    E("action", ACTION, N, 0)
+					E("protocol", PROTOCOL, N, 0)
+    /* Cloud SIEM (CSE) normalised record names. */
+    E("srcDevice_ip", SOURCE_IP, N, 1) E("dstDevice_ip", DESTINATION_IP, N, 1)
+	E("srcPort", SOURCE_PORT, N, 1) E("dstPort", DESTINATION_PORT, N, 1)
+	    E("user_username", USER, N, 2)};
 static const char *const sig_sumo[] = {
-	"_messageTime", "_messagetime", "_sourceCategory", "_sourcecategory",
-	"_sourceHost", "_sourcehost", "_messageid", "_sourceName",
-	"_sourcename", "_collector", NULL,
+    "_messageTime",    "_messagetime", "_sourceCategory",
+    "_sourcecategory", "_sourceHost",  "_sourcehost",
+    "_messageid",      "_sourceName",  "_sourcename",
+    "_collector",      NULL,
 };
 static const uint8_t sigw_sumo[] = {5, 5, 5, 5, 3, 3, 2, 2, 2, 2};
 
 /* --- zeek: Zeek JSON logs (conn, smtp) ---------------------------------- */
 static const mh_dialect_map map_zeek[] = {
-	E("ts", TIME, T, 0)
-	E("id.orig_h", SOURCE_IP, N, 0)
-	E("id.orig_p", SOURCE_PORT, N, 0)
-	E("id.resp_h", DESTINATION_IP, N, 0)
-	E("id.resp_p", DESTINATION_PORT, N, 0)
-	E("proto", PROTOCOL, N, 0)
-	E("service", SERVICE, N, 0)
-	E("orig_bytes", BYTES_SENT, N, 0)
-	E("resp_bytes", BYTES_RECEIVED, N, 0)
-	E("local_orig", LOCAL_ORIG, B, 0)
-	E("local_resp", LOCAL_RESP, B, 0)
-	E("mailfrom", MAIL_FROM, N, 0)
-	E("rcptto", RCPT_TO, N, 0)
-	E("subject", SUBJECT, N, 0)
-	E("user_agent", USER_AGENT, N, 0)
-	E("tls", TLS, B, 0)
-	E("_system_name", HOST, N, 0)
-	E("uid", UID, N, 0)
-	E("conn_state", ACTION, N, 0)
-	E("helo", HELO, N, 0)
-	E("path", MAIL_PATH, N, 0) /* smtp.log: the relay path (a list) */
+    E("ts", TIME, T, 0) E("id.orig_h", SOURCE_IP, N, 0) E(
+	"id.orig_p", SOURCE_PORT, N, 0) E("id.resp_h", DESTINATION_IP, N, 0)
+	E("id.resp_p", DESTINATION_PORT, N, 0) E("proto", PROTOCOL, N, 0) E(
+	    "service", SERVICE, N, 0) E("orig_bytes", BYTES_SENT, N,
+					0) E("resp_bytes", BYTES_RECEIVED, N, 0)
+	    E("local_orig", LOCAL_ORIG, B, 0) E("local_resp", LOCAL_RESP, B, 0)
+		E("mailfrom", MAIL_FROM, N, 0) E("rcptto", RCPT_TO, N, 0)
+		    E("subject", SUBJECT, N, 0) E("user_agent", USER_AGENT, N,
+						  0) E("tls", TLS, B, 0)
+			E("_system_name", HOST, N, 0) E("uid", UID, N, 0)
+			    E("conn_state", ACTION, N, 0) E("helo", HELO, N, 0)
+				E("path", MAIL_PATH, N,
+				  0) /* smtp.log: the relay path (a list) */
 };
 static const char *const sig_zeek[] = {
-	"id.orig_h", "id.resp_h", "id.orig_p", "id.resp_p", "uid", "ts",
-	"_path", "conn_state", "trans_depth", NULL,
+    "id.orig_h", "id.resp_h", "id.orig_p",  "id.resp_p",   "uid",
+    "ts",	 "_path",     "conn_state", "trans_depth", NULL,
 };
 static const uint8_t sigw_zeek[] = {5, 5, 2, 2, 2, 1, 1, 2, 2};
 
@@ -393,11 +377,11 @@ static const uint8_t sigw_zeek[] = {5, 5, 2, 2, 2, 1, 1, 2, 2};
 
 #define DIALECT(id, descr)                                                     \
 	static const mh_dialect d_##id = {                                     \
-		.name = #id,                                                   \
-		.desc = descr,                                                 \
-		.map = map_##id,                                               \
-		.nmap = MH_ARRAY_LEN(map_##id),                                \
-		.signature = sig_##id,                                         \
+	    .name = #id,                                                       \
+	    .desc = descr,                                                     \
+	    .map = map_##id,                                                   \
+	    .nmap = MH_ARRAY_LEN(map_##id),                                    \
+	    .signature = sig_##id,                                             \
 	};                                                                     \
 	_Static_assert(MH_ARRAY_LEN(sig_##id) == MH_ARRAY_LEN(sigw_##id) + 1,  \
 		       "signature weights of " #id);
@@ -416,15 +400,32 @@ DIALECT(zeek, "Zeek JSON logs (conn, smtp)")
  * before winsec (same envelope keys), splunk before sumo. winsec and
  * suricata are defined in dialect_wfp.c and dialect_net.c. */
 const mh_dialect *const mh_dialects[] = {
-	&d_sysmon, &mh_dialect_winsec, &d_evtxdump, &d_winlogbeat,
-	&d_mde,    &d_ecs,             &d_splunk,   &d_qradar,
-	&d_sumo,   &d_zeek,            &mh_dialect_suricata, NULL,
+    &d_sysmon,
+    &mh_dialect_winsec,
+    &d_evtxdump,
+    &d_winlogbeat,
+    &d_mde,
+    &d_ecs,
+    &d_splunk,
+    &d_qradar,
+    &d_sumo,
+    &d_zeek,
+    &mh_dialect_suricata,
+    NULL,
 };
 
 static const uint8_t *const sig_weights[] = {
-	sigw_sysmon, mh_dialect_winsec_sigw, sigw_evtxdump, sigw_winlogbeat,
-	sigw_mde,    sigw_ecs,               sigw_splunk,   sigw_qradar,
-	sigw_sumo,   sigw_zeek,              mh_dialect_suricata_sigw,
+    sigw_sysmon,
+    mh_dialect_winsec_sigw,
+    sigw_evtxdump,
+    sigw_winlogbeat,
+    sigw_mde,
+    sigw_ecs,
+    sigw_splunk,
+    sigw_qradar,
+    sigw_sumo,
+    sigw_zeek,
+    mh_dialect_suricata_sigw,
 };
 
 #define NDIALECTS (MH_ARRAY_LEN(mh_dialects) - 1)
@@ -435,14 +436,14 @@ _Static_assert(MH_ARRAY_LEN(sig_weights) == NDIALECTS, "weights per dialect");
  * (map index) and every dotted prefix of a key (prefix flag); one table
  * for signature keys holding a weight per dialect. */
 
-#define SLOTS 1024 /* per dialect; load <= 1/2 checked at build */
+#define SLOTS	  1024 /* per dialect; load <= 1/2 checked at build */
 #define SIG_SLOTS 256
 
 typedef struct slot {
 	const char *k; /* NULL = empty */
 	uint32_t n;
-	int16_t idx;   /* map index, -1 = prefix only */
-	bool prefix;   /* some key continues with k + "." */
+	int16_t idx; /* map index, -1 = prefix only */
+	bool prefix; /* some key continues with k + "." */
 } slot;
 
 typedef struct sig_slot {
@@ -497,8 +498,7 @@ static slot *slot_find(slot *t, const char *k, size_t n, bool insert)
 	return NULL;
 }
 
-static bool table_put(slot *t, size_t *used, const char *k, size_t n,
-		      int idx)
+static bool table_put(slot *t, size_t *used, const char *k, size_t n, int idx)
 {
 	slot *s = slot_find(t, k, n, true);
 

@@ -10,18 +10,18 @@
 
 typedef enum mh_conv {
 	MH_CONV_NONE = 0, /* value as is */
-	MH_CONV_TIME,     /* parse with mh_time_parse into ev->time_ns, and
+	MH_CONV_TIME,	  /* parse with mh_time_parse into ev->time_ns, and
 			     set the TIME field to the text */
-	MH_CONV_GUID,     /* GUID: add { } if missing, upper-case (Sysmon
+	MH_CONV_GUID,	  /* GUID: add { } if missing, upper-case (Sysmon
 			     XML/EVTX render "{6004D249-...}") */
-	MH_CONV_BOOL,     /* true/false/1/0 -> "true"/"false" */
+	MH_CONV_BOOL,	  /* true/false/1/0 -> "true"/"false" */
 } mh_conv;
 
 typedef struct mh_dialect_map {
 	const char *key; /* exact, case-sensitive; nested paths dotted */
 	mh_field field;
 	mh_conv conv;
-	uint8_t prio;    /* when several keys feed one field: lower wins */
+	uint8_t prio; /* when several keys feed one field: lower wins */
 } mh_dialect_map;
 
 typedef struct mh_dialect {

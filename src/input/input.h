@@ -47,12 +47,12 @@ typedef struct mh_reader_ops {
 struct mh_reader {
 	const mh_reader_ops *ops;
 	mh_source *src;
-	mh_fieldset need;      /* fields the ruleset uses; all if empty */
+	mh_fieldset need; /* fields the ruleset uses; all if empty */
 	mh_malformed_fn on_malformed;
 	void *ud;
 	mh_reader_stats stats;
-	void *priv;            /* reader-owned state */
-	char dialect[32];      /* detected dialect, for -v and summary */
+	void *priv;	  /* reader-owned state */
+	char dialect[32]; /* detected dialect, for -v and summary */
 
 	/* --- addition (issue 4): the cheapest necessary condition ---
 	 * Set by the caller before next(): records whose pf_field (an
@@ -78,7 +78,7 @@ const mh_reader_ops *mh_reader_detect(const char *buf, size_t len);
 
 /* Count and report a malformed record. */
 void mh_reader_malformed(mh_reader *r, uint64_t line, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 extern const mh_reader_ops mh_input_json; /* NDJSON / JSON / arrays */
 /* --- additions (issue 4): splitting NDJSON across threads ---
@@ -88,7 +88,7 @@ bool mh_input_json_is_ndjson(const mh_reader *r);
  * named dialect (NULL/"" = detect), as a reader that has already seen
  * earlier lines of the same file would. */
 void mh_input_json_resume(mh_reader *r, const char *dialect);
-extern const mh_reader_ops mh_input_csv;  /* CSV with a header row */
+extern const mh_reader_ops mh_input_csv; /* CSV with a header row */
 
 extern const mh_reader_ops mh_input_zeek; /* Zeek TSV logs */
 
@@ -97,7 +97,7 @@ extern const mh_reader_ops mh_input_panos;  /* PAN-OS CSV syslog */
 extern const mh_reader_ops mh_input_cef;    /* CEF and LEEF */
 extern const mh_reader_ops mh_input_auditd; /* Linux auditd */
 
-extern const mh_reader_ops mh_input_xml;  /* Windows event XML */
+extern const mh_reader_ops mh_input_xml; /* Windows event XML */
 
 extern const mh_reader_ops mh_input_evtx; /* EVTX files (libevtx) */
 
@@ -116,7 +116,7 @@ void mh_input_pcap_set_max_flows(size_t n);
 typedef struct mh_pcap_stats {
 	uint64_t packets;   /* packet records read */
 	uint64_t fragments; /* non-first IP fragments (skipped) */
-	uint64_t other;     /* non-IP, non-TCP/UDP, unsupported link */
+	uint64_t other;	    /* non-IP, non-TCP/UDP, unsupported link */
 	uint64_t evicted;   /* live flows emitted early: table full */
 } mh_pcap_stats;
 /* Counters of an open pcap reader; false if r is not one. */

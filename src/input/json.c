@@ -39,15 +39,15 @@ typedef enum jmode { M_NDJSON, M_STREAM } jmode;
 
 /* Prefilter plan for one dialect (see pf_check()). Keys are matched by
  * their last path component L: `"L"` or `.L"` followed by ':'. */
-#define PF_PATS	    16
-#define PF_TIMEOCC  8
+#define PF_PATS	   16
+#define PF_TIMEOCC 8
 typedef struct pf_pat {
 	const char *k; /* L (points into the const dialect table) */
 	uint8_t n;
-	bool time;     /* a TIME key (else the prefilter field's) */
-	bool flat;     /* some entry is exactly L (time: its prio below) */
-	bool dotted;   /* some entry is a dotted path ending in .L */
-	uint8_t prio;  /* lowest prio of the flat entries */
+	bool time;    /* a TIME key (else the prefilter field's) */
+	bool flat;    /* some entry is exactly L (time: its prio below) */
+	bool dotted;  /* some entry is a dotted path ending in .L */
+	uint8_t prio; /* lowest prio of the flat entries */
 } pf_pat;
 
 typedef struct pf_plan {
@@ -90,10 +90,10 @@ typedef struct jstate {
 	mh_str keys[DETECT_KEYS];
 	size_t nkeys;
 	pf_plan pf;
-	char tx[40];	/* see pf_same_layout() */
+	char tx[40]; /* see pf_same_layout() */
 	uint8_t txn;
-	bool tpending;	/* tx is later than skip_time_ns */
-	uint8_t nw;	/* tx's layout, 8 bytes at a time at off[] */
+	bool tpending; /* tx is later than skip_time_ns */
+	uint8_t nw;    /* tx's layout, 8 bytes at a time at off[] */
 	uint8_t off[6];
 	uint64_t tw[6], dm[6];
 	struct jp *dc; /* parser context for detection passes */
@@ -420,8 +420,9 @@ static bool parse_array_value(jp *c, const mh_dialect_map *m, const char *p,
 				return fail(c, p, "expected ',' in array");
 			p = json_skip_ws(p + 1, end);
 			if (p >= end)
-				return fail(c, p, "expected a value after ',' "
-						  "in array");
+				return fail(c, p,
+					    "expected a value after ',' "
+					    "in array");
 		}
 	}
 	if (count == 0)
@@ -1286,7 +1287,7 @@ static bool pf_has_open(const char *p, const char *e)
 
 typedef struct pf_occ {
 	const pf_pat *pt;
-	const char *ks;	  /* the key's opening quote (or the '.') */
+	const char *ks; /* the key's opening quote (or the '.') */
 	const char *colon;
 } pf_occ;
 
@@ -1392,9 +1393,9 @@ static bool pf_scan_range(mh_reader *r, const pf_plan *pl, const char *p,
 			if (e < p + 3 || *e != '"')
 				continue;
 			{
-				unsigned h =
-				    (unsigned)(unsigned char)e[-2] << 8 |
-				    (unsigned char)e[-1];
+				unsigned h = (unsigned)(unsigned char)e[-2]
+						 << 8 |
+					     (unsigned char)e[-1];
 				if (!(pl->last2[h >> 3] & (1u << (h & 7))))
 					continue;
 			}

@@ -65,8 +65,8 @@ struct mh_source {
 	 * to the kernel every RELEASE_STEP bytes (they stay in the page
 	 * cache). Only for mappings we own or slices of them. */
 	bool can_release;
-	size_t released;	/* window offset released up to */
-	size_t release_step;	/* RELEASE_STEP, or less for slices */
+	size_t released;	 /* window offset released up to */
+	size_t release_step;	 /* RELEASE_STEP, or less for slices */
 	uint64_t released_bytes; /* total, for tests and -v */
 };
 
@@ -83,8 +83,8 @@ static void release_behind(mh_source *s, size_t upto)
 	long pg;
 
 	if (!s->can_release ||
-	    upto < s->released + (s->release_step ? s->release_step
-						   : RELEASE_STEP))
+	    upto < s->released +
+		       (s->release_step ? s->release_step : RELEASE_STEP))
 		return;
 	pg = sysconf(_SC_PAGESIZE);
 	if (pg <= 0)

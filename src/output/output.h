@@ -12,10 +12,10 @@
 
 typedef struct mh_summary {
 	uint64_t files;
-	uint64_t bytes;      /* input bytes read (decompressed) */
-	uint64_t events;     /* records read */
+	uint64_t bytes;	 /* input bytes read (decompressed) */
+	uint64_t events; /* records read */
 	uint64_t malformed;
-	uint64_t matched;    /* events matching >= 1 detection rule */
+	uint64_t matched; /* events matching >= 1 detection rule */
 	uint64_t alerts;
 	uint64_t evicted;
 	double seconds;
@@ -35,9 +35,9 @@ typedef struct mh_writer_ops {
 
 struct mh_writer {
 	const mh_writer_ops *ops;
-	FILE *out;      /* alerts go here (stdout or -o FILE) */
-	bool color;     /* ANSI severity colours (table, TTY only) */
-	bool explain;   /* print contributing events */
+	FILE *out;    /* alerts go here (stdout or -o FILE) */
+	bool color;   /* ANSI severity colours (table, TTY only) */
+	bool explain; /* print contributing events */
 	void *priv;
 };
 

@@ -106,12 +106,12 @@ typedef struct mh_corr {
 typedef struct mh_rule {
 	uint32_t index; /* position in the ruleset */
 	bool is_correlation;
-	const char *id;    /* may be NULL */
-	const char *name;  /* may be NULL */
+	const char *id;	  /* may be NULL */
+	const char *name; /* may be NULL */
 	const char *title;
 	const char *description; /* may be NULL */
-	const char *path;  /* file it came from (embedded: "builtin:...") */
-	uint32_t line;     /* line of the document start */
+	const char *path; /* file it came from (embedded: "builtin:...") */
+	uint32_t line;	  /* line of the document start */
 	mh_level level;
 	size_t ntags;
 	const char *const *tags;
@@ -126,7 +126,7 @@ typedef struct mh_rule {
 } mh_rule;
 
 typedef enum mh_sort_key {
-	MH_SORT_LEVEL,      /* by severity rank */
+	MH_SORT_LEVEL,	    /* by severity rank */
 	MH_SORT_LEVEL_NAME, /* by the severity *string* (SPL sort - Severity) */
 	MH_SORT_COUNT,
 	MH_SORT_FIRST_SEEN,
@@ -162,8 +162,7 @@ mh_rc mh_ruleset_add_path(mh_ruleset *rs, const char *path, mh_err *err);
 /* The embedded pack for `profile` ("mailhunt", "sentinel", "elastic",
  * "splunk", "qradar", "sumo"), plus the pack's shared files (port map).
  * MH_ENOTFOUND for an unknown profile. */
-mh_rc mh_ruleset_add_builtin(mh_ruleset *rs, const char *profile,
-			     mh_err *err);
+mh_rc mh_ruleset_add_builtin(mh_ruleset *rs, const char *profile, mh_err *err);
 /* Only the pack's shared files (the port map), for --rules replace. */
 mh_rc mh_ruleset_add_builtin_shared(mh_ruleset *rs, mh_err *err);
 /* Resolve correlation references and aliases, compute field needs.
@@ -202,7 +201,8 @@ const mh_lookalike *mh_ruleset_lookalikes(const mh_ruleset *rs, size_t *n);
 
 /* Embedded rule files, generated at build time from rules/. */
 typedef struct mh_embedded_file {
-	const char *path; /* relative to rules/, e.g. "t1071.003/sentinel/x.yml" */
+	const char
+	    *path; /* relative to rules/, e.g. "t1071.003/sentinel/x.yml" */
 	const char *data;
 	size_t len;
 } mh_embedded_file;

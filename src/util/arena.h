@@ -11,7 +11,7 @@ typedef struct mh_arena {
 	mh_arena_block *head;
 	size_t block_size; /* default size of a new block */
 	size_t used_total; /* bytes handed out since last reset */
-	size_t cap;        /* 0 = unlimited; otherwise alloc fails past it */
+	size_t cap;	   /* 0 = unlimited; otherwise alloc fails past it */
 } mh_arena;
 
 void mh_arena_init(mh_arena *a, size_t block_size, size_t cap);

@@ -7,15 +7,24 @@
 const char *mh_rc_str(mh_rc rc)
 {
 	switch (rc) {
-	case MH_OK: return "ok";
-	case MH_EOF: return "end of input";
-	case MH_ENOMEM: return "out of memory";
-	case MH_EIO: return "I/O error";
-	case MH_EPARSE: return "parse error";
-	case MH_EINVAL: return "invalid argument";
-	case MH_ENOTFOUND: return "not found";
-	case MH_ELIMIT: return "limit reached";
-	case MH_EUNSUP: return "unsupported";
+	case MH_OK:
+		return "ok";
+	case MH_EOF:
+		return "end of input";
+	case MH_ENOMEM:
+		return "out of memory";
+	case MH_EIO:
+		return "I/O error";
+	case MH_EPARSE:
+		return "parse error";
+	case MH_EINVAL:
+		return "invalid argument";
+	case MH_ENOTFOUND:
+		return "not found";
+	case MH_ELIMIT:
+		return "limit reached";
+	case MH_EUNSUP:
+		return "unsupported";
 	}
 	return "unknown error";
 }
@@ -57,12 +66,12 @@ void mh_err_format(const mh_err *err, char *buf, size_t cap)
 		n = snprintf(buf, cap, "%s:", err->file);
 		off = n > 0 ? (size_t)n : 0;
 		if (err->line && off < cap) {
-			n = snprintf(buf + off, cap - off, "%llu:",
-				     (unsigned long long)err->line);
+			n = snprintf(buf + off, cap - off,
+				     "%llu:", (unsigned long long)err->line);
 			off += n > 0 ? (size_t)n : 0;
 			if (err->col && off < cap) {
-				n = snprintf(buf + off, cap - off, "%u:",
-					     err->col);
+				n = snprintf(buf + off, cap - off,
+					     "%u:", err->col);
 				off += n > 0 ? (size_t)n : 0;
 			}
 		}

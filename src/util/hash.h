@@ -32,7 +32,8 @@ static inline uint64_t mh_hash_bytes(const void *data, size_t n, uint64_t seed)
 	if (n) {
 		uint64_t w = 0;
 		memcpy(&w, p, n);
-		h = (h ^ mh_hash_mix(w ^ 0x5bd1e995ULL)) * 0x9e3779b97f4a7c15ULL;
+		h = (h ^ mh_hash_mix(w ^ 0x5bd1e995ULL)) *
+		    0x9e3779b97f4a7c15ULL;
 	}
 	return mh_hash_mix(h);
 }

@@ -11,8 +11,8 @@ typedef struct mh_ip {
 } mh_ip;
 
 typedef struct mh_cidr {
-	mh_ip net;     /* masked */
-	uint8_t bits;  /* prefix length in the 128-bit space */
+	mh_ip net;    /* masked */
+	uint8_t bits; /* prefix length in the 128-bit space */
 } mh_cidr;
 
 /* Parse dotted IPv4 or RFC 4291 IPv6 text (with optional %zone, and

@@ -12,14 +12,14 @@
 
 typedef enum mh_rc {
 	MH_OK = 0,
-	MH_EOF,      /* end of input: not an error */
-	MH_ENOMEM,   /* allocation failed or memory cap reached */
-	MH_EIO,      /* read/write/open failure */
-	MH_EPARSE,   /* malformed input (rule, record, option) */
-	MH_EINVAL,   /* invalid argument or option */
-	MH_ENOTFOUND,/* name, field, rule or profile does not exist */
-	MH_ELIMIT,   /* a fixed cap was hit */
-	MH_EUNSUP,   /* recognised but not supported */
+	MH_EOF,	      /* end of input: not an error */
+	MH_ENOMEM,    /* allocation failed or memory cap reached */
+	MH_EIO,	      /* read/write/open failure */
+	MH_EPARSE,    /* malformed input (rule, record, option) */
+	MH_EINVAL,    /* invalid argument or option */
+	MH_ENOTFOUND, /* name, field, rule or profile does not exist */
+	MH_ELIMIT,    /* a fixed cap was hit */
+	MH_EUNSUP,    /* recognised but not supported */
 } mh_rc;
 
 const char *mh_rc_str(mh_rc rc);
@@ -37,7 +37,7 @@ typedef struct mh_err {
  *   return mh_err_set(err, MH_EPARSE, path, line, col, "bad %s", x); */
 mh_rc mh_err_set(mh_err *err, mh_rc rc, const char *file, uint64_t line,
 		 uint32_t col, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+    __attribute__((format(printf, 6, 7)));
 void mh_err_clear(mh_err *err);
 /* "file:line:col: field: msg" into buf (always NUL-terminated). */
 void mh_err_format(const mh_err *err, char *buf, size_t cap);
@@ -48,10 +48,10 @@ typedef struct mh_str {
 	size_t n;
 } mh_str;
 
-#define MH_STR_LIT(s) ((mh_str){(s), sizeof(s) - 1})
+#define MH_STR_LIT(s)	((mh_str){(s), sizeof(s) - 1})
 #define MH_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define MH_UNUSED(x) ((void)(x))
-#define MH_LIKELY(x) __builtin_expect(!!(x), 1)
-#define MH_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define MH_UNUSED(x)	((void)(x))
+#define MH_LIKELY(x)	__builtin_expect(!!(x), 1)
+#define MH_UNLIKELY(x)	__builtin_expect(!!(x), 0)
 
 #endif

@@ -7,34 +7,33 @@
 #include <stdio.h>
 #include <string.h>
 
-#define S ((int64_t)1000000000)
+#define S  ((int64_t)1000000000)
 #define T0 ((int64_t)1700000000 * S)
 
-static const char *const yaml =
-	"title: evidence\n"
-	"name: ev\n"
-	"logsource: {category: process_creation}\n"
-	"detection:\n"
-	"  sel: {CommandLine|contains: 'imap://'}\n"
-	"  condition: sel\n"
-	"level: medium\n"
-	"---\n"
-	"title: connection\n"
-	"name: conn\n"
-	"logsource: {category: network_connection}\n"
-	"detection:\n"
-	"  sel: {DestinationPort: 143}\n"
-	"  condition: sel\n"
-	"level: low\n"
-	"---\n"
-	"title: evidence then connection\n"
-	"name: joined\n"
-	"correlation:\n"
-	"  type: temporal\n"
-	"  rules: [ev, conn]\n"
-	"  group-by: [Computer]\n"
-	"  timespan: 10m\n"
-	"level: high\n";
+static const char *const yaml = "title: evidence\n"
+				"name: ev\n"
+				"logsource: {category: process_creation}\n"
+				"detection:\n"
+				"  sel: {CommandLine|contains: 'imap://'}\n"
+				"  condition: sel\n"
+				"level: medium\n"
+				"---\n"
+				"title: connection\n"
+				"name: conn\n"
+				"logsource: {category: network_connection}\n"
+				"detection:\n"
+				"  sel: {DestinationPort: 143}\n"
+				"  condition: sel\n"
+				"level: low\n"
+				"---\n"
+				"title: evidence then connection\n"
+				"name: joined\n"
+				"correlation:\n"
+				"  type: temporal\n"
+				"  rules: [ev, conn]\n"
+				"  group-by: [Computer]\n"
+				"  timespan: 10m\n"
+				"level: high\n";
 
 static mh_ruleset *load(void)
 {
@@ -45,7 +44,7 @@ static mh_ruleset *load(void)
 	if (mh_ruleset_new(&rs) != MH_OK)
 		return NULL;
 	if (mh_ruleset_add_yaml(rs, "t.yml", yaml, strlen(yaml), &err) !=
-		    MH_OK ||
+		MH_OK ||
 	    mh_ruleset_compile(rs, &err) != MH_OK) {
 		fprintf(stderr, "ruleset: %s\n", err.msg);
 		mh_ruleset_free(rs);
@@ -70,8 +69,7 @@ static void set(mh_event *ev, mh_field f, const char *v)
 }
 
 /* The context value of f in the correlation alert, or NULL. */
-static const char *ctx_of(const mh_engine *e, mh_field f, char *buf,
-			  size_t cap)
+static const char *ctx_of(const mh_engine *e, mh_field f, char *buf, size_t cap)
 {
 	for (size_t i = 0; i < mh_engine_alert_count(e); i++) {
 		const mh_alert *a = mh_engine_alert(e, i);
@@ -170,7 +168,8 @@ static void test_same_host_and_pid_keeps_command_line(void)
 {
 	char cmd[128];
 	bool has;
-	size_t n = run(NULL, "4242", NULL, "4242", "WS1", cmd, sizeof(cmd), &has);
+	size_t n =
+	    run(NULL, "4242", NULL, "4242", "WS1", cmd, sizeof(cmd), &has);
 
 	MH_CHECK(n >= 1);
 	MH_CHECK(has);

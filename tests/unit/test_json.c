@@ -646,17 +646,18 @@ static void test_malformed_ndjson(void)
 	static const char *const p3[] = {"25", "110", "143"};
 	run r;
 
-	run_mem(&r,
-		ZREC(25) "\n"
-			 "{\"id.orig_h\":\"10.0.0.1\",\"id.resp_p\":\n" /* truncated
-									 */
-			 "garbage here\n"
-			 "{\"id.resp_p\" 25}\n" /* missing ':' */
-			 "{\"a\":tru}\n"	/* bad literal */
-			 "{\"a\":1,}\n"		/* trailing comma */
-			 "{\"a\":[1,2}\n"	/* bracket mismatch */
-		ZREC(110) "\n" ZREC(143) "\n",
-		NULL);
+	run_mem(
+	    &r,
+	    ZREC(25) "\n"
+		     "{\"id.orig_h\":\"10.0.0.1\",\"id.resp_p\":\n" /* truncated
+								     */
+		     "garbage here\n"
+		     "{\"id.resp_p\" 25}\n" /* missing ':' */
+		     "{\"a\":tru}\n"	    /* bad literal */
+		     "{\"a\":1,}\n"	    /* trailing comma */
+		     "{\"a\":[1,2}\n"	    /* bracket mismatch */
+	    ZREC(110) "\n" ZREC(143) "\n",
+	    NULL);
 	MH_CHECK_EQ_INT(r.nev, 3);
 	for (size_t i = 0; i < 3 && i < r.nev; i++)
 		FV(&r, i, "DestinationPort", p3[i]);
