@@ -45,4 +45,13 @@ int mh_cli_open_input(const char *path, const char *input_format,
 
 int mh_cmd_parse(int argc, char **argv);
 
+/* Expand inputs: a directory becomes the regular files below it
+ * (recursive, sorted, hidden entries skipped); files, "-" and missing
+ * paths pass through. *out is malloc'd (free with mh_cli_free_inputs).
+ * Returns an exit code; on MH_EXIT_INPUT the readable inputs are still
+ * listed (unreadable directories are reported). */
+int mh_cli_expand_inputs(char *const *args, size_t n, char ***out,
+			 size_t *nout);
+void mh_cli_free_inputs(char **v, size_t n);
+
 #endif

@@ -222,6 +222,8 @@ int mh_cmd_parse(int argc, char **argv)
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
+	char **inputs = NULL;
+	size_t ninputs = 0;
 	parse_opts o;
 	mh_norm_ctx nctx;
 	mh_ruleset *rs = NULL;
@@ -320,14 +322,19 @@ int mh_cmd_parse(int argc, char **argv)
 	nctx.home_net = home;
 	nctx.nhome = nhome;
 	/* need all-zero = every field. */
-	for (int i = optind; i < argc; i++) {
-		int r = parse_file(argv[i], &o, &nctx);
+	code = mh_cli_expand_inputs(argv + optind, (size_t)(argc - optind),
+				    &inputs, &ninputs);
+	if (code == MH_EXIT_INTERNAL || code == MH_EXIT_USAGE)
+		goto out;
+	for (size_t i = 0; i < ninputs; i++) {
+		int r = parse_file(inputs[i], &o, &nctx);
 		if (r != MH_EXIT_OK && code == MH_EXIT_OK)
 			code = r;
 	}
 out:
 	if (fflush(stdout) != 0 && code == MH_EXIT_OK)
 		code = MH_EXIT_OUTPUT;
+	mh_cli_free_inputs(inputs, ninputs);
 	free(home);
 	mh_ruleset_free(rs);
 	return code;

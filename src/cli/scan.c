@@ -51,7 +51,7 @@ static void scan_usage(FILE *f)
 {
 	fprintf(
 	    f,
-	    "Usage: mailhunt scan [options] FILE...|-\n"
+	    "Usage: mailhunt scan [options] FILE|DIR...|-\n"
 	    "\n"
 	    "Read telemetry (Sysmon JSON, Defender CSV/JSON, Elastic ECS, "
 	    "Splunk,\n"
@@ -630,6 +630,8 @@ static int parse_args(int argc, char **argv, scan_opts *o)
 
 int mh_cmd_scan(int argc, char **argv)
 {
+	char **inputs = NULL;
+	size_t ninputs = 0;
 	size_t nshown;
 	scan_opts o;
 	scan_state st;
@@ -742,8 +744,12 @@ int mh_cmd_scan(int argc, char **argv)
 	st.o = &o;
 	st.progress = !o.quiet && isatty(STDERR_FILENO);
 	st.t0 = now_mono();
-	for (int i = optind; i < argc; i++) {
-		int c = scan_file(&st, argv[i], rs, mctx, eng, &nctx, &need);
+	code = mh_cli_expand_inputs(argv + optind, (size_t)(argc - optind),
+				    &inputs, &ninputs);
+	if (code == MH_EXIT_INTERNAL || code == MH_EXIT_USAGE)
+		goto out;
+	for (size_t i = 0; i < ninputs; i++) {
+		int c = scan_file(&st, inputs[i], rs, mctx, eng, &nctx, &need);
 		if (c != MH_EXIT_OK && code == MH_EXIT_OK)
 			code = c;
 	}
@@ -826,6 +832,7 @@ out:
 	} else if (fflush(stdout) != 0 && code <= MH_EXIT_ALERTS) {
 		code = MH_EXIT_OUTPUT;
 	}
+	mh_cli_free_inputs(inputs, ninputs);
 	mh_engine_free(eng);
 	mh_match_ctx_free(mctx);
 	mh_ruleset_free(rs);
