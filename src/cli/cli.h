@@ -45,6 +45,11 @@ int mh_cli_open_input(const char *path, const char *input_format,
 
 int mh_cmd_parse(int argc, char **argv);
 
+/* --input-format takes a reader name (json, csv, xml, ...) or a dialect
+ * name (sysmon, mde, ecs, ...: the reader is detected and the dialect
+ * forced). Prints the choices and returns false when name is neither. */
+bool mh_cli_input_format_ok(const char *name);
+
 /* Expand inputs: a directory becomes the regular files below it
  * (recursive, sorted, hidden entries skipped); files, "-" and missing
  * paths pass through. *out is malloc'd (free with mh_cli_free_inputs).

@@ -61,8 +61,9 @@ static int walk(const char *dir, int depth, plist *out)
 	int code = MH_EXIT_OK;
 
 	if (depth > EXPAND_MAX_DEPTH) {
-		fprintf(stderr, "mailhunt: %s: directories nested deeper "
-				"than %d are not read\n",
+		fprintf(stderr,
+			"mailhunt: %s: directories nested deeper "
+			"than %d are not read\n",
 			dir, EXPAND_MAX_DEPTH);
 		return MH_EXIT_OK;
 	}
@@ -95,7 +96,8 @@ static int walk(const char *dir, int depth, plist *out)
 			continue;
 		}
 		if (stat(p, &sb) != 0) {
-			fprintf(stderr, "mailhunt: %s: %s\n", p, strerror(errno));
+			fprintf(stderr, "mailhunt: %s: %s\n", p,
+				strerror(errno));
 			code = MH_EXIT_INPUT;
 			free(p);
 		} else if (S_ISDIR(sb.st_mode)) {
@@ -119,8 +121,7 @@ static int walk(const char *dir, int depth, plist *out)
 	return code;
 }
 
-int mh_cli_expand_inputs(char *const *args, size_t n, char ***out,
-			 size_t *nout)
+int mh_cli_expand_inputs(char *const *args, size_t n, char ***out, size_t *nout)
 {
 	plist l = {0};
 	int code = MH_EXIT_OK;

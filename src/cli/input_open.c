@@ -1,5 +1,6 @@
 /* Open one input for a command: source, format detection, reader. */
 #include "cli/cli.h"
+#include "input/dialect.h"
 #include "input/input.h"
 
 #include <stdio.h>
@@ -37,7 +38,7 @@ int mh_cli_open_input(const char *path, const char *input_format,
 		mh_cli_print_err(NULL, &err);
 		goto fail;
 	}
-	if (input_format) {
+	if (input_format && mh_reader_find(input_format)) {
 		rd->ops = mh_reader_find(input_format);
 	} else {
 		rd->ops = mh_reader_detect(buf, blen);
@@ -58,6 +59,19 @@ int mh_cli_open_input(const char *path, const char *input_format,
 			goto fail;
 		}
 	}
+	if (input_format && !mh_reader_find(input_format)) {
+		/* a dialect: the reader is detected, the dialect forced */
+		if (rd->ops != &mh_input_json && rd->ops != &mh_input_csv) {
+			fprintf(
+			    stderr,
+			    "mailhunt: %s: --input-format %s is a dialect of "
+			    "JSON and CSV inputs, but this input reads as "
+			    "%s\n",
+			    mh_source_name(src), input_format, rd->ops->name);
+			goto fail;
+		}
+		rd->force_dialect = input_format;
+	}
 	rd->src = src;
 	rd->need = *need;
 	rd->on_malformed = on_malformed;
@@ -77,4 +91,21 @@ fail:
 	mh_source_close(src);
 	memset(rd, 0, sizeof(*rd));
 	return MH_EXIT_INPUT;
+}
+
+bool mh_cli_input_format_ok(const char *name)
+{
+	if (mh_reader_find(name) || mh_dialect_find(name))
+		return true;
+	fprintf(stderr,
+		"mailhunt: --input-format: unknown format '%s'; "
+		"readers:",
+		name);
+	for (const mh_reader_ops *const *r = mh_readers; *r; r++)
+		fprintf(stderr, " %s", (*r)->name);
+	fprintf(stderr, "; dialects (JSON/CSV):");
+	for (const mh_dialect *const *d = mh_dialects; *d; d++)
+		fprintf(stderr, " %s", (*d)->name);
+	fprintf(stderr, "\n");
+	return false;
 }

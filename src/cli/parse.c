@@ -257,13 +257,8 @@ int mh_cmd_parse(int argc, char **argv)
 			}
 			break;
 		case 'i':
-			if (!mh_reader_find(optarg)) {
-				fprintf(stderr,
-					"mailhunt: --input-format: "
-					"unknown format '%s'\n",
-					optarg);
+			if (!mh_cli_input_format_ok(optarg))
 				return MH_EXIT_USAGE;
-			}
 			o.input_format = optarg;
 			break;
 		case 'H':

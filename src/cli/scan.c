@@ -80,9 +80,14 @@ static void scan_usage(FILE *f)
 	    "\n"
 	    "Input:\n"
 	    "  -i, --input-format F   force the reader (json, csv, xml, evtx, "
-	    "zeek, asa,\n"
-	    "                         panos, cef, auditd, pcap); default: "
-	    "detect\n"
+	    "zeek,\n"
+	    "                         asa, panos, cef, auditd, pcap) or, for "
+	    "JSON\n"
+	    "                         and CSV, the dialect (sysmon, evtxdump,\n"
+	    "                         winlogbeat, mde, ecs, splunk, qradar, "
+	    "sumo,\n"
+	    "                         zeek, winsec, suricata); default: detect "
+	    "both\n"
 	    "      --home-net CIDRS   internal networks, e.g. "
 	    "10.0.0.0/8,192.168.0.0/16;\n"
 	    "                         gives a direction to records that lack "
@@ -114,6 +119,7 @@ static void scan_usage(FILE *f)
 	    "critical\n"
 	    "      --color WHEN       auto (default), always, never\n"
 	    "  -q, --quiet            no progress line, no summary\n"
+	    "      --version          print the version and exit\n"
 	    "  -v, --verbose          report every malformed record and the "
 	    "dialect\n"
 	    "\n"
@@ -437,6 +443,7 @@ enum {
 	OPT_HELP,
 	OPT_YEAR,
 	OPT_MIN_LEVEL,
+	OPT_VERSION,
 };
 
 static const struct option long_opts[] = {
@@ -459,6 +466,7 @@ static const struct option long_opts[] = {
     {"help", no_argument, NULL, OPT_HELP},
     {"year", required_argument, NULL, OPT_YEAR},
     {"min-level", required_argument, NULL, OPT_MIN_LEVEL},
+    {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
 };
 
@@ -538,6 +546,9 @@ static int parse_args(int argc, char **argv, scan_opts *o)
 		case OPT_EXPLAIN:
 			o->explain = true;
 			break;
+		case OPT_VERSION:
+			printf("mailhunt %s\n", MH_VERSION);
+			return -1;
 		case OPT_MIN_LEVEL: {
 			int l;
 			for (l = MH_LVL_INFORMATIONAL; l <= MH_LVL_CRITICAL;
@@ -600,16 +611,8 @@ static int parse_args(int argc, char **argv, scan_opts *o)
 			return MH_EXIT_USAGE;
 		}
 	}
-	if (o->input_format && !mh_reader_find(o->input_format)) {
-		fprintf(stderr,
-			"mailhunt: --input-format: unknown format "
-			"'%s'; known:",
-			o->input_format);
-		for (const mh_reader_ops *const *r = mh_readers; *r; r++)
-			fprintf(stderr, " %s", (*r)->name);
-		fprintf(stderr, "\n");
+	if (o->input_format && !mh_cli_input_format_ok(o->input_format))
 		return MH_EXIT_USAGE;
-	}
 	if (!mh_writer_find(o->format)) {
 		fprintf(stderr,
 			"mailhunt: --format: unknown format '%s'; "

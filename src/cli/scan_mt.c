@@ -180,6 +180,7 @@ static mh_rc run_chunk(mt *m, slot *s, wctx *w, const uint64_t *line_base,
 	r.pf_since_ns = pr->pf_since_ns;
 	r.pf_until_set = pr->pf_until_set;
 	r.pf_until_ns = pr->pf_until_ns;
+	r.force_dialect = pr->force_dialect;
 	rc = r.ops->open(&r, err);
 	if (rc != MH_OK) {
 		mh_source_close(src);
@@ -342,6 +343,7 @@ static void first_dialect(mt *m)
 	r.need = m->proto->need;
 	r.on_malformed = count_bad;
 	r.ud = &dummy;
+	r.force_dialect = m->proto->force_dialect;
 	if (r.ops->open(&r, NULL) != MH_OK)
 		goto out;
 	mh_input_json_resume(&r, NULL);

@@ -380,7 +380,8 @@ static mh_rc read_header(mh_reader *r, csv_priv *pv, mh_err *err)
 	mh_source_consume(r->src, res.len);
 	pv->line += res.nl;
 
-	pv->d = mh_dialect_detect(keys, pv->ncols);
+	pv->d = r->force_dialect ? mh_dialect_find(r->force_dialect)
+				 : mh_dialect_detect(keys, pv->ncols);
 	if (pv->d)
 		snprintf(r->dialect, sizeof(r->dialect), "%s", pv->d->name);
 	all = true;

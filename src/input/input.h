@@ -68,6 +68,11 @@ struct mh_reader {
 	int64_t pf_since_ns, pf_until_ns;
 	bool skip_time_set;   /* out: a skipped record had a time in range */
 	int64_t skip_time_ns; /* out: the latest such time */
+
+	/* --input-format DIALECT: a dialect (mh_dialect name) the reader
+	 * uses for every record instead of detecting one. NULL = detect.
+	 * Honoured by the key/value readers (json, csv). */
+	const char *force_dialect;
 };
 
 /* The registry. NULL-terminated. */

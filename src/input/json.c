@@ -697,11 +697,13 @@ static mh_rc parse_record(mh_reader *r, mh_event *ev, jp *c, const char *p,
 	mh_arena_reset(ev->arena);
 	mh_event_clear(ev);
 
+	if (!st->d && r->force_dialect)
+		set_dialect(r, mh_dialect_find(r->force_dialect));
 	if (!st->d)
 		set_dialect(r, detect(r, ev, p, end));
 	jp_init(c, r, ev, end);
 	ok = st->d ? parse_object(c, p, &q, 1) : true;
-	if (ok && st->d && c->mapped == 0) {
+	if (ok && st->d && c->mapped == 0 && !r->force_dialect) {
 		/* Nothing maps: a mixed file? Try another dialect. */
 		const mh_dialect *d = detect(r, ev, p, end);
 		if (d && d != st->d) {
