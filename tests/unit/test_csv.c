@@ -1,5 +1,6 @@
 #include "input/input.h"
 #include "mh_test.h"
+#include "reader_harness.h"
 #include "util/timefmt.h"
 
 #include <stdio.h>
@@ -8,67 +9,18 @@
 
 #define S 1000000000LL
 
-/* Collected malformed reports. */
-static struct {
-	int n;
-	uint64_t line[16];
-	char why[16][256];
-} bad;
-
-static void on_bad(void *ud, const char *file, uint64_t line,
-		   const char *reason)
-{
-	(void)ud;
-	(void)file;
-	if (bad.n < 16) {
-		bad.line[bad.n] = line;
-		snprintf(bad.why[bad.n], sizeof(bad.why[0]), "%s", reason);
-	}
-	bad.n++;
-}
-
-typedef struct harness {
-	mh_reader r;
-	mh_event ev;
-	mh_arena arena;
-	mh_err err;
-} harness;
-
 static void h_open_src(harness *h, mh_source *src, const mh_fieldset *need)
 {
-	memset(h, 0, sizeof(*h));
-	memset(&bad, 0, sizeof(bad));
-	mh_arena_init(&h->arena, 4096, 0);
-	h->ev.arena = &h->arena;
-	h->r.ops = &mh_input_csv;
-	h->r.src = src;
-	h->r.on_malformed = on_bad;
-	if (need)
-		h->r.need = *need;
-	MH_CHECK_EQ_INT(mh_input_csv.open(&h->r, &h->err), MH_OK);
+	rh_open_src(h, &mh_input_csv, src, need);
 }
 
 static void h_open(harness *h, const char *text, const mh_fieldset *need)
 {
-	mh_source *src = NULL;
-
-	MH_CHECK_EQ_INT(
-	    mh_source_open_mem("mem.csv", text, strlen(text), &src, NULL),
-	    MH_OK);
-	h_open_src(h, src, need);
+	rh_open_mem(h, &mh_input_csv, "mem.csv", text, strlen(text), need);
 }
 
-static mh_rc h_next(harness *h)
-{
-	return mh_input_csv.next(&h->r, &h->ev, &h->err);
-}
-
-static void h_close(harness *h)
-{
-	mh_input_csv.close(&h->r);
-	mh_source_close(h->r.src);
-	mh_arena_free(&h->arena);
-}
+#define h_next rh_next
+#define h_close rh_close
 
 static const char *get(const mh_event *ev, mh_field f)
 {

@@ -6,6 +6,7 @@
  * (STARTTLS lists). Every capture is built in memory here. */
 #include "input/input.h"
 #include "mh_test.h"
+#include "reader_harness.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -365,59 +366,20 @@ static void smtp_session(cap *c, ep cl, ep sv, int64_t t)
 /* ------------------------------------------------------------------ */
 /* reader harness */
 
-static struct {
-	int n;
-	uint64_t line[16];
-	char why[16][256];
-} bad;
-
-static void on_bad(void *ud, const char *file, uint64_t line,
-		   const char *reason)
-{
-	(void)ud;
-	(void)file;
-	if (bad.n < 16) {
-		bad.line[bad.n] = line;
-		snprintf(bad.why[bad.n], sizeof(bad.why[0]), "%s", reason);
-	}
-	bad.n++;
-}
-
-typedef struct harness {
-	mh_reader r;
-	mh_event ev;
-	mh_arena arena;
-	mh_err err;
-} harness;
-
 static void h_open(harness *h, const void *buf, size_t len)
 {
-	mh_source *src = NULL;
-
-	memset(h, 0, sizeof(*h));
-	memset(&bad, 0, sizeof(bad));
-	MH_CHECK_EQ_INT(mh_source_open_mem("t.pcap", buf, len, &src, NULL),
-			MH_OK);
-	mh_arena_init(&h->arena, 4096, 0);
-	h->ev.arena = &h->arena;
-	h->r.ops = &mh_input_pcap;
-	h->r.src = src;
-	h->r.on_malformed = on_bad;
-	MH_CHECK_EQ_INT(mh_input_pcap.open(&h->r, &h->err), MH_OK);
+	rh_open_mem(h, &mh_input_pcap, "t.pcap", buf, len, NULL);
 }
 
+/* pcap events live in the reader; the per-record arena is reset before
+ * each next(), as the scan driver does. */
 static mh_rc h_next(harness *h)
 {
 	mh_arena_reset(&h->arena);
-	return mh_input_pcap.next(&h->r, &h->ev, &h->err);
+	return rh_next(h);
 }
 
-static void h_close(harness *h)
-{
-	mh_input_pcap.close(&h->r);
-	mh_source_close(h->r.src);
-	mh_arena_free(&h->arena);
-}
+#define h_close rh_close
 
 static const char *get(const mh_event *ev, mh_field f)
 {

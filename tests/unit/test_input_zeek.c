@@ -6,6 +6,7 @@
 #include "input/dialect.h"
 #include "input/input.h"
 #include "mh_test.h"
+#include "reader_harness.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,48 +14,10 @@
 
 #define S 1000000000LL
 
-static struct {
-	int n;
-	uint64_t line[16];
-	char why[16][256];
-} bad;
-
-static void on_bad(void *ud, const char *file, uint64_t line,
-		   const char *reason)
-{
-	(void)ud;
-	(void)file;
-	if (bad.n < 16) {
-		bad.line[bad.n] = line;
-		snprintf(bad.why[bad.n], sizeof(bad.why[0]), "%s", reason);
-	}
-	bad.n++;
-}
-
-typedef struct harness {
-	mh_reader r;
-	mh_event ev;
-	mh_arena arena;
-	mh_err err;
-} harness;
-
 static void h_open_len(harness *h, const char *text, size_t len,
 		       const mh_fieldset *need)
 {
-	mh_source *src = NULL;
-
-	memset(h, 0, sizeof(*h));
-	memset(&bad, 0, sizeof(bad));
-	MH_CHECK_EQ_INT(mh_source_open_mem("conn.log", text, len, &src, NULL),
-			MH_OK);
-	mh_arena_init(&h->arena, 4096, 0);
-	h->ev.arena = &h->arena;
-	h->r.ops = &mh_input_zeek;
-	h->r.src = src;
-	h->r.on_malformed = on_bad;
-	if (need)
-		h->r.need = *need;
-	MH_CHECK_EQ_INT(mh_input_zeek.open(&h->r, &h->err), MH_OK);
+	rh_open_mem(h, &mh_input_zeek, "conn.log", text, len, need);
 }
 
 static void h_open(harness *h, const char *text)
@@ -62,17 +25,8 @@ static void h_open(harness *h, const char *text)
 	h_open_len(h, text, strlen(text), NULL);
 }
 
-static mh_rc h_next(harness *h)
-{
-	return mh_input_zeek.next(&h->r, &h->ev, &h->err);
-}
-
-static void h_close(harness *h)
-{
-	mh_input_zeek.close(&h->r);
-	mh_source_close(h->r.src);
-	mh_arena_free(&h->arena);
-}
+#define h_next rh_next
+#define h_close rh_close
 
 /* The field as text, list elements joined with '|'. */
 static const char *get(const mh_event *ev, mh_field f)
