@@ -275,7 +275,8 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 	mh_field pf_field = MH_F_NONE;
 	const int64_t *pf_vals = NULL;
 	size_t pf_n = 0;
-	bool have_pf;
+	bool have_pf, no_pf;
+	mh_prefilter pfx;
 	int code = MH_EXIT_OK;
 	bool opened = false;
 
@@ -294,7 +295,12 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 	}
 	opened = true;
 	st->files++;
-	have_pf = mh_ruleset_prefilter(rs, &pf_field, &pf_vals, &pf_n);
+	/* MAILHUNT_NO_PREFILTER=1: no prefilter at all (equivalence tests,
+	 * docs/performance.md) */
+	no_pf = getenv("MAILHUNT_NO_PREFILTER") &&
+		strcmp(getenv("MAILHUNT_NO_PREFILTER"), "0") != 0;
+	have_pf =
+	    !no_pf && mh_ruleset_prefilter(rs, &pf_field, &pf_vals, &pf_n);
 	if (have_pf && mh_field_type(pf_field) == MH_T_INT &&
 	    pf_field != MH_F_MAIL_PROTOCOL && pf_n) {
 		/* The reader may drop records failing the prefilter unparsed
@@ -302,6 +308,20 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 		rd.pf_field = pf_field;
 		rd.pf_vals = pf_vals;
 		rd.pf_n = pf_n;
+		rd.pf_since_set = o->since_set;
+		rd.pf_since_ns = o->since_ns;
+		rd.pf_until_set = o->until_set;
+		rd.pf_until_ns = o->until_ns;
+	} else if (!no_pf && mh_ruleset_prefilter_ex(rs, &pfx) &&
+		   pfx.field == MH_F_DESTINATION_PORT && pfx.n) {
+		/* The disjunctive form (issue 4): the JSON fast path only;
+		 * parsed records all go to the matcher. */
+		rd.pf_field = pfx.field;
+		rd.pf_vals = pfx.vals;
+		rd.pf_n = pfx.n;
+		rd.pf_allow_unset = pfx.allow_unset;
+		rd.pf_str_set = pfx.str_field != MH_F_NONE;
+		rd.pf_str_field = pfx.str_field;
 		rd.pf_since_set = o->since_set;
 		rd.pf_since_ns = o->since_ns;
 		rd.pf_until_set = o->until_set;

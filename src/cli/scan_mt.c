@@ -176,6 +176,9 @@ static mh_rc run_chunk(mt *m, slot *s, wctx *w, const uint64_t *line_base,
 	r.pf_field = pr->pf_field;
 	r.pf_vals = pr->pf_vals;
 	r.pf_n = pr->pf_n;
+	r.pf_allow_unset = pr->pf_allow_unset;
+	r.pf_str_set = pr->pf_str_set;
+	r.pf_str_field = pr->pf_str_field;
 	r.pf_since_set = pr->pf_since_set;
 	r.pf_since_ns = pr->pf_since_ns;
 	r.pf_until_set = pr->pf_until_set;
@@ -223,7 +226,9 @@ static mh_rc run_chunk(mt *m, slot *s, wctx *w, const uint64_t *line_base,
 				have_run = true;
 			}
 		}
-		if (pr->pf_n) {
+		/* the plain form only: the disjunctive one (issue 4) is
+		 * applied by the JSON reader alone */
+		if (pr->pf_n && !pr->pf_allow_unset && !pr->pf_str_set) {
 			int64_t v;
 			if (!mh_event_int(ev, pr->pf_field, &v) ||
 			    !in_sorted(pr->pf_vals, pr->pf_n, v))

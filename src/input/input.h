@@ -73,6 +73,16 @@ struct mh_reader {
 	 * uses for every record instead of detecting one. NULL = detect.
 	 * Honoured by the key/value readers (json, csv). */
 	const char *force_dialect;
+
+	/* --- addition (issue 4): the disjunctive prefilter ---
+	 * With pf_n > 0: pf_allow_unset = a record whose pf_field is unset
+	 * must be kept too (only a record with pf_field certainly set to an
+	 * integer outside pf_vals may be dropped); pf_str_set = a record
+	 * where pf_str_field is set must be kept too. Zero = off. See
+	 * mh_ruleset_prefilter_ex(). */
+	bool pf_allow_unset;
+	bool pf_str_set;
+	mh_field pf_str_field;
 };
 
 /* The registry. NULL-terminated. */

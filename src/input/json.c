@@ -40,11 +40,15 @@ typedef enum jmode { M_NDJSON, M_STREAM } jmode;
 /* Prefilter plan for one dialect (see pf_check()). Keys are matched by
  * their last path component L: `"L"` or `.L"` followed by ':'. */
 #define PF_PATS	   16
-#define PF_TIMEOCC 8
+#define PF_TIMEOCC 12
+/* pf_pat.role (issue 4): a key of the prefilter field, or (with
+ * pf_allow_unset) of Protocol, or of pf_str_field */
+enum { PR_FIELD, PR_PROTO, PR_STR };
 typedef struct pf_pat {
 	const char *k; /* L (points into the const dialect table) */
 	uint8_t n;
 	bool time;    /* a TIME key (else the prefilter field's) */
+	uint8_t role; /* not time: PR_* */
 	bool flat;    /* some entry is exactly L (time: its prio below) */
 	bool dotted;  /* some entry is a dotted path ending in .L */
 	uint8_t prio; /* lowest prio of the flat entries */
@@ -1077,7 +1081,8 @@ static void stream_done(mh_reader *r)
  * Skipped lines are not validated: a malformed line that fails the
  * prefilter is counted as skipped, not malformed. */
 
-static void pf_add(pf_plan *pl, const mh_dialect_map *m, bool time)
+static void pf_add(pf_plan *pl, const mh_dialect_map *m, bool time,
+		   uint8_t role)
 {
 	const char *k = m->key, *dot = strrchr(k, '.');
 	const char *l = dot ? dot + 1 : k;
@@ -1090,6 +1095,7 @@ static void pf_add(pf_plan *pl, const mh_dialect_map *m, bool time)
 	}
 	for (size_t i = 0; i < pl->npat; i++)
 		if (pl->pat[i].time == time && pl->pat[i].n == n &&
+		    (time || pl->pat[i].role == role) &&
 		    !memcmp(pl->pat[i].k, l, n))
 			pt = &pl->pat[i];
 	if (!pt) {
@@ -1111,6 +1117,7 @@ static void pf_add(pf_plan *pl, const mh_dialect_map *m, bool time)
 			pl->last2[h >> 3] |= (uint8_t)(1u << (h & 7));
 		}
 		pt->time = time;
+		pt->role = time ? PR_FIELD : role;
 		pt->prio = 255;
 	}
 	if (dot) {
@@ -1122,19 +1129,35 @@ static void pf_add(pf_plan *pl, const mh_dialect_map *m, bool time)
 	}
 }
 
-static void pf_make_plan(pf_plan *pl, const mh_dialect *d, mh_field f)
+/* With r->pf_allow_unset (issue 4) a line is skipped only when a
+ * top-level flat key of pf_field certainly holds an integer outside the
+ * set (so the field is set, not unset), no Protocol key holds anything
+ * that may be ICMP (normalise unsets the ports of ICMP records), and no
+ * key of pf_str_field occurs at all. */
+static void pf_make_plan(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 {
 	bool any_time = false;
+	mh_field f = r->pf_field;
 
 	memset(pl, 0, sizeof(*pl));
 	pl->d = d;
 	pl->ok = d != NULL;
+	/* normalise derives Service for Zeek smtp.log records */
+	if (d && r->pf_str_set && !strcmp(d->name, "zeek"))
+		pl->ok = false;
 	for (size_t i = 0; d && i < d->nmap; i++) {
 		const mh_dialect_map *m = &d->map[i];
-		if (m->field == f)
-			pf_add(pl, m, false);
+		if (m->field == f) {
+			pf_add(pl, m, false, PR_FIELD);
+			if (r->pf_allow_unset && m->conv != MH_CONV_NONE)
+				pl->ok = false;
+		}
+		if (r->pf_allow_unset && m->field == MH_F_PROTOCOL)
+			pf_add(pl, m, false, PR_PROTO);
+		if (r->pf_str_set && m->field == r->pf_str_field)
+			pf_add(pl, m, false, PR_STR);
 		if (m->field == MH_F_TIME) {
-			pf_add(pl, m, true);
+			pf_add(pl, m, true, PR_FIELD);
 			any_time = true;
 		}
 	}
@@ -1287,6 +1310,23 @@ static bool pf_has_open(const char *p, const char *e)
 	return false;
 }
 
+/* May normalise take this Protocol value for ICMP (see is_icmp() in
+ * normalize.c)? Any "icmp" inside, or the numbers 1 and 58. */
+static bool pf_maybe_icmp(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if ((e - p == 1 && *p == '1') || (e - p == 2 && !memcmp(p, "58", 2)))
+		return true;
+	for (const char *q = p; e - q >= 4; q++)
+		if ((q[0] | 0x20) == 'i' && (q[1] | 0x20) == 'c' &&
+		    (q[2] | 0x20) == 'm' && (q[3] | 0x20) == 'p')
+			return true;
+	return false;
+}
+
 typedef struct pf_occ {
 	const pf_pat *pt;
 	const char *ks; /* the key's opening quote (or the '.') */
@@ -1321,15 +1361,38 @@ static void pf_key(mh_reader *r, const pf_plan *pl, const char *p,
 			(*nocc)++;
 			continue;
 		}
+		if (pt->role == PR_STR) {
+			*unsure = true;
+			return;
+		}
+		if (pt->role == PR_PROTO) {
+			pf_val pv = pf_value(c, end, &vp, &ve);
+			if (pv == PV_UNSURE ||
+			    (pv == PV_TEXT && pf_maybe_icmp(vp, ve))) {
+				*unsure = true;
+				return;
+			}
+			continue;
+		}
 		switch (pf_value(c, end, &vp, &ve)) {
 		case PV_UNSURE:
 			*unsure = true;
 			return;
 		case PV_NONE:
+			if (r->pf_allow_unset) {
+				*unsure = true;
+				return;
+			}
 			break;
 		case PV_TEXT:
-			if (pf_int(vp, ve, &v) &&
-			    pf_in(r->pf_vals, r->pf_n, v)) {
+			if (!pf_int(vp, ve, &v)) {
+				if (r->pf_allow_unset) {
+					*unsure = true;
+					return;
+				}
+				break;
+			}
+			if (pf_in(r->pf_vals, r->pf_n, v)) {
 				*unsure = true;
 				return;
 			}
@@ -1531,6 +1594,83 @@ static void pf_flush(mh_reader *r)
 	}
 }
 
+/* Is the top-level key text [k, ke) a flat key of pf_field? */
+static bool pf_is_field_key(const pf_plan *pl, const char *k, const char *ke)
+{
+	size_t n = (size_t)(ke - k);
+
+	for (size_t i = 0; i < pl->npat; i++) {
+		const pf_pat *pt = &pl->pat[i];
+		if (!pt->time && pt->role == PR_FIELD && pt->flat &&
+		    pt->n == n && !memcmp(pt->k, k, n))
+			return true;
+	}
+	return false;
+}
+
+/* With pf_allow_unset (issue 4), called after pf_scan_range() found no
+ * reason to parse: true only when [p, end) (p at '{') is one flat
+ * object that parse_object() accepts (strings, numbers and literals as
+ * values, then only whitespace), so a skipped line would not have been
+ * reported malformed, and one of its members is a flat key of pf_field
+ * holding an integer (outside the set: pf_scan_range() saw every value),
+ * so the field is set. Anything else (a nested value, a second value on
+ * the line, no such key): false, and the line is parsed. Uses the
+ * parser's own scan helpers, so it is never looser than the parser. */
+static bool pf_valid_flat(const mh_reader *r, const pf_plan *pl, const char *p,
+			  const char *end)
+{
+	const char *q = json_skip_ws(p + 1, end), *k, *v;
+	size_t nkeys = 0;
+	bool set = false, fkey;
+	int64_t x;
+
+	if (q < end && *q == '}')
+		return false;
+	for (;;) {
+		k = q;
+		if (q >= end || *q != '"' ||
+		    json_skip_string_fast(q, end, &q) != JS_OK ||
+		    ++nkeys > MAX_KEYS)
+			return false;
+		/* (the patterns hold no backslash: an escaped key never
+		 * compares equal) */
+		fkey = pf_is_field_key(pl, k + 1, q - 1);
+		q = json_skip_ws(q, end);
+		if (q >= end || *q != ':')
+			return false;
+		q = json_skip_ws(q + 1, end);
+		if (q >= end || *q == '{' || *q == '[')
+			return false;
+		v = q;
+		if (*q == '"') {
+			if (json_skip_string_fast(q, end, &q) != JS_OK)
+				return false;
+			if (fkey &&
+			    !memchr(v + 1, '\\', (size_t)(q - 1 - (v + 1))) &&
+			    pf_int(v + 1, q - 1, &x) &&
+			    !pf_in(r->pf_vals, r->pf_n, x))
+				set = true;
+		} else {
+			if (json_skip_scalar(q, end, &q) != JS_OK)
+				return false;
+			if (fkey && pf_int(v, q, &x) &&
+			    !pf_in(r->pf_vals, r->pf_n, x))
+				set = true;
+		}
+		q = json_skip_ws(q, end);
+		if (q >= end)
+			return false;
+		if (*q == ',') {
+			q = json_skip_ws(q + 1, end);
+			continue;
+		}
+		if (*q != '}')
+			return false;
+		return set && json_skip_ws(q + 1, end) == end;
+	}
+}
+
 /* Decide for the record line [p, end) (p at '{'). Returns true when the
  * line may be skipped; *t / *have_t receive its time. */
 static bool pf_check(mh_reader *r, const pf_plan *pl, const char *p,
@@ -1605,7 +1745,7 @@ static bool pf_check(mh_reader *r, const pf_plan *pl, const char *p,
 		tv->p = vp;
 		tv->n = (size_t)(ve - vp);
 	}
-	return *have_t;
+	return *have_t && (!r->pf_allow_unset || pf_valid_flat(r, pl, p, end));
 }
 
 /* The fast path for one NDJSON line; true if it was skipped. */
@@ -1617,7 +1757,7 @@ static bool pf_skip_line(mh_reader *r, const char *p, const char *end)
 	mh_str tv = {NULL, 0};
 
 	if (st->pf.d != st->d)
-		pf_make_plan(&st->pf, st->d, r->pf_field);
+		pf_make_plan(&st->pf, st->d, r);
 	if (!st->pf.ok ||
 	    !pf_check(r, &st->pf, p, end, &t, &have_t, &tv, &tsame))
 		return false;

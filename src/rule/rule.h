@@ -182,6 +182,22 @@ void mh_ruleset_fields(const mh_ruleset *rs, mh_fieldset *out);
  * engine may drop an event that fails it without evaluating rules. */
 bool mh_ruleset_prefilter(const mh_ruleset *rs, mh_field *f,
 			  const int64_t **vals, size_t *n);
+/* --- addition (issue 4): the disjunctive prefilter ---
+ * Every detection rule requires: field is one of vals[0..n), or (with
+ * allow_unset) field is unset, or (str_field != MH_F_NONE) str_field is
+ * set. An event for which none holds (field set to an integer outside
+ * vals, str_field unset) matches no rule. mh_ruleset_prefilter() above
+ * returns true only for the plain form (no allow_unset, no str_field).
+ * Returns false (and *out zeroed, str_field MH_F_NONE) when there is
+ * none. Pointers stay valid while rs lives. */
+typedef struct mh_prefilter {
+	mh_field field;
+	const int64_t *vals; /* sorted, n > 0 */
+	size_t n;
+	bool allow_unset;
+	mh_field str_field;
+} mh_prefilter;
+bool mh_ruleset_prefilter_ex(const mh_ruleset *rs, mh_prefilter *out);
 
 /* Names of the embedded profiles (NULL-terminated static array). */
 const char *const *mh_builtin_profiles(void);

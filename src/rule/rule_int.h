@@ -146,6 +146,8 @@ struct mh_ruleset {
 	mh_field pf_field;
 	size_t pf_n;
 	int64_t *pf_vals;
+	bool pf_unset;	       /* issue 4: or pf_field is unset */
+	mh_field pf_str_field; /* issue 4: or this field is set */
 	/* mailhunt-lookalikes (lookalike_doc.c), in rs->arena */
 	mh_lookalike *lookalikes;
 	size_t nlookalikes;

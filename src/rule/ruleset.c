@@ -378,12 +378,121 @@ static int required(const cnode *n, mh_field f, ivec *out)
 	}
 }
 
+/* A necessary condition of a node on int field f (issue 4):
+ * (f in s) or (unset and f is unset) or (g != MH_F_NONE and g is set).
+ * sv: the s atom is present. */
+typedef struct preq {
+	ivec s;
+	bool sv, unset;
+	mh_field g;
+} preq;
+
+/* Only Service may be the string atom: the JSON fast path finds it by
+ * its dialect keys; normalise derives it only for Zeek smtp.log records
+ * (the fast path is off for that dialect). */
+#define PF_STR_FIELD MH_F_SERVICE
+
+/* Does n imply a condition of the form above? 1 + *out. Conservative:
+ * 0 whenever unsure. */
+static int req_any(const cnode *n, mh_field f, preq *out)
+{
+	switch (n->op) {
+	case C_PRED: {
+		const mh_pred *p = n->pred;
+		if (p->field == f) {
+			if (p->exists && !p->exists_val && !p->neg) {
+				out->unset = true;
+				return 1;
+			}
+			if (required(n, f, &out->s)) {
+				out->sv = true;
+				return 1;
+			}
+			return 0;
+		}
+		/* pred_eval(): a pred on an unset field is false unless
+		 * it is |exists: false or has a null value */
+		if (p->field == PF_STR_FIELD &&
+		    (p->exists ? p->exists_val && !p->neg : !p->has_null)) {
+			out->g = p->field;
+			return 1;
+		}
+		return 0;
+	}
+	case C_NOT: {
+		const mh_pred *p;
+		const cnode *k = n->nkids == 1 ? n->kids[0] : NULL;
+		while (k && (k->op == C_AND || k->op == C_OR) && k->nkids == 1)
+			k = k->kids[0];
+		if (!k || k->op != C_PRED)
+			return 0;
+		p = k->pred;
+		/* not (f|exists: true) */
+		if (p->field == f && p->exists && p->exists_val && !p->neg) {
+			out->unset = true;
+			return 1;
+		}
+		return 0;
+	}
+	case C_AND: {
+		/* any kid's condition holds; prefer int-only ones
+		 * (intersected), then the first other one */
+		int got = 0;
+		ivec k = {0};
+		if (required(n, f, &k)) {
+			iv_set(&out->s, k.v, k.n);
+			out->sv = true;
+			free(k.v);
+			return !out->s.oom;
+		}
+		free(k.v);
+		for (uint32_t i = 0; i < n->nkids && !got; i++) {
+			preq q = {.g = MH_F_NONE};
+			if (req_any(n->kids[i], f, &q)) {
+				*out = q;
+				got = 1;
+			} else {
+				free(q.s.v);
+			}
+		}
+		return got && !out->s.oom;
+	}
+	case C_OR: {
+		if (!n->nkids)
+			return 0;
+		for (uint32_t i = 0; i < n->nkids; i++) {
+			preq q = {.g = MH_F_NONE};
+			int ok = req_any(n->kids[i], f, &q);
+			if (ok && q.g != MH_F_NONE) {
+				if (out->g != MH_F_NONE && out->g != q.g)
+					ok = 0;
+				out->g = q.g;
+			}
+			if (ok && q.sv) {
+				iv_union(&out->s, &q.s);
+				out->sv = true;
+			}
+			if (ok && q.unset)
+				out->unset = true;
+			free(q.s.v);
+			if (!ok)
+				return 0;
+		}
+		return !out->s.oom;
+	}
+	default:
+		return 0;
+	}
+}
+
 static void compute_prefilter(mh_ruleset *rs)
 {
 	mh_field order[MH_F__COUNT];
 	size_t no = 0;
 
 	rs->has_prefilter = false;
+	rs->pf_unset = false;
+	rs->pf_str_field = MH_F_NONE;
 	if (!rs->ndet)
 		return;
 	order[no++] = MH_F_DESTINATION_PORT;
@@ -411,6 +520,39 @@ static void compute_prefilter(mh_ruleset *rs)
 			return;
 		}
 		free(all.v);
+	}
+	/* issue 4: the disjunctive form, on the destination port only */
+	{
+		preq all = {.g = MH_F_NONE};
+		bool ok = true;
+		mh_field f = MH_F_DESTINATION_PORT;
+
+		for (size_t i = 0; i < rs->ndet && ok; i++) {
+			preq q = {.g = MH_F_NONE};
+			if (!req_any(rs->rules[rs->det[i]]->root, f, &q)) {
+				ok = false;
+			} else {
+				if (q.sv)
+					iv_union(&all.s, &q.s);
+				all.unset |= q.unset;
+				if (q.g != MH_F_NONE) {
+					if (all.g != MH_F_NONE && all.g != q.g)
+						ok = false;
+					all.g = q.g;
+				}
+			}
+			free(q.s.v);
+		}
+		if (ok && !all.s.oom && all.s.n) {
+			rs->has_prefilter = true;
+			rs->pf_field = f;
+			rs->pf_vals = all.s.v;
+			rs->pf_n = all.s.n;
+			rs->pf_unset = all.unset;
+			rs->pf_str_field = all.g;
+			return;
+		}
+		free(all.s.v);
 	}
 }
 
@@ -484,10 +626,24 @@ void mh_ruleset_fields(const mh_ruleset *rs, mh_fieldset *out)
 bool mh_ruleset_prefilter(const mh_ruleset *rs, mh_field *f,
 			  const int64_t **vals, size_t *n)
 {
-	if (!rs->has_prefilter)
+	if (!rs->has_prefilter || rs->pf_unset || rs->pf_str_field != MH_F_NONE)
 		return false;
 	*f = rs->pf_field;
 	*vals = rs->pf_vals;
 	*n = rs->pf_n;
+	return true;
+}
+
+bool mh_ruleset_prefilter_ex(const mh_ruleset *rs, mh_prefilter *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->str_field = MH_F_NONE;
+	if (!rs->has_prefilter)
+		return false;
+	out->field = rs->pf_field;
+	out->vals = rs->pf_vals;
+	out->n = rs->pf_n;
+	out->allow_unset = rs->pf_unset;
+	out->str_field = rs->pf_str_field;
 	return true;
 }

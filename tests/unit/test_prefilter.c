@@ -30,6 +30,10 @@ static void on_bad(void *ud, const char *file, uint64_t line, const char *why)
 	((pres *)ud)->bad++;
 }
 
+/* The disjunctive form (issue 4) for pf_run(): or the port unset, or
+ * Service set. */
+static bool g_unset, g_str;
+
 /* Read text with the JSON reader and the mail-port prefilter on
  * DestinationPort. since/until: optional bounds (NULL = none). */
 static void pf_run(pres *o, const char *text, const char *since,
@@ -56,6 +60,9 @@ static void pf_run(pres *o, const char *text, const char *since,
 	r.pf_field = MH_F_DESTINATION_PORT;
 	r.pf_vals = MAIL;
 	r.pf_n = sizeof(MAIL) / sizeof(MAIL[0]);
+	r.pf_allow_unset = g_unset;
+	r.pf_str_set = g_str;
+	r.pf_str_field = MH_F_SERVICE;
 	if (since) {
 		r.pf_since_set = true;
 		MH_CHECK(mh_time_parse(since, strlen(since), &r.pf_since_ns));
@@ -414,8 +421,84 @@ static void test_lazy_time_exact_at_each_return(void)
 	mh_arena_free(&a);
 }
 
+/* pf_allow_unset: only a line whose port is certainly set (a top-level
+ * key holding an integer) outside the set is skipped, and only when it
+ * is a valid flat object without an ICMP protocol. */
+static void test_unset_allowed(void)
+{
+	pres o;
+
+	g_unset = true;
+	pf_run(&o,
+	       MDE1
+	       /* 2: port 443: skipped */
+	       "{\"Timestamp\":\"2024-05-01T00:00:01Z\",\"RemotePort\":443,"
+	       "\"Protocol\":\"Tcp\"}\n"
+	       /* 3: no port key: parsed (an evidence record) */
+	       "{\"Timestamp\":\"2024-05-01T00:00:02Z\",\"DeviceName\":\"x\"}\n"
+	       /* 4: null, 5: not a number, 6: nested only: parsed */
+	       "{\"Timestamp\":\"2024-05-01T00:00:03Z\",\"RemotePort\":null}\n"
+	       "{\"Timestamp\":\"2024-05-01T00:00:04Z\",\"RemotePort\":\"-\"}\n"
+	       "{\"Timestamp\":\"2024-05-01T00:00:05Z\",\"X\":{\"RemotePort\":"
+	       "80}}\n"
+	       /* 7: ICMP (normalise unsets the ports): parsed */
+	       "{\"Timestamp\":\"2024-05-01T00:00:06Z\",\"RemotePort\":80,"
+	       "\"Protocol\":\"Icmp\"}\n"
+	       /* 8: malformed (doubled comma): parsed, so reported */
+	       "{\"Timestamp\":\"2024-05-01T00:00:07Z\",\"RemotePort\":80,,}\n"
+	       /* 9: port 8080 with spaces: skipped */
+	       "{ \"Timestamp\" : \"2024-05-01T00:00:08Z\" , \"RemotePort\" : "
+	       "\"8080\" }\n",
+	       NULL, NULL);
+	g_unset = false;
+	MH_CHECK_EQ_INT(o.n, 6);
+	MH_CHECK_EQ_INT(o.lines[0], 1);
+	MH_CHECK_EQ_INT(o.lines[1], 3);
+	MH_CHECK_EQ_INT(o.lines[2], 4);
+	MH_CHECK_EQ_INT(o.lines[3], 5);
+	MH_CHECK_EQ_INT(o.lines[4], 6);
+	MH_CHECK_EQ_INT(o.lines[5], 7);
+	MH_CHECK_EQ_INT(o.bad, 1);
+	MH_CHECK_EQ_INT(o.stats.skipped, 2);
+	MH_CHECK(o.have_t);
+	MH_CHECK_EQ_INT(o.t, T("2024-05-01T00:00:08Z"));
+}
+
+/* pf_str_set (Service): a line with a Service key is parsed whatever its
+ * port (Splunk CIM: app). */
+#define SPL1                                                                   \
+	"{\"_time\":\"2024-05-01T00:00:00Z\",\"sourcetype\":\"x\","            \
+	"\"index\":\"n\",\"dest_ip\":\"192.0.2.1\",\"src_ip\":\"10.0.0.1\","   \
+	"\"dest_port\":443}\n"
+
+static void test_service_kept(void)
+{
+	pres o;
+
+	g_unset = g_str = true;
+	pf_run(&o,
+	       SPL1
+	       /* 2: smtp on port 8025: parsed */
+	       "{\"_time\":\"2024-05-01T00:00:01Z\",\"dest_port\":8025,"
+	       "\"app\":\"smtp\"}\n"
+	       /* 3: no app, port 443: skipped */
+	       "{\"_time\":\"2024-05-01T00:00:02Z\",\"dest_port\":443}\n"
+	       /* 4: app http: parsed too (any Service key keeps the line) */
+	       "{\"_time\":\"2024-05-01T00:00:03Z\",\"dest_port\":443,"
+	       "\"app\":\"http\"}\n",
+	       NULL, NULL);
+	g_unset = g_str = false;
+	MH_CHECK_EQ_INT(o.n, 3);
+	MH_CHECK_EQ_INT(o.lines[1], 2);
+	MH_CHECK_EQ_INT(o.lines[2], 4);
+	MH_CHECK_EQ_INT(o.stats.skipped, 1);
+	MH_CHECK_EQ_INT(o.bad, 0);
+}
+
 int main(void)
 {
+	MH_RUN(test_unset_allowed);
+	MH_RUN(test_service_kept);
 	MH_RUN(test_lazy_time_exact_at_each_return);
 	MH_RUN(test_split_chunks);
 	MH_RUN(test_resume_dialect);
