@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEF_CHUNK   (8u << 20)
+#define DEF_CHUNK   (4u << 20)
 #define MIN_CHUNK   4096u
 #define MAX_MATCHES 1024
 
@@ -422,7 +422,7 @@ mh_rc mh_scan_mt(const mh_mt_args *a, mh_reader *rd, mh_source *src,
 	m.chunk = a->chunk >= MIN_CHUNK ? a->chunk
 		  : a->chunk		? MIN_CHUNK
 					: DEF_CHUNK;
-	m.nslots = (size_t)a->threads * 2 + 2;
+	m.nslots = (size_t)a->threads + 2;
 	pthread_mutex_init(&m.mu, NULL);
 	pthread_cond_init(&m.cv_work, NULL);
 	pthread_cond_init(&m.cv_done, NULL);

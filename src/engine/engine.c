@@ -121,7 +121,18 @@ mh_rc mh_engine_new(const mh_ruleset *rs, const mh_engine_opts *opts,
 	e->rs = rs;
 	if (opts)
 		e->opts = *opts;
-	e->max_mem = e->opts.max_memory ? e->opts.max_memory : ENG_DEFAULT_MEM;
+	{
+		/* A cap of 64 MiB or more bounds the process, not only the
+		 * group state: keep 32 MiB for the reader, the rules and the
+		 * binary, and a fifth of the rest for heap fragmentation
+		 * under eviction churn. */
+		size_t cap = e->opts.max_memory ? e->opts.max_memory
+						: ENG_DEFAULT_MEM;
+		if (cap >= ((size_t)64 << 20))
+			e->max_mem = (cap - ((size_t)32 << 20)) / 5 * 4;
+		else
+			e->max_mem = cap; /* small caps: the group state only */
+	}
 	mh_arena_init(&e->arena, 256 * 1024, 0);
 	e->nrules = mh_ruleset_count(rs);
 	e->rules = calloc(e->nrules ? e->nrules : 1, sizeof(*e->rules));

@@ -9,6 +9,9 @@
 
 #define ENG_NOID    UINT32_MAX
 #define ENG_NCTX    18
+/* Bytes charged per separate heap buffer for malloc's header and
+ * rounding (glibc: 8-16 bytes header, 16-byte granularity). */
+#define ENG_MALLOC_OVERHEAD 24
 #define ENG_MAX_POS 32 /* corr->rules positions tracked per correlation */
 
 extern const mh_field mh_engine_ctx_fields[ENG_NCTX];

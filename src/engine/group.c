@@ -78,8 +78,10 @@ static bool table_grow(mh_engine *e)
 		}
 	}
 	free(e->buckets);
+	e->mem -= e->nbuckets * sizeof(*b);
 	e->buckets = b;
 	e->nbuckets = n;
+	e->mem += n * sizeof(*b); /* the bucket array counts against the cap */
 	return true;
 }
 
@@ -141,6 +143,12 @@ void mh_eng_group_account(mh_engine *e, eng_group *g)
 		m += sizeof(*g->beacon);
 	if (g->agg.refs)
 		m += e->opts.max_refs * sizeof(eng_ref);
+	/* malloc's own header and rounding, per separate buffer */
+	m += ENG_MALLOC_OVERHEAD *
+	     (size_t)(1 + !!g->keylen + !!g->pool_cap + !!g->strs_cap +
+		      !!g->itab_cap + !!g->qcap + !!g->qref + !!g->vcnt_cap +
+		      !!g->ctx_cap + !!g->agg.bits_words * 2 + !!g->rcnt +
+		      !!g->beacon + !!g->agg.refs);
 	e->mem -= g->mem;
 	g->mem = m;
 	e->mem += m;
@@ -197,7 +205,9 @@ void mh_eng_groups_free_all(mh_engine *e)
 
 mh_rc mh_eng_evict(mh_engine *e)
 {
-	while (e->mem > e->max_mem && e->lru_tail) {
+	/* Alerts already raised live in the engine's arena: they count too,
+	 * so a scan that raises very many alerts keeps fewer groups. */
+	while (e->mem + e->arena.used_total > e->max_mem && e->lru_tail) {
 		eng_group *g = e->lru_tail;
 		mh_rc rc = mh_eng_group_flush(e, g, true);
 		if (rc != MH_OK)
