@@ -1,0 +1,126 @@
+/* Private to the JSON reader (json.c) and its prefilter fast path
+ * (json_prefilter.c): reader state, parser context and the prefilter
+ * plan. Not for other modules. */
+#ifndef MH_INPUT_JSON_INT_H
+#define MH_INPUT_JSON_INT_H
+
+#include "input/dialect.h"
+#include "input/input.h"
+#include "input/json_scan.h"
+#include "util/timefmt.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PATH_CAP    1024  /* longest flattened key path */
+#define MAX_KEYS    20000 /* keys per record (all levels) */
+#define DETECT_KEYS 512	  /* keys collected for dialect detection */
+#define ARENA_BLOCK (64u << 10)
+#define ARENA_CAP   (64u << 20)
+#define KC_SLOTS    256 /* key cache: first keys of a record */
+#define KC_KEYLEN   62
+
+/* Key cache entry: the n-th key (all levels, in order) of the last
+ * records and what it resolved to. Records of one file usually repeat
+ * their key order, so a memcmp replaces hash + probe. */
+typedef struct kc_entry {
+	uint8_t n;  /* path length; 0 = empty */
+	int8_t pfx; /* has_prefix result: -1 unknown, 0, 1 */
+	char k[KC_KEYLEN];
+	const mh_dialect_map *m;
+} kc_entry;
+
+typedef enum jmode { M_NDJSON, M_STREAM } jmode;
+
+/* Prefilter plan for one dialect (see pf_check()). Keys are matched by
+ * their last path component L: `"L"` or `.L"` followed by ':'. */
+#define PF_PATS	   16
+#define PF_TIMEOCC 12
+/* pf_pat.role (issue 4): a key of the prefilter field, or (with
+ * pf_allow_unset) of Protocol, or of pf_str_field */
+enum { PR_FIELD, PR_PROTO, PR_STR };
+typedef struct pf_pat {
+	const char *k; /* L (points into the const dialect table) */
+	uint8_t n;
+	bool time;    /* a TIME key (else the prefilter field's) */
+	uint8_t role; /* not time: PR_* */
+	bool flat;    /* some entry is exactly L (time: its prio below) */
+	bool dotted;  /* some entry is a dotted path ending in .L */
+	uint8_t prio; /* lowest prio of the flat entries */
+} pf_pat;
+
+typedef struct pf_plan {
+	const mh_dialect *d; /* planned for; NULL = not yet */
+	bool ok;	     /* the fast path may be used */
+	pf_pat pat[PF_PATS];
+	size_t npat;
+	uint8_t last2[8192]; /* bitset: last two characters of patterns */
+} pf_plan;
+
+typedef enum env_kind {
+	ENV_NONE,
+	ENV_ARRAY,  /* elements are records */
+	ENV_SOURCE, /* elements are Elastic hits: record = _source */
+} env_kind;
+
+typedef struct jstate {
+	jmode mode;
+	mh_arena arena;	 /* event values when the caller gives none */
+	mh_arena karena; /* detection key copies */
+	const mh_dialect *d;
+	bool need_all;
+	uint8_t prio[MH_F__COUNT];
+
+	/* The current record text and where in it we are (envelopes and
+	 * several values on one NDJSON line). Valid until the source moves:
+	 * we do not touch the source while rest_p != NULL. */
+	const char *rest_p, *rest_end;
+	uint64_t rest_line;  /* line at rest_p */
+	env_kind env;	     /* rest_p is inside an envelope array */
+	size_t rest_consume; /* stream mode: bytes to consume when done */
+
+	/* stream mode */
+	bool in_array; /* inside a top-level '[' */
+	bool resync;   /* after an error: skip to a line with '{' */
+	bool broken;   /* the value handed out is known bad */
+	uint64_t line; /* line number at the window start */
+
+	/* detection */
+	mh_str keys[DETECT_KEYS];
+	size_t nkeys;
+	pf_plan pf;
+	char tx[40]; /* see pf_same_layout() */
+	uint8_t txn;
+	bool tpending; /* tx is later than skip_time_ns */
+	uint8_t nw;    /* tx's layout, 8 bytes at a time at off[] */
+	uint8_t off[6];
+	uint64_t tw[6], dm[6];
+	struct jp *dc; /* parser context for detection passes */
+	kc_entry kc[KC_SLOTS];
+} jstate;
+
+/* Parser context for one record. */
+typedef struct jp {
+	mh_reader *r;
+	jstate *st;
+	mh_event *ev;
+	const mh_dialect *d;
+	bool collect; /* collect keys for detection instead of mapping */
+	const char *end;
+	const char *why;  /* error reason (static string) */
+	const char *errp; /* error position */
+	unsigned nkeys;
+	unsigned mapped; /* keys that map in d (needed or not) */
+	mh_rc rc;	 /* MH_ENOMEM when the arena runs out */
+	size_t plen;
+	char path[PATH_CAP];
+} jp;
+
+/* json_prefilter.c: true when the NDJSON line [p, end) can be skipped
+ * unparsed under r's prefilter (its time is still noted); may only be
+ * called for a JSON reader in NDJSON mode. */
+bool mh_json_pf_skip_line(mh_reader *r, const char *p, const char *end);
+/* Hand a pending skipped-line time to r->skip_time_* (at end of input). */
+void mh_json_pf_flush(mh_reader *r);
+
+#endif

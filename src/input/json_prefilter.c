@@ -1,0 +1,723 @@
+/* The JSON reader's prefilter fast path (issue 4): decide from the raw
+ * NDJSON line, without a parse, that a record cannot match the ruleset's
+ * cheapest necessary condition, while keeping the default `now` exact.
+ * Split from json.c; shares its private state through json_int.h. */
+#include "input/json_int.h"
+
+/* --- prefilter fast path ---------------------------------------------------
+ *
+ * With r->pf_n > 0, an NDJSON line is skipped without a parse when every
+ * occurrence of a key that maps to pf_field holds a value that is not an
+ * integer in pf_vals. Keys are found by their closing `"` + ':' (any
+ * whitespace between), so a key is never missed; extra hits (text inside
+ * strings, nested keys) only make the test keep more lines. A line is
+ * parsed normally when anything is unsure: a value with escapes or an
+ * array, a `\u` escape anywhere (it could spell a key), no time, or a
+ * time key that may be nested or in a second record on the line.
+ *
+ * The time of a skipped line is exact: the time keys are checked to be
+ * members of the top-level object (a forward scan of brackets outside
+ * strings up to the key) and the dialect's priority is applied as
+ * mh_dialect_apply() does (lowest prio that parses; first on a tie).
+ * Skipped lines are not validated: a malformed line that fails the
+ * prefilter is counted as skipped, not malformed. */
+
+static void pf_add(pf_plan *pl, const mh_dialect_map *m, bool time,
+		   uint8_t role)
+{
+	const char *k = m->key, *dot = strrchr(k, '.');
+	const char *l = dot ? dot + 1 : k;
+	size_t n = strlen(l);
+	pf_pat *pt = NULL;
+
+	if (n == 0 || n > 250 || strpbrk(k, "\"\\")) {
+		pl->ok = false;
+		return;
+	}
+	for (size_t i = 0; i < pl->npat; i++)
+		if (pl->pat[i].time == time && pl->pat[i].n == n &&
+		    (time || pl->pat[i].role == role) &&
+		    !memcmp(pl->pat[i].k, l, n))
+			pt = &pl->pat[i];
+	if (!pt) {
+		if (pl->npat == PF_PATS) {
+			pl->ok = false;
+			return;
+		}
+		pt = &pl->pat[pl->npat++];
+		memset(pt, 0, sizeof(*pt));
+		pt->k = l;
+		pt->n = (uint8_t)n;
+		if (n < 2) {
+			pl->ok = false;
+			return;
+		}
+		{
+			unsigned h = (unsigned)(unsigned char)l[n - 2] << 8 |
+				     (unsigned char)l[n - 1];
+			pl->last2[h >> 3] |= (uint8_t)(1u << (h & 7));
+		}
+		pt->time = time;
+		pt->role = time ? PR_FIELD : role;
+		pt->prio = 255;
+	}
+	if (dot) {
+		pt->dotted = true;
+	} else {
+		pt->flat = true;
+		if (m->prio < pt->prio)
+			pt->prio = m->prio;
+	}
+}
+
+/* With r->pf_allow_unset (issue 4) a line is skipped only when a
+ * top-level flat key of pf_field certainly holds an integer outside the
+ * set (so the field is set, not unset), no Protocol key holds anything
+ * that may be ICMP (normalise unsets the ports of ICMP records), and no
+ * key of pf_str_field occurs at all. */
+static void pf_make_plan(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
+{
+	bool any_time = false;
+	mh_field f = r->pf_field;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->d = d;
+	pl->ok = d != NULL;
+	/* normalise derives Service for Zeek smtp.log records */
+	if (d && r->pf_str_set && !strcmp(d->name, "zeek"))
+		pl->ok = false;
+	for (size_t i = 0; d && i < d->nmap; i++) {
+		const mh_dialect_map *m = &d->map[i];
+		if (m->field == f) {
+			pf_add(pl, m, false, PR_FIELD);
+			if (r->pf_allow_unset && m->conv != MH_CONV_NONE)
+				pl->ok = false;
+		}
+		if (r->pf_allow_unset && m->field == MH_F_PROTOCOL)
+			pf_add(pl, m, false, PR_PROTO);
+		if (r->pf_str_set && m->field == r->pf_str_field)
+			pf_add(pl, m, false, PR_STR);
+		if (m->field == MH_F_TIME) {
+			pf_add(pl, m, true, PR_FIELD);
+			any_time = true;
+		}
+	}
+	if (!any_time || f == MH_F_TIME)
+		pl->ok = false;
+}
+
+/* The integer value of a field, as mh_event_int() reads it. */
+static bool pf_int(const char *p, const char *end, int64_t *out)
+{
+	bool neg = false;
+	uint64_t v = 0;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if (p < end && (*p == '-' || *p == '+'))
+		neg = (*p++ == '-');
+	if (p == end || *p < '0' || *p > '9')
+		return false;
+	while (p < end && *p >= '0' && *p <= '9') {
+		unsigned dg = (unsigned)(*p - '0');
+		if (v > (UINT64_MAX - dg) / 10)
+			return false;
+		v = v * 10 + dg;
+		p++;
+	}
+	if (p < end && *p == '.') {
+		p++;
+		while (p < end && *p == '0')
+			p++;
+	}
+	if (p != end || v > (uint64_t)INT64_MAX + (neg ? 1u : 0u))
+		return false;
+	*out = neg ? (int64_t)(0 - v) : (int64_t)v;
+	return true;
+}
+
+static bool pf_in(const int64_t *v, size_t n, int64_t x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v[mid] == x)
+			return true;
+		if (v[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+typedef enum pf_val {
+	PV_UNSURE, /* escapes, arrays, truncation: parse the line */
+	PV_NONE,   /* null, object, true/false: no usable value */
+	PV_TEXT,   /* [*vp, *ve) is the text the parser would store */
+} pf_val;
+
+/* The value after the ':' at c. */
+static pf_val pf_value(const char *c, const char *end, const char **vp,
+		       const char **ve)
+{
+	const char *p = json_skip_ws(c + 1, end), *q;
+
+	if (p >= end)
+		return PV_UNSURE;
+	if (*p == '"') {
+		q = memchr(p + 1, '"', (size_t)(end - p - 1));
+		if (!q || memchr(p + 1, '\\', (size_t)(q - p - 1)))
+			return PV_UNSURE;
+		*vp = p + 1;
+		*ve = q;
+		return PV_TEXT;
+	}
+	if (*p == '-' || (*p >= '0' && *p <= '9')) {
+		q = p + 1;
+		while (q < end &&
+		       ((*q >= '0' && *q <= '9') || *q == '.' || *q == 'e' ||
+			*q == 'E' || *q == '+' || *q == '-'))
+			q++;
+		*vp = p;
+		*ve = q;
+		return PV_TEXT;
+	}
+	if (*p == '[')
+		return PV_UNSURE;
+	return PV_NONE;
+}
+
+/* Bracket depth at target (an unescaped '"') scanning from the record's
+ * '{' at p; -1 when target is inside a string or the record closes
+ * before it (a second value on the line). *q / *depth carry the scan
+ * forward between calls with increasing targets. */
+static int pf_depth(const char **qp, int *depth, const char *end,
+		    const char *target)
+{
+	const char *q = *qp;
+	int d = *depth;
+	int res;
+
+	for (;;) {
+		q = json_next_structural(q, target);
+		if (q >= target) {
+			res = q == target ? d : -1;
+			break;
+		}
+		if (*q == '"') {
+			if (json_skip_string_fast(q, end, &q) != JS_OK ||
+			    q > target) {
+				/* target is inside this string */
+				*qp = q;
+				*depth = d;
+				return -1;
+			}
+			continue;
+		}
+		if (*q == '{' || *q == '[') {
+			d++;
+		} else if (--d <= 0) {
+			res = -2; /* the record closed */
+			break;
+		}
+		q++;
+	}
+	*qp = q;
+	*depth = d;
+	return res;
+}
+
+/* Is there a '{' or '[' in [p, e)? An unescaped `"K":` with none before
+ * it (after the record's '{') is a member of the top-level object. */
+static bool pf_has_open(const char *p, const char *e)
+{
+#ifdef __SSE2__
+	while (e - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)p);
+		if (_mm_movemask_epi8(
+			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('{')),
+				     _mm_cmpeq_epi8(v, _mm_set1_epi8('[')))))
+			return true;
+		p += 16;
+	}
+#endif
+	for (; p < e; p++)
+		if (*p == '{' || *p == '[')
+			return true;
+	return false;
+}
+
+/* May normalise take this Protocol value for ICMP (see is_icmp() in
+ * normalize.c)? Any "icmp" inside, or the numbers 1 and 58. */
+static bool pf_maybe_icmp(const char *p, const char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t'))
+		p++;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if ((e - p == 1 && *p == '1') || (e - p == 2 && !memcmp(p, "58", 2)))
+		return true;
+	for (const char *q = p; e - q >= 4; q++)
+		if ((q[0] | 0x20) == 'i' && (q[1] | 0x20) == 'c' &&
+		    (q[2] | 0x20) == 'm' && (q[3] | 0x20) == 'p')
+			return true;
+	return false;
+}
+
+typedef struct pf_occ {
+	const pf_pat *pt;
+	const char *ks; /* the key's opening quote (or the '.') */
+	const char *colon;
+} pf_occ;
+
+/* A key ending at e (its closing quote; c = the ':' after it): a time
+ * key is remembered in occ[], a prefilter key's value is tested. Sets
+ * *unsure when the line must be parsed. */
+static void pf_key(mh_reader *r, const pf_plan *pl, const char *p,
+		   const char *end, const char *c, const char *e, pf_occ *occ,
+		   size_t *nocc, bool *unsure)
+{
+	for (size_t i = 0; i < pl->npat; i++) {
+		const pf_pat *pt = &pl->pat[i];
+		const char *ks = e - pt->n - 1;
+		const char *vp, *ve;
+		int64_t v;
+
+		if (ks < p || e[-1] != pt->k[pt->n - 1] ||
+		    (*ks != '"' && *ks != '.') ||
+		    memcmp(ks + 1, pt->k, pt->n) != 0)
+			continue;
+		if (pt->time) {
+			if (*nocc == PF_TIMEOCC) {
+				*unsure = true;
+				return;
+			}
+			occ[*nocc].pt = pt;
+			occ[*nocc].ks = ks;
+			occ[*nocc].colon = c;
+			(*nocc)++;
+			continue;
+		}
+		if (pt->role == PR_STR) {
+			*unsure = true;
+			return;
+		}
+		if (pt->role == PR_PROTO) {
+			pf_val pv = pf_value(c, end, &vp, &ve);
+			if (pv == PV_UNSURE ||
+			    (pv == PV_TEXT && pf_maybe_icmp(vp, ve))) {
+				*unsure = true;
+				return;
+			}
+			continue;
+		}
+		switch (pf_value(c, end, &vp, &ve)) {
+		case PV_UNSURE:
+			*unsure = true;
+			return;
+		case PV_NONE:
+			if (r->pf_allow_unset) {
+				*unsure = true;
+				return;
+			}
+			break;
+		case PV_TEXT:
+			if (!pf_int(vp, ve, &v)) {
+				if (r->pf_allow_unset) {
+					*unsure = true;
+					return;
+				}
+				break;
+			}
+			if (pf_in(r->pf_vals, r->pf_n, v)) {
+				*unsure = true;
+				return;
+			}
+			break;
+		}
+	}
+}
+
+/* Backslashes at the set bits of mb (positions blk + i): is one of them
+ * a real `\u` escape (an odd run of backslashes before 'u')? It could
+ * spell a key, so the line must be parsed. */
+static bool pf_u_escape(const char *p, const char *end, const char *blk,
+			unsigned mb)
+{
+	for (; mb; mb &= mb - 1) {
+		const char *bs = blk + __builtin_ctz(mb), *q = bs;
+
+		if (bs + 1 >= end || bs[1] != 'u')
+			continue;
+		while (q > p && q[-1] == '\\')
+			q--;
+		if (!((bs - q) & 1))
+			return true;
+	}
+	return false;
+}
+
+/* Per-colon scan of [from, to) of the line [p, end): the key (if any)
+ * that ends before each ':' is checked with pf_key(); a real `\u` escape
+ * makes the line unsure. Returns false when the line must be parsed. */
+static bool pf_scan_range(mh_reader *r, const pf_plan *pl, const char *p,
+			  const char *from, const char *to, const char *end,
+			  pf_occ *occ, size_t *nocc)
+{
+	bool unsure = false;
+
+	for (const char *blk = from; blk < to; blk += 16) {
+		unsigned mc = 0, mb = 0;
+
+#ifdef __SSE2__
+		if (to - blk >= 16) {
+			__m128i v = _mm_loadu_si128((const __m128i *)blk);
+			mc = (unsigned)_mm_movemask_epi8(
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8(':')));
+			mb = (unsigned)_mm_movemask_epi8(
+			    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
+		} else
+#endif
+		{
+			for (int i = 0; i < 16 && blk + i < to; i++) {
+				mc |= (unsigned)(blk[i] == ':') << i;
+				mb |= (unsigned)(blk[i] == '\\') << i;
+			}
+		}
+		if (mb && pf_u_escape(p, end, blk, mb))
+			return false;
+		for (; mc; mc &= mc - 1) {
+			const char *c = blk + __builtin_ctz(mc);
+			const char *e = c - 1;
+
+			while (e > p && json_is_ws(*e))
+				e--;
+			if (e < p + 3 || *e != '"')
+				continue;
+			{
+				unsigned h = (unsigned)(unsigned char)e[-2]
+						 << 8 |
+					     (unsigned char)e[-1];
+				if (!(pl->last2[h >> 3] & (1u << (h & 7))))
+					continue;
+			}
+			pf_key(r, pl, p, end, c, e, occ, nocc, &unsure);
+			if (unsure)
+				return false;
+		}
+	}
+	return true;
+}
+
+/* --- the time of skipped lines, mostly without a parse ---
+ * st->tx holds the text of the latest skipped time so far when it is a
+ * plain ISO time: YYYY-MM-DD[Tt ]hh:mm:ss[.f...][Zz]. A value of the
+ * same layout (same length, digits in the same places, same other
+ * characters) with fields valid in every month (day <= 28, year
+ * 1700..2199) parses (mh_time_parse() accepts it), and its order is the
+ * byte order of its text. So such a value only replaces st->tx when it
+ * sorts later, and the text is parsed once, when the reader hands out a
+ * record (mh_json_pf_flush()). Not used with since/until bounds (they need each
+ * value). */
+static bool pf_iso_layout(const char *v, size_t n)
+{
+	static const char lay[] = "dddd-dd-ddTdd:dd:dd";
+	size_t i;
+
+	if (n < 19 || n > sizeof(((jstate *)0)->tx))
+		return false;
+	for (i = 0; i < 19; i++) {
+		bool ok;
+
+		if (lay[i] == 'd')
+			ok = v[i] >= '0' && v[i] <= '9';
+		else if (lay[i] == 'T')
+			ok = v[i] == 'T' || v[i] == 't' || v[i] == ' ';
+		else
+			ok = v[i] == lay[i];
+		if (!ok)
+			return false;
+	}
+	if (i < n && v[i] == '.') {
+		if (++i == n || v[i] < '0' || v[i] > '9')
+			return false;
+		while (i < n && v[i] >= '0' && v[i] <= '9')
+			i++;
+	}
+	if (i < n && (v[i] == 'Z' || v[i] == 'z'))
+		i++;
+	return i == n;
+}
+
+static unsigned pf_2d(const char *v)
+{
+	return (unsigned)(v[0] - '0') * 10 + (unsigned)(v[1] - '0');
+}
+
+/* Remember v as the latest time text (if it has the plain ISO layout),
+ * with its layout as 8-byte words: tw = the text, dm = 0xff where it
+ * holds a digit. */
+static void pf_set_tx(jstate *st, const char *v, size_t n)
+{
+	size_t k = 0;
+
+	st->txn = 0;
+	st->tpending = false;
+	if (!pf_iso_layout(v, n))
+		return;
+	memcpy(st->tx, v, n);
+	st->txn = (uint8_t)n;
+	for (size_t o = 0; o + 8 <= n && k < 5; o += 8)
+		st->off[k++] = (uint8_t)o;
+	st->off[k++] = (uint8_t)(n - 8);
+	st->nw = (uint8_t)k;
+	for (size_t i = 0; i < k; i++) {
+		uint64_t w = 0, dm = 0;
+		for (int b = 0; b < 8; b++) {
+			unsigned char c = (unsigned char)v[st->off[i] + b];
+			w |= (uint64_t)c << (8 * b);
+			if (c >= '0' && c <= '9')
+				dm |= (uint64_t)0xff << (8 * b);
+		}
+		st->tw[i] = w;
+		st->dm[i] = dm;
+	}
+}
+
+/* Same layout as st->tx (digits where it has digits, its other
+ * characters elsewhere, same length) and fields valid in every month?
+ * 8 bytes at a time: non-digit bytes must equal tx's; the digit bytes
+ * (others forced to '0') must all lie in '0'..'9'. */
+static bool pf_same_layout(const jstate *st, const char *v, size_t n)
+{
+	const uint64_t k30 = 0x3030303030303030ULL;
+	const uint64_t k46 = 0x4646464646464646ULL;
+	const uint64_t k80 = 0x8080808080808080ULL;
+	unsigned y, mo, d;
+
+	if (!st->txn || n != st->txn)
+		return false;
+	for (unsigned i = 0; i < st->nw; i++) {
+		uint64_t x, z, dm = st->dm[i];
+
+		memcpy(&x, v + st->off[i], 8);
+		if ((x ^ st->tw[i]) & ~dm)
+			return false;
+		z = (x & dm) | (k30 & ~dm);
+		if (((z - k30) | (z + k46)) & k80)
+			return false;
+	}
+	y = pf_2d(v) * 100 + pf_2d(v + 2);
+	mo = pf_2d(v + 5);
+	d = pf_2d(v + 8);
+	return y >= 1700 && y < 2200 && mo >= 1 && mo <= 12 && d >= 1 &&
+	       d <= 28 && pf_2d(v + 11) <= 23 && pf_2d(v + 14) <= 59 &&
+	       pf_2d(v + 17) <= 59;
+}
+
+/* Parse a pending st->tx into r->skip_time_ns. */
+void mh_json_pf_flush(mh_reader *r)
+{
+	jstate *st = r->priv;
+	int64_t ns;
+
+	if (!st || !st->tpending)
+		return;
+	st->tpending = false;
+	if (mh_time_parse(st->tx, st->txn, &ns) &&
+	    (!r->skip_time_set || ns > r->skip_time_ns)) {
+		r->skip_time_ns = ns;
+		r->skip_time_set = true;
+	}
+}
+
+/* Is the top-level key text [k, ke) a flat key of pf_field? */
+static bool pf_is_field_key(const pf_plan *pl, const char *k, const char *ke)
+{
+	size_t n = (size_t)(ke - k);
+
+	for (size_t i = 0; i < pl->npat; i++) {
+		const pf_pat *pt = &pl->pat[i];
+		if (!pt->time && pt->role == PR_FIELD && pt->flat &&
+		    pt->n == n && !memcmp(pt->k, k, n))
+			return true;
+	}
+	return false;
+}
+
+/* With pf_allow_unset (issue 4), called after pf_scan_range() found no
+ * reason to parse: true only when [p, end) (p at '{') is one flat
+ * object that parse_object() accepts (strings, numbers and literals as
+ * values, then only whitespace), so a skipped line would not have been
+ * reported malformed, and one of its members is a flat key of pf_field
+ * holding an integer (outside the set: pf_scan_range() saw every value),
+ * so the field is set. Anything else (a nested value, a second value on
+ * the line, no such key): false, and the line is parsed. Uses the
+ * parser's own scan helpers, so it is never looser than the parser. */
+static bool pf_valid_flat(const mh_reader *r, const pf_plan *pl, const char *p,
+			  const char *end)
+{
+	const char *q = json_skip_ws(p + 1, end), *k, *v;
+	size_t nkeys = 0;
+	bool set = false, fkey;
+	int64_t x;
+
+	if (q < end && *q == '}')
+		return false;
+	for (;;) {
+		k = q;
+		if (q >= end || *q != '"' ||
+		    json_skip_string_fast(q, end, &q) != JS_OK ||
+		    ++nkeys > MAX_KEYS)
+			return false;
+		/* (the patterns hold no backslash: an escaped key never
+		 * compares equal) */
+		fkey = pf_is_field_key(pl, k + 1, q - 1);
+		q = json_skip_ws(q, end);
+		if (q >= end || *q != ':')
+			return false;
+		q = json_skip_ws(q + 1, end);
+		if (q >= end || *q == '{' || *q == '[')
+			return false;
+		v = q;
+		if (*q == '"') {
+			if (json_skip_string_fast(q, end, &q) != JS_OK)
+				return false;
+			if (fkey &&
+			    !memchr(v + 1, '\\', (size_t)(q - 1 - (v + 1))) &&
+			    pf_int(v + 1, q - 1, &x) &&
+			    !pf_in(r->pf_vals, r->pf_n, x))
+				set = true;
+		} else {
+			if (json_skip_scalar(q, end, &q) != JS_OK)
+				return false;
+			if (fkey && pf_int(v, q, &x) &&
+			    !pf_in(r->pf_vals, r->pf_n, x))
+				set = true;
+		}
+		q = json_skip_ws(q, end);
+		if (q >= end)
+			return false;
+		if (*q == ',') {
+			q = json_skip_ws(q + 1, end);
+			continue;
+		}
+		if (*q != '}')
+			return false;
+		return set && json_skip_ws(q + 1, end) == end;
+	}
+}
+
+/* Decide for the record line [p, end) (p at '{'). Returns true when the
+ * line may be skipped; *t / *have_t receive its time. */
+static bool pf_check(mh_reader *r, const pf_plan *pl, const char *p,
+		     const char *end, int64_t *t, bool *have_t, mh_str *tv,
+		     bool *tsame)
+{
+	const jstate *st = r->priv;
+	bool lazy = !r->pf_since_set && !r->pf_until_set, same;
+
+	pf_occ occ[PF_TIMEOCC];
+	size_t nocc = 0;
+	const char *sq;
+	int sd, best_prio = 256;
+
+	*have_t = false;
+	if (!pf_scan_range(r, pl, p, p, end, end, occ, &nocc))
+		return false;
+	if (!nocc)
+		return false;
+	/* Time: walk the occurrences in line order. */
+	sq = p;
+	sd = 0;
+	for (size_t i = 0; i < nocc; i++) {
+		const pf_pat *pt = occ[i].pt;
+		const char *vp, *ve;
+		int64_t ns;
+		int d;
+
+		if (*occ[i].ks == '.') {
+			if (pt->dotted)
+				return false; /* maybe a flat dotted key */
+			continue;
+		}
+		if (occ[i].ks > p && occ[i].ks[-1] == '\\')
+			continue; /* an escaped quote: inside a string */
+		if (!pf_has_open(p + 1, occ[i].ks))
+			d = 1; /* no bracket before: a top-level key */
+		else
+			d = pf_depth(&sq, &sd, end, occ[i].ks);
+		if (d == -2)
+			return false;
+		if (d == -1)
+			continue;
+		if (d != 1) {
+			if (pt->dotted)
+				return false; /* maybe the nested path */
+			continue;
+		}
+		if (!pt->flat)
+			continue;
+		switch (pf_value(occ[i].colon, end, &vp, &ve)) {
+		case PV_UNSURE:
+			return false;
+		case PV_NONE:
+			continue;
+		case PV_TEXT:
+			break;
+		}
+		while (vp < ve && (*vp == ' ' || *vp == '\t'))
+			vp++;
+		while (ve > vp && (ve[-1] == ' ' || ve[-1] == '\t'))
+			ve--;
+		if ((int)pt->prio >= best_prio)
+			continue;
+		same = lazy && pf_same_layout(st, vp, (size_t)(ve - vp));
+		if (!same && !mh_time_parse(vp, (size_t)(ve - vp), &ns))
+			continue;
+		*tsame = same;
+		best_prio = pt->prio;
+		*t = ns;
+		*have_t = true;
+		tv->p = vp;
+		tv->n = (size_t)(ve - vp);
+	}
+	return *have_t && (!r->pf_allow_unset || pf_valid_flat(r, pl, p, end));
+}
+
+/* The fast path for one NDJSON line; true if it was skipped. */
+bool mh_json_pf_skip_line(mh_reader *r, const char *p, const char *end)
+{
+	jstate *st = r->priv;
+	int64_t t = 0;
+	bool have_t, tsame = false;
+	mh_str tv = {NULL, 0};
+
+	if (st->pf.d != st->d)
+		pf_make_plan(&st->pf, st->d, r);
+	if (!st->pf.ok ||
+	    !pf_check(r, &st->pf, p, end, &t, &have_t, &tv, &tsame))
+		return false;
+	r->stats.skipped++;
+	if (have_t && tsame) {
+		/* the text order is the time order: parse later */
+		if (memcmp(tv.p, st->tx, tv.n) > 0) {
+			memcpy(st->tx, tv.p, tv.n);
+			st->tpending = true;
+		}
+		return true;
+	}
+	mh_json_pf_flush(r);
+	if (have_t && (!r->pf_since_set || t >= r->pf_since_ns) &&
+	    (!r->pf_until_set || t <= r->pf_until_ns) &&
+	    (!r->skip_time_set || t > r->skip_time_ns)) {
+		r->skip_time_ns = t;
+		r->skip_time_set = true;
+		pf_set_tx(st, tv.p, tv.n);
+	}
+	return true;
+}
