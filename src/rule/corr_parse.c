@@ -121,6 +121,15 @@ static mh_rc parse_cond(pctx *c, yaml_node_t *n, mh_corr *co)
 						mh_y_str(v));
 			continue;
 		}
+		/* beacon: the value may be named with the operator as a
+		 * modifier, {beacon_score|gte: 0.8} */
+		if (!strncmp(ks, "beacon_score|", 13)) {
+			if (co->type != MH_CORR_BEACON)
+				return mh_y_err(c, k, "condition", MH_EPARSE,
+						"'%s' is only for type beacon",
+						ks);
+			ks += 13;
+		}
 		for (i = 0; i < MH_ARRAY_LEN(cmps); i++)
 			if (!strcmp(ks, cmps[i].name))
 				break;

@@ -593,6 +593,12 @@ static void test_syntax(void)
 	    "title: b\ncorrelation:\n  type: event_count\n  rules: [conn]\n"
 	    "  group-by: [Computer]\n  timespan: 1h\n"
 	    "  condition: {field: beacon_score, gte: 3}\n",
+	    "title: b\ncorrelation:\n  type: event_count\n  rules: [conn]\n"
+	    "  group-by: [Computer]\n  timespan: 1h\n"
+	    "  condition: {beacon_score|gte: 3}\n",
+	    "title: b\ncorrelation:\n  type: beacon\n  rules: [conn]\n"
+	    "  group-by: [Computer]\n"
+	    "  condition: {beacon_score|above: 0.8}\n",
 	};
 	mh_ruleset *rs;
 	mh_err err;
@@ -619,6 +625,22 @@ static void test_syntax(void)
 		MH_CHECK(c && c->min_events == 5);
 		MH_CHECK(c && c->ncond == 2);
 		MH_CHECK(c && c->value_field == MH_F_NONE);
+	}
+	mh_ruleset_free(rs);
+	/* the spelling: beacon_score|gte: 0.8 */
+	rs = load("title: b\ncorrelation:\n  type: beacon\n  rules: [conn]\n"
+		  "  group-by: [Computer]\n"
+		  "  condition: {beacon_score|gte: 0.8}\n",
+		  &err);
+	MH_CHECK(rs != NULL);
+	if (rs) {
+		const mh_corr *c = NULL;
+		for (size_t i = 0; i < mh_ruleset_count(rs); i++)
+			if (mh_ruleset_rule(rs, i)->is_correlation)
+				c = mh_ruleset_rule(rs, i)->corr;
+		MH_CHECK(c && c->ncond == 1);
+		MH_CHECK(c && c->cond[0].op == MH_CMP_GTE);
+		MH_CHECK(c && c->cond[0].value == 0.8);
 	}
 	mh_ruleset_free(rs);
 	rs = load(BEACON_CORR(""), &err);
