@@ -497,6 +497,17 @@ void mh_source_consume(mh_source *s, size_t n)
 		release_behind(s, s->rpos);
 }
 
+void mh_source_skip_lines(mh_source *s, size_t n, uint64_t nlines)
+{
+	mh_source_consume(s, n);
+	s->line_no += nlines;
+}
+
+size_t mh_source_max_record(const mh_source *s)
+{
+	return s->max_record;
+}
+
 /* Inflate into ob[wpos..cap). Returns MH_OK if bytes were produced,
  * MH_EOF at the end of the (last) member. */
 static mh_rc inflate_more(mh_source *s, mh_err *err)

@@ -31,6 +31,11 @@ const char *mh_source_name(const mh_source *s);
 /* Unread bytes. Pointer valid until the next more()/consume(). */
 void mh_source_peek(mh_source *s, const char **p, size_t *n);
 void mh_source_consume(mh_source *s, size_t n);
+/* Consume n bytes that hold nlines whole lines ('\n' included), as
+ * nlines calls of mh_source_line() would (line numbers, page release). */
+void mh_source_skip_lines(mh_source *s, size_t n, uint64_t nlines);
+/* The longest line mh_source_line() hands out. */
+size_t mh_source_max_record(const mh_source *s);
 /* Read more into the window, keeping unread bytes. Returns MH_OK when
  * more bytes were added, MH_EOF when none remain, MH_ELIMIT when the
  * window would exceed max_record, MH_EIO on read error. */
