@@ -83,6 +83,10 @@ struct mh_reader {
 	bool pf_allow_unset;
 	bool pf_str_set;
 	mh_field pf_str_field;
+	/* With pf_n > 0: the caller needs no time of skipped records
+	 * (scan --now: skip_time_ns is never used), so a record may be
+	 * dropped without looking for its time at all. */
+	bool pf_no_time;
 };
 
 /* The registry. NULL-terminated. */

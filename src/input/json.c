@@ -685,8 +685,8 @@ static bool key_is(const char *p, const char *q, const char *lit)
 /* Is the object at p an envelope? Looks at the first key only (cheap).
  * On ENV_* returns where the records start: *rec for a single record
  * (Splunk result), or *arr at the '[' of the record array. */
-static env_kind envelope(const char *p, const char *end, const char **rec,
-			 const char **arr)
+env_kind mh_json_envelope(const char *p, const char *end, const char **rec,
+			  const char **arr)
 {
 	const char *ks, *q, *v;
 	bool esc;
@@ -961,6 +961,7 @@ static mh_rc json_next_rec(mh_reader *r, mh_event *ev, mh_err *err)
 	for (;;) {
 		const char *p, *end;
 		const char *rec, *arr;
+		bool judged = false;
 		uint64_t line;
 		env_kind ek;
 		mh_rc rc;
@@ -991,6 +992,10 @@ static mh_rc json_next_rec(mh_reader *r, mh_event *ev, mh_err *err)
 		st->env = ENV_NONE;
 		if (st->mode == M_NDJSON) {
 			mh_str l;
+			if (r->pf_n && st->d && !st->pf_judged)
+				mh_json_pf_run(r);
+			judged = st->pf_judged;
+			st->pf_judged = false;
 			rc = mh_source_line(r->src, &l, &line, err);
 			if (rc == MH_ELIMIT) {
 				mh_reader_malformed(r, line, "%s",
@@ -1039,7 +1044,7 @@ static mh_rc json_next_rec(mh_reader *r, mh_event *ev, mh_err *err)
 			rec = arr = NULL;
 			ek = ENV_NONE;
 		} else {
-			ek = envelope(p, end, &rec, &arr);
+			ek = mh_json_envelope(p, end, &rec, &arr);
 		}
 		if (ek != ENV_NONE) {
 			st->env = ek;
@@ -1049,7 +1054,7 @@ static mh_rc json_next_rec(mh_reader *r, mh_event *ev, mh_err *err)
 			continue;
 		}
 		if (!rec && st->mode == M_NDJSON && r->pf_n && st->d &&
-		    mh_json_pf_skip_line(r, p, end))
+		    !judged && mh_json_pf_skip_line(r, p, end))
 			continue;
 		if (rec) {
 			/* Splunk export: the record is `result`. */

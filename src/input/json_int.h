@@ -36,6 +36,8 @@ typedef enum jmode { M_NDJSON, M_STREAM } jmode;
  * their last path component L: `"L"` or `.L"` followed by ':'. */
 #define PF_PATS	   16
 #define PF_TIMEOCC 12
+#define PF_KPATS   8  /* patterns the bulk kernel compares at once */
+#define PF_KMAXN   64 /* longest pattern the bulk kernel takes */
 /* pf_pat.role (issue 4): a key of the prefilter field, or (with
  * pf_allow_unset) of Protocol, or of pf_str_field */
 enum { PR_FIELD, PR_PROTO, PR_STR };
@@ -54,7 +56,11 @@ typedef struct pf_plan {
 	bool ok;	     /* the fast path may be used */
 	pf_pat pat[PF_PATS];
 	size_t npat;
-	uint8_t last2[8192]; /* bitset: last two characters of patterns */
+	uint8_t last2[8192];	/* bitset: last two characters of patterns */
+	size_t nkern;		/* bulk kernel: patterns, or 0 = not used */
+	bool avx2;		/* the CPU has AVX2 (pf_top_quick()) */
+	uint8_t kidx[PF_KPATS]; /* bulk kernel: their indexes in pat[] */
+	size_t slack;		/* bulk kernel: bytes it may read past lim */
 } pf_plan;
 
 typedef enum env_kind {
@@ -89,7 +95,8 @@ typedef struct jstate {
 	mh_str keys[DETECT_KEYS];
 	size_t nkeys;
 	pf_plan pf;
-	char tx[40]; /* see pf_same_layout() */
+	bool pf_judged; /* mh_json_pf_run() stopped at a line to parse */
+	char tx[40];	/* see pf_same_layout() */
 	uint8_t txn;
 	bool tpending; /* tx is later than skip_time_ns */
 	uint8_t nw;    /* tx's layout, 8 bytes at a time at off[] */
@@ -120,6 +127,15 @@ typedef struct jp {
  * unparsed under r's prefilter (its time is still noted); may only be
  * called for a JSON reader in NDJSON mode. */
 bool mh_json_pf_skip_line(mh_reader *r, const char *p, const char *end);
+/* json_prefilter.c: skip whole NDJSON lines at the source cursor while
+ * the prefilter drops them (the bulk fast path); stops before the first
+ * line for json_next_rec() and sets st->pf_judged when that line was
+ * judged to need a parse. Only in NDJSON mode with no rest pending. */
+void mh_json_pf_run(mh_reader *r);
+/* json.c: is the line [p, end) (p at '{') a Splunk or Elastic export
+ * envelope? *rec: a Splunk `result` record inside it, or NULL. */
+env_kind mh_json_envelope(const char *p, const char *end, const char **rec,
+			  const char **arr);
 /* Hand a pending skipped-line time to r->skip_time_* (at end of input). */
 void mh_json_pf_flush(mh_reader *r);
 

@@ -4,6 +4,10 @@
  * Split from json.c; shares its private state through json_int.h. */
 #include "input/json_int.h"
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 /* --- prefilter fast path ---------------------------------------------------
  *
  * With r->pf_n > 0, an NDJSON line is skipped without a parse when every
@@ -104,6 +108,31 @@ static void pf_make_plan(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 	}
 	if (!any_time || f == MH_F_TIME)
 		pl->ok = false;
+	/* the bulk kernel (AVX2; MAILHUNT_PF_KERNEL=0 turns it off for the
+	 * equivalence tests) */
+	pl->nkern = 0;
+#if defined(__x86_64__) && defined(__GNUC__)
+	pl->avx2 = __builtin_cpu_supports("avx2") &&
+		   !(getenv("MAILHUNT_PF_KERNEL") &&
+		     !strcmp(getenv("MAILHUNT_PF_KERNEL"), "0"));
+	if (pl->ok && pl->avx2) {
+		size_t maxn = 0, nk = 0;
+		/* time keys are not looked for with pf_no_time */
+		for (size_t i = 0; i < pl->npat && nk <= PF_KPATS; i++) {
+			if (pl->pat[i].time && r->pf_no_time)
+				continue;
+			if (nk < PF_KPATS)
+				pl->kidx[nk] = (uint8_t)i;
+			nk++;
+			if (pl->pat[i].n > maxn)
+				maxn = pl->pat[i].n;
+		}
+		if (nk && nk <= PF_KPATS && maxn <= PF_KMAXN) {
+			pl->nkern = nk;
+			pl->slack = maxn + 2;
+		}
+	}
+#endif
 }
 
 /* The integer value of a field, as mh_event_int() reads it. */
@@ -231,6 +260,89 @@ static int pf_depth(const char **qp, int *depth, const char *end,
 	return res;
 }
 
+/* Is the record line [p, end) (p at '{') flat and single: no quote
+ * follows a backslash (so every quote delimits a string), every bracket
+ * but the record's own '{' and closing '}' lies inside a string, and
+ * only blanks follow that '}'? Then every key of a valid line is a
+ * member of the top-level object, and the line holds one value. A
+ * malformed line may pass: it is skipped unvalidated like any other.
+ * pf_flat_from() is the scalar scan from b, with par quotes and the
+ * closing '}' close seen so far; pf_flat_avx2() the same, 32 bytes at a
+ * time. */
+static bool pf_flat_from(const char *b, const char *end, unsigned par,
+			 const char *close)
+{
+	for (; b < end; b++) {
+		if (*b == '"') {
+			if (b[-1] == '\\')
+				return false;
+			par++;
+		} else if ((*b == '{' || *b == '[' || *b == '}' || *b == ']') &&
+			   !(par & 1)) {
+			if (close || *b != '}')
+				return false;
+			close = b;
+		}
+	}
+	return close && json_skip_ws(close + 1, end) == end;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("avx2,popcnt,bmi"))) static bool
+pf_flat_avx2(const char *p, const char *end)
+{
+	const char *b = p + 1, *close = NULL;
+	unsigned par = 0;
+
+	for (; end - b >= 32; b += 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)b);
+		__m256i vp = _mm256_loadu_si256((const __m256i *)(b - 1));
+		__m256i br = _mm256_or_si256(
+		    _mm256_or_si256(
+			_mm256_cmpeq_epi8(v, _mm256_set1_epi8('{')),
+			_mm256_cmpeq_epi8(v, _mm256_set1_epi8('['))),
+		    _mm256_or_si256(
+			_mm256_cmpeq_epi8(v, _mm256_set1_epi8('}')),
+			_mm256_cmpeq_epi8(v, _mm256_set1_epi8(']'))));
+		uint32_t q = (uint32_t)_mm256_movemask_epi8(
+		    _mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')));
+		uint32_t bs = (uint32_t)_mm256_movemask_epi8(
+		    _mm256_cmpeq_epi8(vp, _mm256_set1_epi8('\\')));
+		uint32_t m = (uint32_t)_mm256_movemask_epi8(br);
+
+		if (q & bs)
+			return false;
+		for (; m; m &= m - 1) {
+			uint32_t below = (m & (0u - m)) - 1;
+			if ((par + (unsigned)__builtin_popcount(q & below)) & 1)
+				continue; /* inside a string */
+			if (close || b[__builtin_ctz(m)] != '}')
+				return false;
+			close = b + __builtin_ctz(m);
+		}
+		par += (unsigned)__builtin_popcount(q);
+	}
+	return pf_flat_from(b, end, par, close);
+}
+#endif
+
+/* The flatness of the line, computed once: *flat is -1 (not asked yet),
+ * 0 or 1. */
+static bool pf_flat(const pf_plan *pl, const char *p, const char *end,
+		    int *flat)
+{
+	if (*flat < 0) {
+#if defined(__x86_64__) && defined(__GNUC__)
+		if (pl->avx2)
+			*flat = pf_flat_avx2(p, end);
+		else
+#endif
+			*flat = pf_flat_from(p + 1, end, 0, NULL);
+	}
+	(void)pl;
+	return *flat;
+}
+
 /* Is there a '{' or '[' in [p, e)? An unescaped `"K":` with none before
  * it (after the record's '{') is a member of the top-level object. */
 static bool pf_has_open(const char *p, const char *e)
@@ -274,71 +386,93 @@ typedef struct pf_occ {
 	const char *colon;
 } pf_occ;
 
-/* A key ending at e (its closing quote; c = the ':' after it): a time
- * key is remembered in occ[], a prefilter key's value is tested. Sets
- * *unsure when the line must be parsed. */
-static void pf_key(mh_reader *r, const pf_plan *pl, const char *p,
-		   const char *end, const char *c, const char *e, pf_occ *occ,
-		   size_t *nocc, bool *unsure)
+/* What a scan of one line found (see pf_key()). */
+#define PF_SETOCC 4
+typedef struct pf_ls {
+	pf_occ occ[PF_TIMEOCC]; /* time keys, in line order */
+	size_t nocc;
+	/* pf_allow_unset: flat keys of pf_field holding an integer
+	 * (outside the set), in line order; maybe nested, maybe in a
+	 * string: pf_decide() checks them */
+	const char *set_ks[PF_SETOCC];
+	size_t nset;
+	bool unsure; /* the line must be parsed */
+	/* Known from the bulk kernel (else NULL / false): the first '{' or
+	 * '[' after the record's own '{' (or end when none), and that the
+	 * line holds one value only. */
+	const char *first_open;
+	bool single;
+} pf_ls;
+
+/* The key of pattern pt at ks (its opening quote or '.'), whose ':' is c:
+ * a time key is remembered, a prefilter key's value is tested. Sets
+ * ls->unsure when the line must be parsed. */
+static void pf_occ_one(const mh_reader *r, const pf_pat *pt, const char *ks,
+		       const char *c, const char *end, pf_ls *ls)
 {
-	for (size_t i = 0; i < pl->npat; i++) {
+	const char *vp, *ve;
+	int64_t v;
+
+	if (pt->time) {
+		if (ls->nocc == PF_TIMEOCC) {
+			ls->unsure = true;
+			return;
+		}
+		ls->occ[ls->nocc].pt = pt;
+		ls->occ[ls->nocc].ks = ks;
+		ls->occ[ls->nocc].colon = c;
+		ls->nocc++;
+		return;
+	}
+	if (pt->role == PR_STR) {
+		ls->unsure = true;
+		return;
+	}
+	if (pt->role == PR_PROTO) {
+		pf_val pv = pf_value(c, end, &vp, &ve);
+		if (pv == PV_UNSURE || (pv == PV_TEXT && pf_maybe_icmp(vp, ve)))
+			ls->unsure = true;
+		return;
+	}
+	switch (pf_value(c, end, &vp, &ve)) {
+	case PV_UNSURE:
+		ls->unsure = true;
+		return;
+	case PV_NONE:
+		if (r->pf_allow_unset)
+			ls->unsure = true;
+		return;
+	case PV_TEXT:
+		if (!pf_int(vp, ve, &v)) {
+			if (r->pf_allow_unset)
+				ls->unsure = true;
+			return;
+		}
+		if (pf_in(r->pf_vals, r->pf_n, v)) {
+			ls->unsure = true;
+			return;
+		}
+		if ((r->pf_allow_unset || r->pf_no_time) && *ks == '"' &&
+		    pt->flat && ls->nset < PF_SETOCC)
+			ls->set_ks[ls->nset++] = ks;
+		return;
+	}
+}
+
+/* A key ending at e (its closing quote; c = the ':' after it): every
+ * pattern that ends there is handled by pf_occ_one(). */
+static void pf_key(const mh_reader *r, const pf_plan *pl, const char *p,
+		   const char *end, const char *c, const char *e, pf_ls *ls)
+{
+	for (size_t i = 0; i < pl->npat && !ls->unsure; i++) {
 		const pf_pat *pt = &pl->pat[i];
 		const char *ks = e - pt->n - 1;
-		const char *vp, *ve;
-		int64_t v;
 
 		if (ks < p || e[-1] != pt->k[pt->n - 1] ||
 		    (*ks != '"' && *ks != '.') ||
 		    memcmp(ks + 1, pt->k, pt->n) != 0)
 			continue;
-		if (pt->time) {
-			if (*nocc == PF_TIMEOCC) {
-				*unsure = true;
-				return;
-			}
-			occ[*nocc].pt = pt;
-			occ[*nocc].ks = ks;
-			occ[*nocc].colon = c;
-			(*nocc)++;
-			continue;
-		}
-		if (pt->role == PR_STR) {
-			*unsure = true;
-			return;
-		}
-		if (pt->role == PR_PROTO) {
-			pf_val pv = pf_value(c, end, &vp, &ve);
-			if (pv == PV_UNSURE ||
-			    (pv == PV_TEXT && pf_maybe_icmp(vp, ve))) {
-				*unsure = true;
-				return;
-			}
-			continue;
-		}
-		switch (pf_value(c, end, &vp, &ve)) {
-		case PV_UNSURE:
-			*unsure = true;
-			return;
-		case PV_NONE:
-			if (r->pf_allow_unset) {
-				*unsure = true;
-				return;
-			}
-			break;
-		case PV_TEXT:
-			if (!pf_int(vp, ve, &v)) {
-				if (r->pf_allow_unset) {
-					*unsure = true;
-					return;
-				}
-				break;
-			}
-			if (pf_in(r->pf_vals, r->pf_n, v)) {
-				*unsure = true;
-				return;
-			}
-			break;
-		}
+		pf_occ_one(r, pt, ks, c, end, ls);
 	}
 }
 
@@ -364,12 +498,10 @@ static bool pf_u_escape(const char *p, const char *end, const char *blk,
 /* Per-colon scan of [from, to) of the line [p, end): the key (if any)
  * that ends before each ':' is checked with pf_key(); a real `\u` escape
  * makes the line unsure. Returns false when the line must be parsed. */
-static bool pf_scan_range(mh_reader *r, const pf_plan *pl, const char *p,
+static bool pf_scan_range(const mh_reader *r, const pf_plan *pl, const char *p,
 			  const char *from, const char *to, const char *end,
-			  pf_occ *occ, size_t *nocc)
+			  pf_ls *ls)
 {
-	bool unsure = false;
-
 	for (const char *blk = from; blk < to; blk += 16) {
 		unsigned mc = 0, mb = 0;
 
@@ -405,8 +537,8 @@ static bool pf_scan_range(mh_reader *r, const pf_plan *pl, const char *p,
 				if (!(pl->last2[h >> 3] & (1u << (h & 7))))
 					continue;
 			}
-			pf_key(r, pl, p, end, c, e, occ, nocc, &unsure);
-			if (unsure)
+			pf_key(r, pl, p, end, c, e, ls);
+			if (ls->unsure)
 				return false;
 		}
 	}
@@ -535,122 +667,107 @@ void mh_json_pf_flush(mh_reader *r)
 	}
 }
 
-/* Is the top-level key text [k, ke) a flat key of pf_field? */
-static bool pf_is_field_key(const pf_plan *pl, const char *k, const char *ke)
+/* With pf_allow_unset (issue 4): is there no second value on the line
+ * [p, end) (p at '{')? rest_next() would hand out a second record, whose
+ * field may be unset. Conservative: any '}' followed (after blanks) by
+ * something other than ',', '}', ']', '"' or the line end says maybe. */
+static bool pf_single_value(const char *p, const char *end)
 {
-	size_t n = (size_t)(ke - k);
+	const char *q = p;
 
-	for (size_t i = 0; i < pl->npat; i++) {
-		const pf_pat *pt = &pl->pat[i];
-		if (!pt->time && pt->role == PR_FIELD && pt->flat &&
-		    pt->n == n && !memcmp(pt->k, k, n))
-			return true;
-	}
-	return false;
-}
-
-/* With pf_allow_unset (issue 4), called after pf_scan_range() found no
- * reason to parse: true only when [p, end) (p at '{') is one flat
- * object that parse_object() accepts (strings, numbers and literals as
- * values, then only whitespace), so a skipped line would not have been
- * reported malformed, and one of its members is a flat key of pf_field
- * holding an integer (outside the set: pf_scan_range() saw every value),
- * so the field is set. Anything else (a nested value, a second value on
- * the line, no such key): false, and the line is parsed. Uses the
- * parser's own scan helpers, so it is never looser than the parser. */
-static bool pf_valid_flat(const mh_reader *r, const pf_plan *pl, const char *p,
-			  const char *end)
-{
-	const char *q = json_skip_ws(p + 1, end), *k, *v;
-	size_t nkeys = 0;
-	bool set = false, fkey;
-	int64_t x;
-
-	if (q < end && *q == '}')
-		return false;
 	for (;;) {
-		k = q;
-		if (q >= end || *q != '"' ||
-		    json_skip_string_fast(q, end, &q) != JS_OK ||
-		    ++nkeys > MAX_KEYS)
+		const char *b = memchr(q, '}', (size_t)(end - q));
+		if (!b)
+			return true;
+		q = json_skip_ws(b + 1, end);
+		if (q < end && *q != ',' && *q != '}' && *q != ']' && *q != '"')
 			return false;
-		/* (the patterns hold no backslash: an escaped key never
-		 * compares equal) */
-		fkey = pf_is_field_key(pl, k + 1, q - 1);
-		q = json_skip_ws(q, end);
-		if (q >= end || *q != ':')
-			return false;
-		q = json_skip_ws(q + 1, end);
-		if (q >= end || *q == '{' || *q == '[')
-			return false;
-		v = q;
-		if (*q == '"') {
-			if (json_skip_string_fast(q, end, &q) != JS_OK)
-				return false;
-			if (fkey &&
-			    !memchr(v + 1, '\\', (size_t)(q - 1 - (v + 1))) &&
-			    pf_int(v + 1, q - 1, &x) &&
-			    !pf_in(r->pf_vals, r->pf_n, x))
-				set = true;
-		} else {
-			if (json_skip_scalar(q, end, &q) != JS_OK)
-				return false;
-			if (fkey && pf_int(v, q, &x) &&
-			    !pf_in(r->pf_vals, r->pf_n, x))
-				set = true;
-		}
-		q = json_skip_ws(q, end);
-		if (q >= end)
-			return false;
-		if (*q == ',') {
-			q = json_skip_ws(q + 1, end);
-			continue;
-		}
-		if (*q != '}')
-			return false;
-		return set && json_skip_ws(q + 1, end) == end;
 	}
 }
 
-/* Decide for the record line [p, end) (p at '{'). Returns true when the
- * line may be skipped; *t / *have_t receive its time. */
-static bool pf_check(mh_reader *r, const pf_plan *pl, const char *p,
-		     const char *end, int64_t *t, bool *have_t, mh_str *tv,
-		     bool *tsame)
+/* Is there a '{' or '[' between the record's '{' at p and ks? */
+static inline bool pf_open_before(const pf_ls *ls, const char *p,
+				  const char *ks)
+{
+	return ls->first_open ? ls->first_open < ks : pf_has_open(p + 1, ks);
+}
+
+/* Decide for the record line [p, end) (p at '{') from the scan ls, which
+ * saw every key of the line without finding a reason to parse. Returns
+ * true when the line may be skipped; *t / *have_t receive its time
+ * (not looked for when r->pf_no_time).
+ *
+ * A skipped line holds one value only. With pf_allow_unset or
+ * pf_no_time it must also hold its field: one of ls->set_ks must be a
+ * member of the top-level object (the field is then set, to an integer
+ * outside the set: every value was seen; and a key of the dialect maps,
+ * so the reader keeps the dialect; without pf_no_time the time key
+ * proves that). A malformed line may be skipped: it is counted as
+ * skipped, not malformed (docs/performance.md). */
+static bool pf_decide(const mh_reader *r, const char *p, const char *end,
+		      const pf_ls *ls, int64_t *t, bool *have_t, mh_str *tv,
+		      bool *tsame)
 {
 	const jstate *st = r->priv;
 	bool lazy = !r->pf_since_set && !r->pf_until_set, same;
-
-	pf_occ occ[PF_TIMEOCC];
-	size_t nocc = 0;
 	const char *sq;
-	int sd, best_prio = 256;
+	int sd, best_prio = 256, flat = -1;
 
 	*have_t = false;
-	if (!pf_scan_range(r, pl, p, p, end, end, occ, &nocc))
+	if (r->pf_allow_unset || r->pf_no_time) {
+		bool set = false;
+
+		sq = p;
+		sd = 0;
+		for (size_t i = 0; i < ls->nset && !set; i++) {
+			const char *ks = ls->set_ks[i];
+			int d;
+
+			if (ks[-1] == '\\')
+				continue; /* an escaped quote: in a string */
+			d = !pf_open_before(ls, p, ks) ||
+				    pf_flat(&st->pf, p, end, &flat)
+				? 1
+				: pf_depth(&sq, &sd, end, ks);
+			if (d == -2)
+				return false;
+			set = d == 1;
+		}
+		if (!set)
+			return false;
+	}
+	/* A second value on the line is parsed on its own, and a value in
+	 * which no key maps makes the reader detect the dialect again: the
+	 * keys of this plan say nothing about it. */
+	if (!ls->single && !pf_flat(&st->pf, p, end, &flat) &&
+	    !pf_single_value(p, end))
 		return false;
-	if (!nocc)
+	if (r->pf_no_time)
+		return true;
+	if (!ls->nocc)
 		return false;
 	/* Time: walk the occurrences in line order. */
 	sq = p;
 	sd = 0;
-	for (size_t i = 0; i < nocc; i++) {
-		const pf_pat *pt = occ[i].pt;
+	for (size_t i = 0; i < ls->nocc; i++) {
+		const pf_occ *o = &ls->occ[i];
+		const pf_pat *pt = o->pt;
 		const char *vp, *ve;
 		int64_t ns;
 		int d;
 
-		if (*occ[i].ks == '.') {
+		if (*o->ks == '.') {
 			if (pt->dotted)
 				return false; /* maybe a flat dotted key */
 			continue;
 		}
-		if (occ[i].ks > p && occ[i].ks[-1] == '\\')
+		if (o->ks > p && o->ks[-1] == '\\')
 			continue; /* an escaped quote: inside a string */
-		if (!pf_has_open(p + 1, occ[i].ks))
+		if (!pf_open_before(ls, p, o->ks) ||
+		    pf_flat(&st->pf, p, end, &flat))
 			d = 1; /* no bracket before: a top-level key */
 		else
-			d = pf_depth(&sq, &sd, end, occ[i].ks);
+			d = pf_depth(&sq, &sd, end, o->ks);
 		if (d == -2)
 			return false;
 		if (d == -1)
@@ -662,7 +779,7 @@ static bool pf_check(mh_reader *r, const pf_plan *pl, const char *p,
 		}
 		if (!pt->flat)
 			continue;
-		switch (pf_value(occ[i].colon, end, &vp, &ve)) {
+		switch (pf_value(o->colon, end, &vp, &ve)) {
 		case PV_UNSURE:
 			return false;
 		case PV_NONE:
@@ -686,7 +803,52 @@ static bool pf_check(mh_reader *r, const pf_plan *pl, const char *p,
 		tv->p = vp;
 		tv->n = (size_t)(ve - vp);
 	}
-	return *have_t && (!r->pf_allow_unset || pf_valid_flat(r, pl, p, end));
+	return *have_t;
+}
+
+/* Decide for the record line [p, end) (p at '{') with the per-colon
+ * scan. Returns true when the line may be skipped. */
+static bool pf_check(const mh_reader *r, const pf_plan *pl, const char *p,
+		     const char *end, int64_t *t, bool *have_t, mh_str *tv,
+		     bool *tsame)
+{
+	pf_ls ls;
+
+	ls.nocc = ls.nset = 0;
+	ls.unsure = false;
+	ls.first_open = NULL;
+	ls.single = false;
+	*have_t = false;
+	if (!pf_scan_range(r, pl, p, p, end, end, &ls))
+		return false;
+	return pf_decide(r, p, end, &ls, t, have_t, tv, tsame);
+}
+
+/* Count a skipped line and fold its time (see pf_decide()). */
+static void pf_note_skip(mh_reader *r, bool have_t, int64_t t, mh_str tv,
+			 bool tsame)
+{
+	jstate *st = r->priv;
+
+	r->stats.skipped++;
+	if (have_t && tsame) {
+		/* the text order is the time order: parse later */
+		if (memcmp(tv.p, st->tx, tv.n) > 0) {
+			memcpy(st->tx, tv.p, tv.n);
+			st->tpending = true;
+		}
+		return;
+	}
+	if (!have_t)
+		return;
+	mh_json_pf_flush(r);
+	if ((!r->pf_since_set || t >= r->pf_since_ns) &&
+	    (!r->pf_until_set || t <= r->pf_until_ns) &&
+	    (!r->skip_time_set || t > r->skip_time_ns)) {
+		r->skip_time_ns = t;
+		r->skip_time_set = true;
+		pf_set_tx(st, tv.p, tv.n);
+	}
 }
 
 /* The fast path for one NDJSON line; true if it was skipped. */
@@ -702,22 +864,304 @@ bool mh_json_pf_skip_line(mh_reader *r, const char *p, const char *end)
 	if (!st->pf.ok ||
 	    !pf_check(r, &st->pf, p, end, &t, &have_t, &tv, &tsame))
 		return false;
-	r->stats.skipped++;
-	if (have_t && tsame) {
-		/* the text order is the time order: parse later */
-		if (memcmp(tv.p, st->tx, tv.n) > 0) {
-			memcpy(st->tx, tv.p, tv.n);
-			st->tpending = true;
-		}
-		return true;
-	}
-	mh_json_pf_flush(r);
-	if (have_t && (!r->pf_since_set || t >= r->pf_since_ns) &&
-	    (!r->pf_until_set || t <= r->pf_until_ns) &&
-	    (!r->skip_time_set || t > r->skip_time_ns)) {
-		r->skip_time_ns = t;
-		r->skip_time_set = true;
-		pf_set_tx(st, tv.p, tv.n);
-	}
+	pf_note_skip(r, have_t, t, tv, tsame);
 	return true;
+}
+
+/* --- the bulk fast path (issue 4) ------------------------------------------
+ *
+ * mh_json_pf_run() skips whole NDJSON lines at the source cursor without
+ * handing each to json_next_rec(): one pass over the bytes finds the
+ * line's end, every place where a plan key may start (its first and last
+ * character and the closing quote, compared 32 bytes at a time for all
+ * keys at once) and every backslash followed by 'u'. The candidates are
+ * then checked exactly and handed to pf_occ_one() in line order, so a
+ * line gets the same verdict as from pf_scan_range() (the per-colon scan
+ * finds exactly the keys `"K"` or `.K"` followed, after blanks, by ':').
+ * The first line that needs the parser (or anything else the fast path
+ * does not handle: line 1, a blank-led envelope, a line near the window
+ * end) is left at the cursor for json_next_rec(). */
+
+#define PF_CAND	   64 /* key candidates per line; more: parse the line */
+#define PF_RUN_MAX (1u << 20) /* bytes one mh_json_pf_run() call scans */
+#ifndef PF_PREFETCH
+#define PF_PREFETCH 8192 /* bytes ahead of the scan */
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define PF_HAVE_KERNEL 1
+
+/* What the bulk kernel found on one line (offsets from its start). */
+#define PF_NONE UINT32_MAX
+typedef struct pf_kout {
+	uint32_t cand[PF_CAND]; /* possible key starts, in order */
+	size_t nc;		/* may exceed PF_CAND: then only counted */
+	bool uesc;		/* some '\\' is followed by 'u' */
+	/* structure: */
+	uint32_t open1, open2; /* first two '{' or '[' (PF_NONE) */
+	uint32_t nclose;       /* '}' count */
+	uint32_t last_close;   /* the last '}' */
+} pf_kout;
+
+/* Scan from the line start q, reading nothing at or past lim + slack
+ * (the plan's longest key + 2: lim leaves room for the loads at +n+1).
+ * Returns the line's '\n' (NULL: not found before lim), with *o filled
+ * for the bytes before it, with the bracket facts pf_decide() needs.
+ * np is a constant in each instance below, so the per-key vectors stay
+ * in registers. */
+__attribute__((target("avx2,popcnt,bmi"),
+	       always_inline)) static inline const char *
+pf_kernel_body(const pf_plan *pl, const char *q, const char *lim, pf_kout *o,
+	       const size_t np)
+{
+	const __m256i vnl = _mm256_set1_epi8('\n');
+	const __m256i vbs = _mm256_set1_epi8('\\');
+	const __m256i vu = _mm256_set1_epi8('u');
+	const __m256i vq = _mm256_set1_epi8('"');
+	const __m256i vob = _mm256_set1_epi8('{');
+	const __m256i vos = _mm256_set1_epi8('[');
+	const __m256i vcb = _mm256_set1_epi8('}');
+	__m256i k0[PF_KPATS], kl[PF_KPATS];
+	size_t kn[PF_KPATS];
+
+	o->nc = 0;
+	o->uesc = false;
+	o->open1 = o->open2 = o->last_close = PF_NONE;
+	o->nclose = 0;
+	for (size_t j = 0; j < np; j++) {
+		const pf_pat *pt = &pl->pat[pl->kidx[j]];
+		k0[j] = _mm256_set1_epi8(pt->k[0]);
+		kl[j] = _mm256_set1_epi8(pt->k[pt->n - 1]);
+		kn[j] = pt->n;
+	}
+	for (const char *b = q; b + 32 <= lim; b += 32) {
+		__m256i v0 = _mm256_loadu_si256((const __m256i *)b);
+		__m256i v1 = _mm256_loadu_si256((const __m256i *)(b + 1));
+		__m256i c = _mm256_setzero_si256(), vn, vx, vo, vc, any;
+		uint32_t mnl, mc, mu, below = UINT32_MAX;
+
+		for (size_t j = 0; j < np; j++) {
+			__m256i a = _mm256_cmpeq_epi8(v1, k0[j]);
+			__m256i z = _mm256_cmpeq_epi8(
+			    _mm256_loadu_si256((const __m256i *)(b + kn[j])),
+			    kl[j]);
+			__m256i e = _mm256_cmpeq_epi8(
+			    _mm256_loadu_si256(
+				(const __m256i *)(b + kn[j] + 1)),
+			    vq);
+			c = _mm256_or_si256(
+			    c, _mm256_and_si256(a, _mm256_and_si256(z, e)));
+		}
+		vn = _mm256_cmpeq_epi8(v0, vnl);
+		vx = _mm256_and_si256(_mm256_cmpeq_epi8(v0, vbs),
+				      _mm256_cmpeq_epi8(v1, vu));
+		vo = _mm256_or_si256(_mm256_cmpeq_epi8(v0, vob),
+				     _mm256_cmpeq_epi8(v0, vos));
+		vc = _mm256_cmpeq_epi8(v0, vcb);
+		any =
+		    _mm256_or_si256(_mm256_or_si256(vn, _mm256_or_si256(c, vx)),
+				    _mm256_or_si256(vo, vc));
+		if (__builtin_expect(_mm256_testz_si256(any, any), 1))
+			continue;
+		mnl = (uint32_t)_mm256_movemask_epi8(vn);
+		mc = (uint32_t)_mm256_movemask_epi8(c);
+		mu = (uint32_t)_mm256_movemask_epi8(vx);
+		if (mnl) {
+			below = (mnl & (0u - mnl)) - 1;
+			mc &= below;
+			mu &= below;
+		}
+		if (mu)
+			o->uesc = true;
+		for (; mc; mc &= mc - 1) {
+			if (o->nc < PF_CAND)
+				o->cand[o->nc] = (uint32_t)(b - q) +
+						 (uint32_t)__builtin_ctz(mc);
+			o->nc++;
+		}
+		uint32_t mo = (uint32_t)_mm256_movemask_epi8(vo) & below;
+		uint32_t mcl = (uint32_t)_mm256_movemask_epi8(vc) & below;
+
+		for (; mo && o->open2 == PF_NONE; mo &= mo - 1) {
+			uint32_t at =
+			    (uint32_t)(b - q) + (uint32_t)__builtin_ctz(mo);
+			if (o->open1 == PF_NONE)
+				o->open1 = at;
+			else
+				o->open2 = at;
+		}
+		if (mcl) {
+			o->nclose += (uint32_t)__builtin_popcount(mcl);
+			o->last_close = (uint32_t)(b - q) + 31u -
+					(uint32_t)__builtin_clz(mcl);
+		}
+		if (mnl)
+			return b + __builtin_ctz(mnl);
+	}
+	return NULL;
+}
+
+#define PF_KERNEL_N(N)                                                         \
+	__attribute__((target("avx2,popcnt,bmi"))) static const char           \
+	    *pf_kernel_##N(const pf_plan *pl, const char *q, const char *lim,  \
+			   pf_kout *o)                                         \
+	{                                                                      \
+		return pf_kernel_body(pl, q, lim, o, N);                       \
+	}
+PF_KERNEL_N(1)
+PF_KERNEL_N(2)
+PF_KERNEL_N(3)
+PF_KERNEL_N(4)
+PF_KERNEL_N(5)
+PF_KERNEL_N(6)
+PF_KERNEL_N(7)
+PF_KERNEL_N(8)
+
+typedef const char *(*pf_kernel_fn)(const pf_plan *, const char *, const char *,
+				    pf_kout *);
+/* [np] */
+static const pf_kernel_fn pf_kernels[PF_KPATS + 1] = {
+    NULL,	 pf_kernel_1, pf_kernel_2, pf_kernel_3, pf_kernel_4,
+    pf_kernel_5, pf_kernel_6, pf_kernel_7, pf_kernel_8};
+#endif
+
+/* Is there a real `\u` escape (an odd run of backslashes before 'u') in
+ * [p, end)? */
+static bool pf_has_u_escape(const char *p, const char *end)
+{
+	for (const char *q = p; q + 1 < end; q++) {
+		const char *s;
+
+		q = memchr(q, '\\', (size_t)(end - 1 - q));
+		if (!q)
+			return false;
+		s = q;
+		while (q + 1 < end && q[1] == '\\')
+			q++;
+		/* [s, q] is a run of backslashes */
+		if (q + 1 < end && q[1] == 'u' && !((q - s) & 1))
+			return true;
+	}
+	return false;
+}
+
+/* n bytes at a (the line) equal the key text k (n > 0)? Inline for the
+ * short keys of the plans. */
+static inline bool pf_eq(const char *a, const char *k, size_t n)
+{
+	uint64_t x, y, x2, y2;
+
+	if (n < 8 || n > 16)
+		return memcmp(a, k, n) == 0;
+	memcpy(&x, a, 8);
+	memcpy(&y, k, 8);
+	memcpy(&x2, a + n - 8, 8);
+	memcpy(&y2, k + n - 8, 8);
+	return ((x ^ y) | (x2 ^ y2)) == 0;
+}
+
+/* The verdict on the line [q, end) from the kernel's findings o: true
+ * when it was skipped (counted, its time noted) or blank. */
+static bool pf_line(mh_reader *r, const pf_plan *pl, const char *q,
+		    const char *end, const pf_kout *o)
+{
+	const char *p = json_skip_ws(q, end), *rec, *arr;
+	int64_t t = 0;
+	bool have_t = false, tsame = false;
+	mh_str tv = {NULL, 0};
+	pf_ls ls;
+
+	if (p == end)
+		return true; /* blank: json_next_rec() ignores it too */
+	if (*p != '{' || o->nc > PF_CAND ||
+	    (o->uesc && pf_has_u_escape(p, end)) ||
+	    mh_json_envelope(p, end, &rec, &arr) != ENV_NONE || rec)
+		return false;
+	ls.nocc = ls.nset = 0;
+	ls.unsure = false;
+	{
+		uint32_t po = (uint32_t)(p - q);
+		uint32_t fo = o->open1 == po ? o->open2 : o->open1;
+
+		ls.first_open = fo == PF_NONE ? end : q + fo;
+		/* one '}' and nothing after it: no second value (none at
+		 * all: the record never closes) */
+		ls.single = o->nclose == 0 ||
+			    (o->nclose == 1 &&
+			     json_skip_ws(q + o->last_close + 1, end) == end);
+	}
+	for (size_t i = 0; i < o->nc; i++) {
+		const char *ks = q + o->cand[i];
+
+		if (ks < p || (*ks != '"' && *ks != '.'))
+			continue;
+		for (size_t j = 0; j < pl->nkern; j++) {
+			const pf_pat *pt = &pl->pat[pl->kidx[j]];
+			const char *e = ks + pt->n + 1, *c;
+
+			if (e >= end || *e != '"' ||
+			    !pf_eq(ks + 1, pt->k, pt->n))
+				continue;
+			c = json_skip_ws(e + 1, end);
+			if (c >= end || *c != ':')
+				continue;
+			pf_occ_one(r, pt, ks, c, end, &ls);
+			if (ls.unsure)
+				return false;
+		}
+	}
+	if (!pf_decide(r, p, end, &ls, &t, &have_t, &tv, &tsame))
+		return false;
+	pf_note_skip(r, have_t, t, tv, tsame);
+	return true;
+}
+
+void mh_json_pf_run(mh_reader *r)
+{
+#ifdef PF_HAVE_KERNEL
+	jstate *st = r->priv;
+	const pf_plan *pl = &st->pf;
+	const char *base, *q, *lim;
+	size_t n, max;
+	uint64_t lines = 0;
+	pf_kout ko;
+	pf_kernel_fn kern;
+
+	if (st->pf.d != st->d)
+		pf_make_plan(&st->pf, st->d, r);
+	if (!pl->ok || !pl->nkern || mh_source_lines(r->src) == 0)
+		return;
+	mh_source_peek(r->src, &base, &n);
+	if (n < (size_t)pl->slack + 64)
+		return;
+	kern = pf_kernels[pl->nkern];
+	/* a bounded stretch per call: the source releases and prefaults
+	 * pages as the cursor moves */
+	lim = base + n - pl->slack;
+	if (n - pl->slack > PF_RUN_MAX)
+		lim = base + PF_RUN_MAX;
+	max = mh_source_max_record(r->src);
+	q = base;
+	while (q < lim) {
+		const char *nl = kern(pl, q, lim, &ko);
+		const char *end = nl;
+
+		if (!nl)
+			break;
+		if (end > q && end[-1] == '\r')
+			end--;
+		if ((size_t)(end - q) > max)
+			break;
+		if (!pf_line(r, pl, q, end, &ko)) {
+			st->pf_judged = true; /* json_next_rec(): parse it */
+			break;
+		}
+		q = nl + 1;
+		lines++;
+	}
+	if (lines)
+		mh_source_skip_lines(r->src, (size_t)(q - base), lines);
+#else
+	(void)r;
+#endif
 }
