@@ -327,6 +327,8 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 		rd.pf_until_set = o->until_set;
 		rd.pf_until_ns = o->until_ns;
 	}
+	/* With --now the engine never reads skipped times (max_t) */
+	rd.pf_no_time = o->now_set;
 	ev.arena = &arena;
 
 	{

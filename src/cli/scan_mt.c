@@ -183,6 +183,7 @@ static mh_rc run_chunk(mt *m, slot *s, wctx *w, const uint64_t *line_base,
 	r.pf_since_ns = pr->pf_since_ns;
 	r.pf_until_set = pr->pf_until_set;
 	r.pf_until_ns = pr->pf_until_ns;
+	r.pf_no_time = pr->pf_no_time;
 	r.force_dialect = pr->force_dialect;
 	rc = r.ops->open(&r, err);
 	if (rc != MH_OK) {
