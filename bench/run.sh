@@ -117,6 +117,8 @@ fi
 
 # ------------------------------------------------------------- helpers
 now_ns() { date +%s%N; }
+# steal: CPU seconds the hypervisor gave to other guests (all CPUs, /proc/stat)
+steal() { awk '/^cpu / { printf "%.2f", $9 / 100 }' /proc/stat; }
 
 # median of the numbers in file $1 (one per line)
 median() {
@@ -143,11 +145,15 @@ ratio() {
 
 meta() { sed -n "s/^$2=//p" "$1.meta"; }
 
-# mh_run NAMING THREADS FILE OUTCSV: one timed mailhunt run; prints
+# mh_run NAMING THREADS FILE OUTCSV [default]: one timed mailhunt run (with
+# "default": the built-in default pack instead of the sentinel query); prints
 # "WALL CPU" seconds (CPU = user + sys from /usr/bin/time, empty without it)
 # The rules for a naming: the sentinel profile on Defender names; on
 # Sysmon names the same query as a rule file (see bench/rules/).
 mh_rules() {
+	if [ "${2:-}" = default ]; then
+		return # the built-in default pack
+	fi
 	if [ "$1" = sysmon ] && [ -z "$STRICT" ]; then
 		echo "--no-builtin --rules $BENCH/rules/sentinel-sysmon.yml"
 	else
@@ -159,10 +165,10 @@ mh_run() {
 	o=$4
 	# shellcheck disable=SC2046
 	if [ $MHNOW = 1 ]; then
-		set -- scan $(mh_rules "$1") --format csv --threads "$2" -q \
+		set -- scan $(mh_rules "$1" "${5:-}") --format csv --threads "$2" -q \
 			--now "$NOW" "$3"
 	else
-		set -- scan $(mh_rules "$1") --format csv --threads "$2" -q "$3"
+		set -- scan $(mh_rules "$1" "${5:-}") --format csv --threads "$2" -q "$3"
 	fi
 	rm -f "$OUT/cpu.txt"
 	t0=$(now_ns)
@@ -286,10 +292,13 @@ for NAMING in mde sysmon; do
 	# interleaved timing: A B A B ... (mailhunt, DuckDB), per thread count
 	for T in 1 2; do
 		: >"$OUT/t-mh$T-$NAMING"
+		: >"$OUT/t-mhd$T-$NAMING"
 		: >"$OUT/t-duck$T-$NAMING"
 		: >"$OUT/c-mh$T-$NAMING"
+		: >"$OUT/c-mhd$T-$NAMING"
 		: >"$OUT/c-duck$T-$NAMING"
-		say "$NAMING: timing $REPS x (mailhunt --threads $T, DuckDB threads=$T)"
+		say "$NAMING: timing $REPS x (mailhunt --threads $T, DuckDB threads=$T, mailhunt default pack --threads $T)"
+		st0=$(steal)
 		i=0
 		while [ $i -lt "$REPS" ]; do
 			i=$((i + 1))
@@ -305,10 +314,21 @@ for NAMING in mde sysmon; do
 					echo "${s#* }" >>"$OUT/c-duck$T-$NAMING"
 				fi
 			fi
+			if [ $MH_NAMING = 1 ] &&
+				s=$(mh_run "$NAMING" "$T" "$FILE" "$OUT/mhd-t.csv" default); then
+				echo "${s% *}" >>"$OUT/t-mhd$T-$NAMING"
+				[ -n "${s#* }" ] && echo "${s#* }" >>"$OUT/c-mhd$T-$NAMING"
+			fi
 		done
+		st1=$(steal)
+		sv=$(awk -v a="$st0" -v b="$st1" 'BEGIN { printf "%.2f", b - a }')
+		eval "STEAL${T}_$NAMING=\$sv"
 	done
 	MH1=$(median "$OUT/t-mh1-$NAMING")
 	MH2=$(median "$OUT/t-mh2-$NAMING")
+	MHD1=$(median "$OUT/t-mhd1-$NAMING")
+	MHD2=$(median "$OUT/t-mhd2-$NAMING")
+	CMHD1=$(median "$OUT/c-mhd1-$NAMING")
 	D1=$(median "$OUT/t-duck1-$NAMING")
 	D2=$(median "$OUT/t-duck2-$NAMING")
 	CMH1=$(median "$OUT/c-mh1-$NAMING")
@@ -318,6 +338,8 @@ for NAMING in mde sysmon; do
 
 	RSS1=
 	RSS2=
+	RSSD1=
+	RSSD2=
 	DRSS=
 	if [ $MH_NAMING = 1 ]; then
 		if [ $MHNOW = 1 ]; then
@@ -329,6 +351,8 @@ for NAMING in mde sysmon; do
 		RSS1=$(peak_rss "$MH" scan $(mh_rules "$NAMING") --format csv --threads 1 -q "$@" "$FILE")
 		# shellcheck disable=SC2046
 		RSS2=$(peak_rss "$MH" scan $(mh_rules "$NAMING") --format csv --threads 2 -q "$@" "$FILE")
+		RSSD1=$(peak_rss "$MH" scan --format csv --threads 1 -q "$@" "$FILE")
+		RSSD2=$(peak_rss "$MH" scan --format csv --threads 2 -q "$@" "$FILE")
 	fi
 	if [ $DUCK_NAMING = 1 ]; then
 		DRSS=$(peak_rss node "$BENCH/duckdb/run.mjs" --naming "$NAMING" --file "$FILE" --threads 1 --now "$NOW" ${STRICT:+"$STRICT"})
@@ -336,10 +360,12 @@ for NAMING in mde sysmon; do
 
 	G_MH1=$(gbps "$BYTES" "$MH1")
 	G_MH2=$(gbps "$BYTES" "$MH2")
+	G_MHD1=$(gbps "$BYTES" "$MHD1")
+	G_MHD2=$(gbps "$BYTES" "$MHD2")
 	G_D1=$(gbps "$BYTES" "$D1")
 	G_D2=$(gbps "$BYTES" "$D2")
 	say "$NAMING: DuckDB t1 ${G_D1:-n/a} GB/s, t2 ${G_D2:-n/a} GB/s; mailhunt t1 ${G_MH1:-n/a} GB/s, t2 ${G_MH2:-n/a} GB/s"
-	for v in A_LINES A_PORTS MH1 MH2 D1 D2 CMH1 CD1 G_CMH1 G_CD1 G_MH1 G_MH2 G_D1 G_D2 RSS1 RSS2 DRSS REF_OK MH_ROWS_OK DROWS; do
+	for v in A_LINES A_PORTS MH1 MH2 MHD1 MHD2 D1 D2 CMH1 CMHD1 CD1 G_CMH1 G_CD1 G_MH1 G_MH2 G_MHD1 G_MHD2 G_D1 G_D2 RSS1 RSS2 RSSD1 RSSD2 DRSS REF_OK MH_ROWS_OK DROWS; do
 		eval "${v}_$NAMING=\${$v}"
 	done
 	MHROWS=
@@ -380,6 +406,15 @@ P_mde=$(ratio "${G_MH1_mde:-}" "${A_PORTS_mde:-}")
 P_sysmon=$(ratio "${G_MH1_sysmon:-}" "${A_PORTS_sysmon:-}")
 RSSMAX_mde=$(printf '%s\n%s\n' "${RSS1_mde:-}" "${RSS2_mde:-}" | sort -g | tail -n 1)
 RSSMAX_sysmon=$(printf '%s\n%s\n' "${RSS1_sysmon:-}" "${RSS2_sysmon:-}" | sort -g | tail -n 1)
+# the default pack
+RD1_mde=$(ratio "${D1_mde:-}" "${MHD1_mde:-}")
+RD1_sysmon=$(ratio "${D1_sysmon:-}" "${MHD1_sysmon:-}")
+RDC_mde=$(ratio "${CD1_mde:-}" "${CMHD1_mde:-}")
+RDC_sysmon=$(ratio "${CD1_sysmon:-}" "${CMHD1_sysmon:-}")
+RD2_mde=$(ratio "${MHD1_mde:-}" "${MHD2_mde:-}")
+RD2_sysmon=$(ratio "${MHD1_sysmon:-}" "${MHD2_sysmon:-}")
+RSSDMAX_mde=$(printf '%s\n%s\n' "${RSSD1_mde:-}" "${RSSD2_mde:-}" | sort -g | tail -n 1)
+RSSDMAX_sysmon=$(printf '%s\n%s\n' "${RSSD1_sysmon:-}" "${RSSD2_sysmon:-}" | sort -g | tail -n 1)
 
 {
 	echo "# Benchmark results"
@@ -416,6 +451,8 @@ RSSMAX_sysmon=$(printf '%s\n%s\n' "${RSS1_sysmon:-}" "${RSS2_sysmon:-}" | sort -
 	echo "| DuckDB threads=2 | $(v G_D2_mde) | $(v G_D2_sysmon) |"
 	echo "| mailhunt --threads 1 | $(v G_MH1_mde) | $(v G_MH1_sysmon) |"
 	echo "| mailhunt --threads 2 | $(v G_MH2_mde) | $(v G_MH2_sysmon) |"
+	echo "| mailhunt default pack, --threads 1 | $(v G_MHD1_mde) | $(v G_MHD1_sysmon) |"
+	echo "| mailhunt default pack, --threads 2 | $(v G_MHD2_mde) | $(v G_MHD2_sysmon) |"
 	echo "| DuckDB threads=1, per CPU-second | $(v G_CD1_mde) | $(v G_CD1_sysmon) |"
 	echo "| mailhunt --threads 1, per CPU-second | $(v G_CMH1_mde) | $(v G_CMH1_sysmon) |"
 	echo
@@ -427,13 +464,19 @@ RSSMAX_sysmon=$(printf '%s\n%s\n' "${RSS1_sysmon:-}" "${RSS2_sysmon:-}" | sort -
 	echo "| mailhunt 2 threads / DuckDB threads=2 | - | $(v R3_mde) | $(v R3_sysmon) |"
 	echo "| mailhunt 1 thread / anchor (b) | - | $(v P_mde) | $(v P_sysmon) |"
 	echo "| mailhunt peak RSS, MB (max of 1 and 2 threads) | <= 64 | $(v RSSMAX_mde) ($(meets "${RSSMAX_mde:-}" 64 '<=')) | $(v RSSMAX_sysmon) ($(meets "${RSSMAX_sysmon:-}" 64 '<=')) |"
+	echo "| default pack: mailhunt 1 thread / DuckDB threads=1 (DuckDB runs the sentinel query) | >= 3.5 | $(v RD1_mde) ($(meets "${RD1_mde:-}" 3.5 '>=')) | $(v RD1_sysmon) ($(meets "${RD1_sysmon:-}" 3.5 '>=')) |"
+	echo "| same, on CPU time | - | $(v RDC_mde) | $(v RDC_sysmon) |"
+	echo "| default pack: 2 threads / 1 thread | >= 1.7 | $(v RD2_mde) ($(meets "${RD2_mde:-}" 1.7 '>=')) | $(v RD2_sysmon) ($(meets "${RD2_sysmon:-}" 1.7 '>=')) |"
+	echo "| default pack: peak RSS, MB (max of 1 and 2 threads) | <= 64 | $(v RSSDMAX_mde) ($(meets "${RSSDMAX_mde:-}" 64 '<=')) | $(v RSSDMAX_sysmon) ($(meets "${RSSDMAX_sysmon:-}" 64 '<=')) |"
+	echo "| CPU time stolen by the hypervisor during the 1-thread / 2-thread timing loops, s | - | $(v STEAL1_mde) / $(v STEAL2_mde) | $(v STEAL1_sysmon) / $(v STEAL2_sysmon) |"
 	echo "| DuckDB peak RSS, MB (node process, threads=1) | - | $(v DRSS_mde) | $(v DRSS_sysmon) |"
 	echo "| result rows (DuckDB / mailhunt) | - | $(v DROWS_mde) / $(v MHROWS_mde) | $(v DROWS_sysmon) / $(v MHROWS_sysmon) |"
 	echo "| DuckDB rows = bench/ref.py rows | yes | $(v REF_OK_mde) | $(v REF_OK_sysmon) |"
 	echo "| mailhunt rows = DuckDB rows | yes | $(v MH_ROWS_OK_mde) | $(v MH_ROWS_OK_sysmon) |"
 	echo
 	echo "Median seconds: DuckDB t1 $(v D1_mde) / $(v D1_sysmon), t2 $(v D2_mde) / $(v D2_sysmon);"
-	echo "mailhunt t1 $(v MH1_mde) / $(v MH1_sysmon), t2 $(v MH2_mde) / $(v MH2_sysmon) (mde / sysmon)."
+	echo "mailhunt t1 $(v MH1_mde) / $(v MH1_sysmon), t2 $(v MH2_mde) / $(v MH2_sysmon);"
+	echo "mailhunt default pack t1 $(v MHD1_mde) / $(v MHD1_sysmon), t2 $(v MHD2_mde) / $(v MHD2_sysmon) (mde / sysmon)."
 	[ $MHOK = 1 ] || echo "
 mailhunt was not measured (binary missing: \`${MH:-none given}\`)."
 	[ -z "$MHFAILED" ] || echo "
