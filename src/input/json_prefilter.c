@@ -343,22 +343,31 @@ static bool pf_flat(const pf_plan *pl, const char *p, const char *end,
 	return *flat;
 }
 
-/* Is there a '{' or '[' in [p, e)? An unescaped `"K":` with none before
- * it (after the record's '{') is a member of the top-level object. */
+/* Is there a '{' or '[' in [p, e) (p just after the record's '{') that
+ * does not follow a quote? An unescaped `"K":` with none before it is a
+ * member of the top-level object of a valid line: a bracket right after
+ * a quote lies inside a string there (`"{` cannot be structural), and
+ * the bulk kernel ignores the same ones. */
 static bool pf_has_open(const char *p, const char *e)
 {
+	const char *s = p;
+
 #ifdef __SSE2__
 	while (e - p >= 16) {
 		__m128i v = _mm_loadu_si128((const __m128i *)p);
-		if (_mm_movemask_epi8(
-			_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('{')),
-				     _mm_cmpeq_epi8(v, _mm_set1_epi8('[')))))
-			return true;
+		unsigned m = (unsigned)_mm_movemask_epi8(
+		    _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('{')),
+				 _mm_cmpeq_epi8(v, _mm_set1_epi8('['))));
+		for (; m; m &= m - 1) {
+			const char *b = p + __builtin_ctz(m);
+			if (b == s || b[-1] != '"')
+				return true;
+		}
 		p += 16;
 	}
 #endif
 	for (; p < e; p++)
-		if (*p == '{' || *p == '[')
+		if ((*p == '{' || *p == '[') && (p == s || p[-1] != '"'))
 			return true;
 	return false;
 }
@@ -981,6 +990,16 @@ pf_kernel_body(const pf_plan *pl, const char *q, const char *lim, pf_kout *o,
 		}
 		uint32_t mo = (uint32_t)_mm256_movemask_epi8(vo) & below;
 		uint32_t mcl = (uint32_t)_mm256_movemask_epi8(vc) & below;
+
+		if (mo | mcl) {
+			/* `"{` `"[` `}"`: inside a string in valid JSON */
+			uint32_t mq = (uint32_t)_mm256_movemask_epi8(
+			    _mm256_cmpeq_epi8(v0, vq));
+			uint32_t mq1 = (uint32_t)_mm256_movemask_epi8(
+			    _mm256_cmpeq_epi8(v1, vq));
+			mo &= ~((mq << 1) | (uint32_t)(b > q && b[-1] == '"'));
+			mcl &= ~mq1;
+		}
 
 		for (; mo && o->open2 == PF_NONE; mo &= mo - 1) {
 			uint32_t at =

@@ -658,7 +658,11 @@ static const char *const FILL[] = {
     "\"c:\\\\program files\\\\x.exe\"", "\"a} {b\"", "\"\\\"RemotePort\\\":25\"",
     "\"x\\\\u0041\"", "\"x\\u0041\"", "{\"RemotePort\":25}", "[1,{\"a\":2}]",
     "\"Timestamp\"", "\"\\\\\"", "12", "{\"Timestamp\":\"2031-01-01T00:00:00Z\"}",
-    "\"}\"", "\":\\\"RemotePort\\\":\""};
+    "\"}\"", "\":\\\"RemotePort\\\":\"",
+    /* brackets inside strings (a Sysmon ProcessGuid), and after a quote
+     * on a malformed line */
+    "\"{fe4798be-b318}\"", "\"[a]\"", "\"x{\"",
+    "\"a\"{\"RemotePort\":25}", "\"a\"[25]"};
 
 static void gen_key(sbuf *b, bool sysmon, unsigned k)
 {
