@@ -120,8 +120,10 @@ static void scan_usage(FILE *f)
 	    "      --color WHEN       auto (default), always, never\n"
 	    "  -q, --quiet            no progress line, no summary\n"
 	    "      --version          print the version and exit\n"
-	    "  -v, --verbose          report every malformed record and the "
-	    "dialect\n"
+	    "  -v, --verbose          report every malformed record, the "
+	    "dialect,\n"
+	    "                         and the engine's counts (groups, "
+	    "evictions)\n"
 	    "\n"
 	    "Limits:\n"
 	    "      --max-memory SIZE  memory for correlation state (default "
@@ -837,6 +839,15 @@ int mh_cmd_scan(int argc, char **argv)
 			sum.seconds > 0 ? (double)sum.bytes / 1e6 / sum.seconds
 					: 0.0,
 			sum.profile);
+	if (o.verbose)
+		fprintf(stderr,
+			"engine: %llu events fed to rules, %llu correlation "
+			"groups at the end, %llu evicted, %llu late events "
+			"dropped\n",
+			(unsigned long long)es.fed,
+			(unsigned long long)es.groups,
+			(unsigned long long)es.evicted,
+			(unsigned long long)es.late);
 	if (sum.evicted && !o.quiet)
 		fprintf(stderr,
 			"mailhunt: %llu correlation groups were "
