@@ -110,6 +110,12 @@ elif [ ! -x "$MH" ]; then
 else
 	MHOK=1
 fi
+MH_INPUT=
+MHSIMD=0
+if [ $MHOK = 1 ] && echo '{"Timestamp":"2026-01-01T00:00:00Z","RemotePort":25}' |
+	"$MH" scan --input-format json-simd -q - >/dev/null 2>&1; then
+	MHSIMD=1
+fi
 MHNOW=0
 if [ $MHOK = 1 ] && "$MH" scan --help 2>&1 | grep -q -- '--now'; then
 	MHNOW=1
@@ -166,9 +172,10 @@ mh_run() {
 	# shellcheck disable=SC2046
 	if [ $MHNOW = 1 ]; then
 		set -- scan $(mh_rules "$1" "${5:-}") --format csv --threads "$2" -q \
-			--now "$NOW" "$3"
+			${MH_INPUT:+--input-format "$MH_INPUT"} --now "$NOW" "$3"
 	else
-		set -- scan $(mh_rules "$1" "${5:-}") --format csv --threads "$2" -q "$3"
+		set -- scan $(mh_rules "$1" "${5:-}") --format csv --threads "$2" -q \
+			${MH_INPUT:+--input-format "$MH_INPUT"} "$3"
 	fi
 	rm -f "$OUT/cpu.txt"
 	t0=$(now_ns)
@@ -324,6 +331,26 @@ for NAMING in mde sysmon; do
 		sv=$(awk -v a="$st0" -v b="$st1" 'BEGIN { printf "%.2f", b - a }')
 		eval "STEAL${T}_$NAMING=\$sv"
 	done
+	# anchor (c): the same scan through the simdjson reader (json-simd,
+	# a build option), one thread, when the binary has it
+	: >"$OUT/t-simd-$NAMING"
+	if [ $MH_NAMING = 1 ] && [ $MHSIMD = 1 ]; then
+		say "$NAMING: timing $REPS x mailhunt --input-format json-simd --threads 1"
+		i=0
+		while [ $i -lt "$REPS" ]; do
+			i=$((i + 1))
+			MH_INPUT=json-simd
+			s=$(mh_run "$NAMING" 1 "$FILE" "$OUT/mhs-t.csv") &&
+				echo "${s% *}" >>"$OUT/t-simd-$NAMING"
+			MH_INPUT=
+		done
+		cmp -s "$OUT/mhs-t.csv" "$OUT/mh-$NAMING.csv" || {
+			say "$NAMING: the json-simd reader's rows differ from the json reader's"
+			STATUS=1
+		}
+	fi
+	SIMD=$(median "$OUT/t-simd-$NAMING")
+	G_SIMD=$(gbps "$BYTES" "$SIMD")
 	MH1=$(median "$OUT/t-mh1-$NAMING")
 	MH2=$(median "$OUT/t-mh2-$NAMING")
 	MHD1=$(median "$OUT/t-mhd1-$NAMING")
@@ -365,7 +392,7 @@ for NAMING in mde sysmon; do
 	G_D1=$(gbps "$BYTES" "$D1")
 	G_D2=$(gbps "$BYTES" "$D2")
 	say "$NAMING: DuckDB t1 ${G_D1:-n/a} GB/s, t2 ${G_D2:-n/a} GB/s; mailhunt t1 ${G_MH1:-n/a} GB/s, t2 ${G_MH2:-n/a} GB/s"
-	for v in A_LINES A_PORTS MH1 MH2 MHD1 MHD2 D1 D2 CMH1 CMHD1 CD1 G_CMH1 G_CD1 G_MH1 G_MH2 G_MHD1 G_MHD2 G_D1 G_D2 RSS1 RSS2 RSSD1 RSSD2 DRSS REF_OK MH_ROWS_OK DROWS; do
+	for v in A_LINES A_PORTS SIMD G_SIMD MH1 MH2 MHD1 MHD2 D1 D2 CMH1 CMHD1 CD1 G_CMH1 G_CD1 G_MH1 G_MH2 G_MHD1 G_MHD2 G_D1 G_D2 RSS1 RSS2 RSSD1 RSSD2 DRSS REF_OK MH_ROWS_OK DROWS; do
 		eval "${v}_$NAMING=\${$v}"
 	done
 	MHROWS=
@@ -447,6 +474,7 @@ RSSDMAX_sysmon=$(printf '%s\n%s\n' "${RSSD1_sysmon:-}" "${RSSD2_sysmon:-}" | sor
 	echo "| --- | ---: | ---: |"
 	echo "| anchor (a): mmap + memchr line count | $(v A_LINES_mde) | $(v A_LINES_sysmon) |"
 	echo "| anchor (b): find port key + parse, per line | $(v A_PORTS_mde) | $(v A_PORTS_sysmon) |"
+	echo "| anchor (c): mailhunt with the simdjson reader (\`--input-format json-simd\`), 1 thread | $(v G_SIMD_mde) | $(v G_SIMD_sysmon) |"
 	echo "| DuckDB threads=1 | $(v G_D1_mde) | $(v G_D1_sysmon) |"
 	echo "| DuckDB threads=2 | $(v G_D2_mde) | $(v G_D2_sysmon) |"
 	echo "| mailhunt --threads 1 | $(v G_MH1_mde) | $(v G_MH1_sysmon) |"
