@@ -945,7 +945,8 @@ static mh_rc build(bctx *b)
 	if ((rc = walk_all(b, 2, pass_slots)))
 		return rc;
 	/* uses, grouped by literal */
-	qsort(b->uses, ix->nuse, sizeof(*b->uses), cmp_buse);
+	if (ix->nuse) /* qsort(NULL, 0) is undefined */
+		qsort(b->uses, ix->nuse, sizeof(*b->uses), cmp_buse);
 	ix->use = malloc((ix->nuse ? ix->nuse : 1) * sizeof(*ix->use));
 	if (!ix->use)
 		return MH_ENOMEM;
