@@ -8,9 +8,13 @@
  * Literals. Every EQ / CONTAINS / STARTS / ENDS matcher of every
  * predicate on a named field (and every value of a predicate's hash set)
  * is a literal of the scanner of its field ("fm"):
- *  - contains/startswith/endswith literals go into one Aho-Corasick
- *    automaton per field (a full DFA over byte classes of the ASCII-folded
- *    input, as match.c folds);
+ *  - contains literals go into one Aho-Corasick automaton per field (a
+ *    full DFA over byte classes of the ASCII-folded input, as match.c
+ *    folds), run over the whole value; startswith-only and
+ *    endswith-only literals into two anchored tries over the same
+ *    classes, walked from the start / back from the end of the value
+ *    (a literal used both ways, or also as contains, stays in the
+ *    automaton);
  *  - equality literals go into one hash table per field (folded hash).
  * A |cased literal is found through its folded form and its bytes are
  * then compared exactly. Scanning a field runs the automaton once over
@@ -63,6 +67,16 @@ typedef struct rx_lit {
 	int32_t next; /* automaton: next literal, same folded bytes, or -1 */
 } rx_lit;
 
+/* A goto-only trie over byte classes, walked from the first byte of a
+ * value (startswith) or backwards from the last one (endswith): at most
+ * the length of the longest literal, usually a few bytes. delta[off +
+ * cls[byte]] = next state * ncls | RX_OUT when a literal ends there, 0
+ * for no edge (the root is no target). */
+typedef struct rx_trie {
+	uint32_t *delta;
+	int32_t *term; /* by state: the first literal ending there, or -1 */
+} rx_trie;
+
 typedef struct rx_fm {
 	mh_field field;
 	uint8_t atom;	   /* carries some rule's atom: run on every event */
@@ -77,6 +91,8 @@ typedef struct rx_fm {
 	int32_t *term;	/* by state: the first literal ending there, or -1 */
 	uint32_t *dict; /* by state: next state on the fail chain with a
 			   term, 0 for none */
+	/* startswith-only and endswith-only literals: anchored tries */
+	rx_trie head, tail;
 	/* equality literals: open addressing, hlit = literal + 1 */
 	size_t hcap;
 	uint32_t *hlit;
@@ -501,17 +517,27 @@ static mh_rc pass_slots(bctx *b, mh_pred *p)
 	return MH_OK;
 }
 
-/* The Aho-Corasick DFA of scanner F over its automaton literals. */
-static mh_rc ac_build(rx_index *ix, rx_fm *F, int32_t fmi)
+enum { H_NONE, H_AC, H_HEAD, H_TAIL };
+
+/* Where automaton literal L is searched (from the kinds of its uses). */
+static int lit_home(const rx_lit *L)
 {
-	uint32_t C = 1, maxst = (uint32_t)F->total_len + 1, nst = 1;
-	uint32_t *q = NULL, *fail = NULL, qh = 0, qt = 0, nused = 0;
+	if (L->eq || !L->need)
+		return H_NONE;
+	if ((L->need & F_CONT) || (L->need & F_START && L->need & F_END))
+		return H_AC;
+	return (L->need & F_START) ? H_HEAD : H_TAIL;
+}
+
+/* The byte classes of F: one per (folded) byte of its literals, class 0
+ * for the others (unless every byte is used). */
+static void classes(rx_fm *F)
+{
+	uint32_t C = 1, nused = 0;
 	uint8_t cls0[256];
-	mh_rc rc = MH_ENOMEM;
 
 	for (int c = 0; c < 256; c++)
 		nused += F->used[c];
-	/* class 0: the bytes no literal has (unless every byte is used) */
 	if (nused == 256)
 		C = 0;
 	for (int c = 0; c < 256; c++)
@@ -519,6 +545,75 @@ static mh_rc ac_build(rx_index *ix, rx_fm *F, int32_t fmi)
 	for (int c = 0; c < 256; c++)
 		F->cls[c] = cls0[mh_lc((unsigned char)c)];
 	F->ncls = C;
+}
+
+/* Add literal l (its bytes reversed if rev) to the goto trie delta/term
+ * of F (states numbered, not yet offsets), growing *nst. */
+static void trie_add(rx_index *ix, const rx_fm *F, uint32_t *delta,
+		     int32_t *term, uint32_t *nst, uint32_t l, bool rev)
+{
+	rx_lit *L = &ix->lit[l];
+	uint32_t s = 0;
+
+	for (uint32_t i = 0; i < L->n; i++) {
+		unsigned char c = (unsigned char)L->s[rev ? L->n - 1 - i : i];
+		uint32_t *t = &delta[(size_t)s * F->ncls + F->cls[c]];
+		if (!*t)
+			*t = (*nst)++;
+		s = *t;
+	}
+	L->next = term[s];
+	term[s] = (int32_t)l;
+}
+
+/* The anchored trie of F's literals of home `home` (H_HEAD / H_TAIL). */
+static mh_rc trie_build(rx_index *ix, rx_fm *F, int32_t fmi, int home,
+			rx_trie *T)
+{
+	uint32_t C = F->ncls, maxst = 1, nst = 1;
+
+	for (size_t l = 0; l < ix->nlit; l++)
+		if (ix->lit[l].fm == fmi && lit_home(&ix->lit[l]) == home)
+			maxst += ix->lit[l].n;
+	if (maxst == 1)
+		return MH_OK;
+	T->delta = calloc((size_t)maxst * C, sizeof(*T->delta));
+	T->term = malloc((size_t)maxst * sizeof(*T->term));
+	if (!T->delta || !T->term)
+		return MH_ENOMEM;
+	for (uint32_t s = 0; s < maxst; s++)
+		T->term[s] = -1;
+	for (size_t l = 0; l < ix->nlit; l++)
+		if (ix->lit[l].fm == fmi && lit_home(&ix->lit[l]) == home)
+			trie_add(ix, F, T->delta, T->term, &nst, (uint32_t)l,
+				 home == H_TAIL);
+	for (size_t i = 0; i < (size_t)nst * C; i++) {
+		uint32_t t = T->delta[i];
+		if (t)
+			T->delta[i] = t * C | (T->term[t] >= 0 ? RX_OUT : 0u);
+	}
+	return MH_OK;
+}
+
+/* The Aho-Corasick DFA of scanner F over its contains literals, and the
+ * anchored tries. */
+static mh_rc ac_build(rx_index *ix, rx_fm *F, int32_t fmi)
+{
+	uint32_t C, maxst = 1, nst = 1;
+	uint32_t *q = NULL, *fail = NULL, qh = 0, qt = 0;
+	mh_rc rc;
+
+	classes(F);
+	C = F->ncls;
+	if ((rc = trie_build(ix, F, fmi, H_HEAD, &F->head)) ||
+	    (rc = trie_build(ix, F, fmi, H_TAIL, &F->tail)))
+		return rc;
+	for (size_t l = 0; l < ix->nlit; l++)
+		if (ix->lit[l].fm == fmi && lit_home(&ix->lit[l]) == H_AC)
+			maxst += ix->lit[l].n;
+	if (maxst == 1)
+		return MH_OK;
+	rc = MH_ENOMEM;
 	F->delta = calloc((size_t)maxst * C, sizeof(*F->delta));
 	F->term = malloc((size_t)maxst * sizeof(*F->term));
 	F->dict = calloc(maxst, sizeof(*F->dict));
@@ -529,21 +624,10 @@ static mh_rc ac_build(rx_index *ix, rx_fm *F, int32_t fmi)
 	for (uint32_t s = 0; s < maxst; s++)
 		F->term[s] = -1;
 	/* trie */
-	for (size_t l = 0; l < ix->nlit; l++) {
-		rx_lit *L = &ix->lit[l];
-		uint32_t s = 0;
-		if (L->fm != fmi || L->eq)
-			continue;
-		for (uint32_t i = 0; i < L->n; i++) {
-			uint32_t *t = &F->delta[(size_t)s * C +
-						F->cls[(unsigned char)L->s[i]]];
-			if (!*t)
-				*t = nst++;
-			s = *t;
-		}
-		L->next = F->term[s];
-		F->term[s] = (int32_t)l;
-	}
+	for (size_t l = 0; l < ix->nlit; l++)
+		if (ix->lit[l].fm == fmi && lit_home(&ix->lit[l]) == H_AC)
+			trie_add(ix, F, F->delta, F->term, &nst, (uint32_t)l,
+				 false);
 	/* fail links, completing the rows in breadth-first order */
 	for (uint32_t c = 0; c < C; c++)
 		if (F->delta[c])
@@ -1036,6 +1120,10 @@ void mh_rindex_free(rx_index *ix)
 		free(ix->fm[i].delta);
 		free(ix->fm[i].term);
 		free(ix->fm[i].dict);
+		free(ix->fm[i].head.delta);
+		free(ix->fm[i].head.term);
+		free(ix->fm[i].tail.delta);
+		free(ix->fm[i].tail.term);
 		free(ix->fm[i].hlit);
 		free(ix->fm[i].hh);
 	}
@@ -1120,6 +1208,24 @@ static void lit_hit(const rx_index *ix, mh_match_ctx *m, uint32_t l,
 	}
 }
 
+/* The literals of the chain from l (same folded bytes) occur at
+ * p[start..) of the value p[0..vn). */
+static void lits_at(const rx_index *ix, mh_match_ctx *m, int32_t l,
+		    const char *p, size_t start, size_t vn)
+{
+	for (; l >= 0; l = ix->lit[l].next) {
+		const rx_lit *L = &ix->lit[l];
+		unsigned flags = F_CONT;
+		if (L->cased && memcmp(p + start, L->s, L->n) != 0)
+			continue;
+		if (start == 0)
+			flags |= F_START;
+		if (start + L->n == vn)
+			flags |= F_END;
+		lit_hit(ix, m, (uint32_t)l, flags);
+	}
+}
+
 /* Report the literals ending at `end` of the value p[0..vn) that the
  * DFA state st (a state number) stands for. */
 static void ac_report(const rx_index *ix, const rx_fm *F, mh_match_ctx *m,
@@ -1128,18 +1234,8 @@ static void ac_report(const rx_index *ix, const rx_fm *F, mh_match_ctx *m,
 	uint32_t t = F->term[st] >= 0 ? st : F->dict[st];
 
 	while (t) {
-		for (int32_t l = F->term[t]; l >= 0; l = ix->lit[l].next) {
-			const rx_lit *L = &ix->lit[l];
-			size_t start = end - L->n;
-			unsigned flags = F_CONT;
-			if (L->cased && memcmp(p + start, L->s, L->n) != 0)
-				continue;
-			if (start == 0)
-				flags |= F_START;
-			if (end == vn)
-				flags |= F_END;
-			lit_hit(ix, m, (uint32_t)l, flags);
-		}
+		int32_t l = F->term[t];
+		lits_at(ix, m, l, p, end - ix->lit[l].n, vn);
 		t = F->dict[t];
 	}
 }
@@ -1156,6 +1252,32 @@ static void scan_elem(const rx_index *ix, const rx_fm *F, mh_match_ctx *m,
 			if (MH_UNLIKELY(s & RX_OUT)) {
 				s &= ~RX_OUT;
 				ac_report(ix, F, m, s / F->ncls, p, i + 1, n);
+			}
+		}
+	}
+	if (F->head.delta) {
+		const uint32_t *d = F->head.delta;
+		uint32_t s = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (!(s = d[s + F->cls[(unsigned char)p[i]]]))
+				break;
+			if (s & RX_OUT) {
+				s &= ~RX_OUT;
+				lits_at(ix, m, F->head.term[s / F->ncls], p, 0,
+					n);
+			}
+		}
+	}
+	if (F->tail.delta) {
+		const uint32_t *d = F->tail.delta;
+		uint32_t s = 0;
+		for (size_t i = n; i-- > 0;) {
+			if (!(s = d[s + F->cls[(unsigned char)p[i]]]))
+				break;
+			if (s & RX_OUT) {
+				s &= ~RX_OUT;
+				lits_at(ix, m, F->tail.term[s / F->ncls], p, i,
+					n);
 			}
 		}
 	}

@@ -199,6 +199,19 @@ static void test_literals(void)
 			   "s",
 			   IMG, "x.exe.bak"),
 			0);
+	/* one literal used as startswith and as endswith */
+	MH_CHECK_EQ_INT(v1("  a:\n    Image|startswith: ab\n  b:\n    "
+			   "Image|endswith: ab\n  condition: a or b",
+			   IMG, "xab"),
+			1);
+	MH_CHECK_EQ_INT(v1("  a:\n    Image|startswith: ab\n  b:\n    "
+			   "Image|endswith: ab\n  condition: a or b",
+			   IMG, "abx"),
+			1);
+	MH_CHECK_EQ_INT(v1("  a:\n    Image|startswith: ab\n  b:\n    "
+			   "Image|endswith: ab\n  condition: a or b",
+			   IMG, "xabx"),
+			0);
 	/* a needle that is a startswith hit in the middle only */
 	MH_CHECK_EQ_INT(
 	    v1("  s:\n    Image|startswith: ab\n  condition: s", IMG, "xab"),
