@@ -595,6 +595,46 @@ static mh_rc trie_build(rx_index *ix, rx_fm *F, int32_t fmi, int home,
 	return MH_OK;
 }
 
+/* Renumber the nst states of F's DFA (state numbers, not offsets yet)
+ * in breadth-first order, bfs[0 .. nst - 1) being the states after the
+ * root: the shallow states, where a scan spends most of its time, then
+ * share cache lines. Trims the arrays to nst states. */
+static mh_rc ac_renumber(rx_fm *F, const uint32_t *bfs, uint32_t nst)
+{
+	uint32_t C = F->ncls;
+	uint32_t *ren = malloc((size_t)nst * sizeof(*ren));
+	uint32_t *d = malloc((size_t)nst * C * sizeof(*d));
+	uint32_t *dict = malloc((size_t)nst * sizeof(*dict));
+	int32_t *term = malloc((size_t)nst * sizeof(*term));
+
+	if (!ren || !d || !dict || !term) {
+		free(ren);
+		free(d);
+		free(dict);
+		free(term);
+		return MH_ENOMEM;
+	}
+	ren[0] = 0;
+	for (uint32_t i = 0; i + 1 < nst; i++)
+		ren[bfs[i]] = i + 1;
+	for (uint32_t s = 0; s < nst; s++) {
+		uint32_t ns = ren[s];
+		for (uint32_t c = 0; c < C; c++)
+			d[(size_t)ns * C + c] =
+			    ren[F->delta[(size_t)s * C + c]];
+		term[ns] = F->term[s];
+		dict[ns] = ren[F->dict[s]];
+	}
+	free(ren);
+	free(F->delta);
+	free(F->dict);
+	free(F->term);
+	F->delta = d;
+	F->dict = dict;
+	F->term = term;
+	return MH_OK;
+}
+
 /* The Aho-Corasick DFA of scanner F over its contains literals, and the
  * anchored tries. */
 static mh_rc ac_build(rx_index *ix, rx_fm *F, int32_t fmi)
@@ -645,16 +685,13 @@ static mh_rc ac_build(rx_index *ix, rx_fm *F, int32_t fmi)
 			}
 		}
 	}
+	if ((rc = ac_renumber(F, q, nst)))
+		goto out;
 	/* row offsets and the report mark */
 	for (size_t i = 0; i < (size_t)nst * C; i++) {
 		uint32_t t = F->delta[i];
 		F->delta[i] =
 		    t * C | ((F->term[t] >= 0 || F->dict[t]) ? RX_OUT : 0u);
-	}
-	{
-		uint32_t *d = realloc(F->delta, (size_t)nst * C * sizeof(*d));
-		if (d)
-			F->delta = d;
 	}
 	rc = MH_OK;
 out:
@@ -924,6 +961,21 @@ static int cmp_iatom(const void *a, const void *b)
 	return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
 
+/* A total order of 16-byte networks (not the byte order: two native
+ * words, cheaper than memcmp in the probe's binary search). */
+static inline int net_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x[2], y[2];
+
+	memcpy(x, a, 16);
+	memcpy(y, b, 16);
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	if (x[1] != y[1])
+		return x[1] < y[1] ? -1 : 1;
+	return 0;
+}
+
 static int cmp_catom(const void *a, const void *b)
 {
 	const catom *x = a, *y = b;
@@ -932,7 +984,7 @@ static int cmp_catom(const void *a, const void *b)
 		return x->f < y->f ? -1 : 1;
 	if (x->bits != y->bits)
 		return x->bits < y->bits ? -1 : 1;
-	if ((c = memcmp(x->net, y->net, 16)))
+	if ((c = net_cmp(x->net, y->net)))
 		return c;
 	return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
@@ -1357,12 +1409,12 @@ static void cidr_probe(const rx_cidrs *t, const mh_ip *ip, mh_match_ctx *m)
 			key[full] = ip->b[full] & (uint8_t)(0xff00u >> rem);
 		while (lo < hi) {
 			size_t mid = (lo + hi) / 2;
-			if (memcmp(G->net[mid], key, 16) < 0)
+			if (net_cmp(G->net[mid], key) < 0)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		for (; lo < G->n && !memcmp(G->net[lo], key, 16); lo++)
+		for (; lo < G->n && !net_cmp(G->net[lo], key); lo++)
 			set_bit(m->cand, G->rule[lo]);
 	}
 }
