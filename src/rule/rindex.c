@@ -27,16 +27,19 @@
  * cover (wildcards, regex, cidr, numbers, fieldref, integer sets).
  * A scanner runs at most once per event, on demand.
  *
- * Atoms. For each rule a set of atoms is derived such that the rule can
- * match only if one of them fired: a slot bit, an integer value of a
+ * Atoms. For a condition node, a set of atoms is derived such that it
+ * can hold only if one of them fired: a slot bit, an integer value of a
  * field (str_int as integer equality reads it) or a CIDR block holding
  * an address field. AND takes the kid with the most selective set
  * (an estimate), OR the union of its kids' sets; NOT, keywords,
  * |exists, null values, |neq, wildcards, regex and numbers give none.
- * A rule with no set is always evaluated; the others only when one of
- * their atoms fired. Per event: the scanners that carry atoms run, the
- * integer and CIDR atom tables are probed once per field, then the
- * candidate rules are evaluated in ruleset order. */
+ * A rule gets up to two such sets ("clauses"): the two most selective
+ * among the conjuncts of its root (e.g. a process list and a port list
+ * of `sel and sel_port`). A rule with none is always evaluated; the
+ * others only when an atom of each of their clauses fired. Per event:
+ * the scanners that carry atoms run, the integer and CIDR atom tables
+ * are probed once per field, then the candidate rules are evaluated in
+ * ruleset order. */
 #include "rule/rule_int.h"
 
 #include <stdlib.h>
@@ -49,7 +52,6 @@
 
 #define RX_OUT	     0x80000000u /* DFA entry: the target state reports */
 #define RX_MAX_CELLS (1u << 24)	 /* DFA size cap per scanner (entries) */
-#define RX_NONE	     UINT32_MAX
 
 typedef struct rx_use {
 	uint32_t slot;
@@ -130,9 +132,12 @@ struct rx_index {
 	size_t nuse;
 	rx_use *use;
 	size_t nslot;
-	uint32_t *slot_rule; /* det index whose atom the slot is, or NONE */
+	/* by slot: 0, or (det index << 2 | clauses) of the rule whose
+	 * atom the slot is (clauses: bit 0 first, bit 1 second) */
+	uint32_t *slot_rule;
 	size_t ndet;
 	uint64_t *always; /* rules with no atom */
+	uint64_t *need2;  /* rules with a second clause */
 	size_t nints;
 	rx_ints *ints;
 	size_t ncidrs;
@@ -791,6 +796,35 @@ static int rest_atoms(const mh_pred *p, long g, aset *out)
 	return 1;
 }
 
+/* Keep in *best the more selective of *best and *s (when ok, else s is
+ * dropped); s is consumed. */
+static void keep_best(aset *best, aset *s, bool ok)
+{
+	if (ok && (!best->n || s->score < best->score)) {
+		free(best->a);
+		*best = *s;
+	} else {
+		free(s->a);
+	}
+	memset(s, 0, sizeof(*s));
+}
+
+/* Append *best (consumed) to *out: 1, 0 if best is empty, -1 on ENOMEM
+ * (the atoms_of() result). */
+static int take_best(aset *out, aset *best)
+{
+	if (!best->n)
+		return 0;
+	for (size_t i = 0; i < best->n; i++)
+		if (aset_add(out, &best->a[i])) {
+			free(best->a);
+			return -1;
+		}
+	out->score += best->score;
+	free(best->a);
+	return 1;
+}
+
 /* 1 and *out: n can hold only if an atom of *out fired; 0: no such set;
  * -1: out of memory. */
 static int atoms_of(const bctx *b, const cnode *n, aset *out)
@@ -826,7 +860,6 @@ static int atoms_of(const bctx *b, const cnode *n, aset *out)
 		/* |all: the atoms of the most selective group */
 		{
 			aset best = {0};
-			bool have = false;
 			for (uint32_t g = 0; g < p->ngroups; g++) {
 				aset s = {0};
 				r = 1;
@@ -847,30 +880,13 @@ static int atoms_of(const bctx *b, const cnode *n, aset *out)
 					free(best.a);
 					return -1;
 				}
-				if (r > 0 && s.n &&
-				    (!have || s.score < best.score)) {
-					free(best.a);
-					best = s;
-					have = true;
-				} else {
-					free(s.a);
-				}
+				keep_best(&best, &s, r > 0 && s.n);
 			}
-			if (!have)
-				return 0;
-			for (size_t i = 0; i < best.n; i++)
-				if (aset_add(out, &best.a[i])) {
-					free(best.a);
-					return -1;
-				}
-			out->score += best.score;
-			free(best.a);
-			return 1;
+			return take_best(out, &best);
 		}
 	}
 	case C_AND: {
 		aset best = {0};
-		bool have = false;
 		for (uint32_t i = 0; i < n->nkids; i++) {
 			aset s = {0};
 			int r = atoms_of(b, n->kids[i], &s);
@@ -879,24 +895,9 @@ static int atoms_of(const bctx *b, const cnode *n, aset *out)
 				free(best.a);
 				return -1;
 			}
-			if (r > 0 && (!have || s.score < best.score)) {
-				free(best.a);
-				best = s;
-				have = true;
-			} else {
-				free(s.a);
-			}
+			keep_best(&best, &s, r > 0);
 		}
-		if (!have)
-			return 0;
-		for (size_t i = 0; i < best.n; i++)
-			if (aset_add(out, &best.a[i])) {
-				free(best.a);
-				return -1;
-			}
-		out->score += best.score;
-		free(best.a);
-		return 1;
+		return take_best(out, &best);
 	}
 	case C_OR:
 		if (!n->nkids)
@@ -912,14 +913,56 @@ static int atoms_of(const bctx *b, const cnode *n, aset *out)
 	}
 }
 
-static mh_rc add_atoms(bctx *b, const aset *s, uint32_t rule)
+/* Insert *s (consumed) into the two most selective sets c[0], c[1]. */
+static void keep_best2(aset c[2], aset *s)
+{
+	if (!c[0].n || s->score < c[0].score) {
+		free(c[1].a);
+		c[1] = c[0];
+		c[0] = *s;
+	} else if (!c[1].n || s->score < c[1].score) {
+		free(c[1].a);
+		c[1] = *s;
+	} else {
+		free(s->a);
+	}
+	memset(s, 0, sizeof(*s));
+}
+
+/* The rule's clauses: the two most selective atom sets of the conjuncts
+ * of its root (the kids of ANDs from the root down, each with
+ * atoms_of()). The rule holds only if an atom of each clause fired.
+ * 0 (c[0] and c[1] may be empty), -1 on ENOMEM. */
+static int clauses_of(const bctx *b, const cnode *n, aset c[2])
+{
+	aset s = {0};
+	int r;
+
+	if (n->op == C_AND) {
+		for (uint32_t i = 0; i < n->nkids; i++)
+			if (clauses_of(b, n->kids[i], c) < 0)
+				return -1;
+		return 0;
+	}
+	r = atoms_of(b, n, &s);
+	if (r <= 0) {
+		free(s.a);
+		return r;
+	}
+	keep_best2(c, &s);
+	return 0;
+}
+
+/* Register the atoms of clause k (0, 1) of detection rule `rule`. The
+ * integer and CIDR tables hold rule << 1 | k. */
+static mh_rc add_atoms(bctx *b, const aset *s, uint32_t rule, unsigned k)
 {
 	rx_index *ix = b->ix;
 
 	for (size_t i = 0; i < s->n; i++) {
 		const atom *a = &s->a[i];
 		if (a->t == A_SLOT) {
-			ix->slot_rule[a->slot] = rule;
+			ix->slot_rule[a->slot] |= rule << 2 | 1u << k;
 			ix->fm[b->slot_fm[a->slot]].atom = 1;
 		} else if (a->t == A_INT) {
 			if (mh_rule_vec_grow((void **)&b->iat, &b->capint,
@@ -927,7 +970,7 @@ static mh_rc add_atoms(bctx *b, const aset *s, uint32_t rule)
 				return MH_ENOMEM;
 			b->iat[b->niat].f = a->f;
 			b->iat[b->niat].v = a->v;
-			b->iat[b->niat].rule = rule;
+			b->iat[b->niat].rule = rule << 1 | k;
 			b->niat++;
 		} else {
 			catom *c;
@@ -939,7 +982,7 @@ static mh_rc add_atoms(bctx *b, const aset *s, uint32_t rule)
 			memset(c, 0, sizeof(*c));
 			c->f = a->f;
 			c->bits = a->c.bits;
-			c->rule = rule;
+			c->rule = rule << 1 | k;
 			full = a->c.bits / 8;
 			rem = a->c.bits % 8;
 			memcpy(c->net, a->c.net.b, full);
@@ -1104,24 +1147,28 @@ static mh_rc build(bctx *b)
 	/* atoms */
 	ix->ndet = b->rs->ndet;
 	ix->always = calloc(words(ix->ndet), sizeof(*ix->always));
+	ix->need2 = calloc(words(ix->ndet), sizeof(*ix->need2));
 	ix->slot_rule =
-	    malloc((ix->nslot ? ix->nslot : 1) * sizeof(*ix->slot_rule));
-	if (!ix->always || !ix->slot_rule)
+	    calloc(ix->nslot ? ix->nslot : 1, sizeof(*ix->slot_rule));
+	if (!ix->always || !ix->need2 || !ix->slot_rule ||
+	    ix->ndet >= (1u << 30))
 		return MH_ENOMEM;
-	for (size_t s = 0; s < ix->nslot; s++)
-		ix->slot_rule[s] = RX_NONE;
 	if (ix->nslot && (rc = grow_slots(b, ix->nslot)))
 		return rc;
 	for (size_t i = 0; i < ix->ndet; i++) {
-		aset s = {0};
-		int r = atoms_of(b, b->rs->rules[b->rs->det[i]]->root, &s);
-		if (r < 0 || (r > 0 && add_atoms(b, &s, (uint32_t)i))) {
-			free(s.a);
-			return MH_ENOMEM;
-		}
-		if (r == 0)
+		aset c[2] = {{0}, {0}};
+		int r = clauses_of(b, b->rs->rules[b->rs->det[i]]->root, c);
+		if (r < 0 || (c[0].n && add_atoms(b, &c[0], (uint32_t)i, 0)) ||
+		    (c[1].n && add_atoms(b, &c[1], (uint32_t)i, 1)))
+			rc = MH_ENOMEM;
+		if (!c[0].n)
 			set_bit(ix->always, i);
-		free(s.a);
+		if (c[1].n)
+			set_bit(ix->need2, i);
+		free(c[0].a);
+		free(c[1].a);
+		if (rc)
+			return rc;
 	}
 	if ((rc = build_int_atoms(b)) || (rc = build_cidr_atoms(b)))
 		return rc;
@@ -1195,6 +1242,7 @@ void mh_rindex_free(rx_index *ix)
 	free(ix->use);
 	free(ix->slot_rule);
 	free(ix->always);
+	free(ix->need2);
 	free(ix->ints);
 	free(ix->cidrs);
 	free(ix->atom_fm);
@@ -1211,10 +1259,12 @@ mh_rc mh_rindex_ctx_init(const mh_ruleset *rs, mh_match_ctx *m)
 		return MH_OK;
 	m->slots = calloc(words(ix->nslot), sizeof(*m->slots));
 	m->cand = calloc(words(ix->ndet), sizeof(*m->cand));
+	m->cand2 = calloc(words(ix->ndet), sizeof(*m->cand2));
 	m->fm_done = calloc(words(ix->nfm), sizeof(*m->fm_done));
 	m->lflags = calloc(ix->nlit ? ix->nlit : 1, 1);
 	m->touched = malloc((ix->nlit ? ix->nlit : 1) * sizeof(*m->touched));
-	if (!m->slots || !m->cand || !m->fm_done || !m->lflags || !m->touched) {
+	if (!m->slots || !m->cand || !m->cand2 || !m->fm_done || !m->lflags ||
+	    !m->touched) {
 		mh_rindex_ctx_free(m);
 		return MH_ENOMEM;
 	}
@@ -1226,10 +1276,11 @@ void mh_rindex_ctx_free(mh_match_ctx *m)
 {
 	free(m->slots);
 	free(m->cand);
+	free(m->cand2);
 	free(m->fm_done);
 	free(m->lflags);
 	free(m->touched);
-	m->slots = m->cand = m->fm_done = NULL;
+	m->slots = m->cand = m->cand2 = m->fm_done = NULL;
 	m->lflags = NULL;
 	m->touched = NULL;
 	m->ix = NULL;
@@ -1255,8 +1306,10 @@ static void lit_hit(const rx_index *ix, mh_match_ctx *m, uint32_t l,
 			continue;
 		set_bit(m->slots, U->slot);
 		r = ix->slot_rule[U->slot];
-		if (r != RX_NONE)
-			set_bit(m->cand, r);
+		if (r & 1)
+			set_bit(m->cand, r >> 2);
+		if (r & 2)
+			set_bit(m->cand2, r >> 2);
 	}
 }
 
@@ -1392,7 +1445,7 @@ static void int_probe(const rx_ints *t, int64_t v, mh_match_ctx *m)
 			hi = mid;
 	}
 	for (; lo < t->n && t->v[lo] == v; lo++)
-		set_bit(m->cand, t->rule[lo]);
+		set_bit(t->rule[lo] & 1 ? m->cand2 : m->cand, t->rule[lo] >> 1);
 }
 
 static void cidr_probe(const rx_cidrs *t, const mh_ip *ip, mh_match_ctx *m)
@@ -1415,7 +1468,8 @@ static void cidr_probe(const rx_cidrs *t, const mh_ip *ip, mh_match_ctx *m)
 				hi = mid;
 		}
 		for (; lo < G->n && !net_cmp(G->net[lo], key); lo++)
-			set_bit(m->cand, G->rule[lo]);
+			set_bit(G->rule[lo] & 1 ? m->cand2 : m->cand,
+				G->rule[lo] >> 1);
 	}
 }
 
@@ -1479,6 +1533,7 @@ size_t mh_rindex_match(const mh_ruleset *rs, mh_match_ctx *m,
 	}
 	memset(m->slots, 0, words(ix->nslot) * sizeof(*m->slots));
 	memset(m->cand, 0, nw * sizeof(*m->cand));
+	memset(m->cand2, 0, nw * sizeof(*m->cand2));
 	memset(m->fm_done, 0, words(ix->nfm) * sizeof(*m->fm_done));
 	for (size_t i = 0; i < ix->natom_fm; i++)
 		mh_rindex_scan(m, ev, ix->atom_fm[i]);
@@ -1487,7 +1542,9 @@ size_t mh_rindex_match(const mh_ruleset *rs, mh_match_ctx *m,
 	for (size_t i = 0; i < ix->ncidrs; i++)
 		value_atoms(m, ev, ix->cidrs[i].f, NULL, &ix->cidrs[i]);
 	for (size_t w = 0; w < nw && k < cap; w++) {
-		uint64_t bits = ix->always[w] | m->cand[w];
+		/* an atom of each clause fired, or the rule has none */
+		uint64_t bits = ix->always[w] |
+				(m->cand[w] & (~ix->need2[w] | m->cand2[w]));
 		while (bits && k < cap) {
 			size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
 			const rule_int *r = rs->rules[rs->det[i]];

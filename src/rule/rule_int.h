@@ -196,7 +196,8 @@ struct mh_match_ctx {
 	 * matcher); cleared per event by mh_rindex_match() */
 	const rx_index *ix;
 	uint64_t *slots;   /* literal hits per predicate (group) */
-	uint64_t *cand;	   /* detection rules an atom fired for */
+	uint64_t *cand;	   /* detection rules an atom of clause 0 fired for */
+	uint64_t *cand2;   /* ... of clause 1 (rindex.c) */
 	uint64_t *fm_done; /* scanners already run on this event */
 	uint8_t *lflags;   /* per literal: hit kinds seen (this field) */
 	uint32_t *touched; /* literals with lflags != 0 */
