@@ -468,23 +468,25 @@ static bool pred_eval(const mh_pred *p, const mh_event *ev, mh_match_ctx *ctx,
 	return p->neg ? !r : r;
 }
 
-bool mh_cnode_eval(const cnode *n, const mh_event *ev, mh_match_ctx *m)
+/* The verdict of n, through the rule index (ix) or not. */
+static bool cnode_eval(const cnode *n, const mh_event *ev, mh_match_ctx *m,
+		       bool ix)
 {
 	switch (n->op) {
 	case C_PRED:
-		return pred_eval(n->pred, ev, m, false);
+		return pred_eval(n->pred, ev, m, ix);
 	case C_AND:
 		for (uint32_t i = 0; i < n->nkids; i++)
-			if (!mh_cnode_eval(n->kids[i], ev, m))
+			if (!cnode_eval(n->kids[i], ev, m, ix))
 				return false;
 		return true;
 	case C_OR:
 		for (uint32_t i = 0; i < n->nkids; i++)
-			if (mh_cnode_eval(n->kids[i], ev, m))
+			if (cnode_eval(n->kids[i], ev, m, ix))
 				return true;
 		return false;
 	case C_NOT:
-		return !mh_cnode_eval(n->kids[0], ev, m);
+		return !cnode_eval(n->kids[0], ev, m, ix);
 	case C_TRUE:
 		return true;
 	default:
@@ -492,28 +494,14 @@ bool mh_cnode_eval(const cnode *n, const mh_event *ev, mh_match_ctx *m)
 	}
 }
 
+bool mh_cnode_eval(const cnode *n, const mh_event *ev, mh_match_ctx *m)
+{
+	return cnode_eval(n, ev, m, false);
+}
+
 bool mh_cnode_eval_ix(const cnode *n, const mh_event *ev, mh_match_ctx *m)
 {
-	switch (n->op) {
-	case C_PRED:
-		return pred_eval(n->pred, ev, m, true);
-	case C_AND:
-		for (uint32_t i = 0; i < n->nkids; i++)
-			if (!mh_cnode_eval_ix(n->kids[i], ev, m))
-				return false;
-		return true;
-	case C_OR:
-		for (uint32_t i = 0; i < n->nkids; i++)
-			if (mh_cnode_eval_ix(n->kids[i], ev, m))
-				return true;
-		return false;
-	case C_NOT:
-		return !mh_cnode_eval_ix(n->kids[0], ev, m);
-	case C_TRUE:
-		return true;
-	default:
-		return false;
-	}
+	return cnode_eval(n, ev, m, true);
 }
 
 /* Regex limits: a pathological pattern on a hostile value gives up (no
