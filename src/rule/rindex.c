@@ -705,6 +705,8 @@ out:
 	return rc;
 }
 
+/* The hash table of F's equality literals (folded hash: a cased and a
+ * folded literal of the same folded bytes are two entries). */
 static mh_rc eq_build(rx_index *ix, rx_fm *F, int32_t fmi)
 {
 	size_t n = 0;
@@ -1103,6 +1105,7 @@ static mh_rc build_cidr_atoms(bctx *b)
 	return MH_OK;
 }
 
+/* The whole index into b->ix (the caller frees it on error). */
 static mh_rc build(bctx *b)
 {
 	rx_index *ix = b->ix;
@@ -1345,6 +1348,8 @@ static void ac_report(const rx_index *ix, const rx_fm *F, mh_match_ctx *m,
 	}
 }
 
+/* Run F's automaton, anchored tries and equality table over one element
+ * p[0..n) of its field's value, reporting the hits (lit_hit). */
 static void scan_elem(const rx_index *ix, const rx_fm *F, mh_match_ctx *m,
 		      const char *p, size_t n)
 {
@@ -1448,6 +1453,8 @@ static void int_probe(const rx_ints *t, int64_t v, mh_match_ctx *m)
 		set_bit(t->rule[lo] & 1 ? m->cand2 : m->cand, t->rule[lo] >> 1);
 }
 
+/* CIDR atoms: the rules of the networks holding ip, one binary search
+ * per prefix length. */
 static void cidr_probe(const rx_cidrs *t, const mh_ip *ip, mh_match_ctx *m)
 {
 	for (size_t g = 0; g < t->ngrp; g++) {
