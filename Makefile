@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PREFIX     ?= /usr/local
 MH          = $(BUILD)/mailhunt
 
-.PHONY: all deps build demo check check-release check-asan install bench format clean
+.PHONY: all deps build demo check check-release check-asan install bench bench-rules format clean
 
 all: build
 
@@ -41,6 +41,10 @@ install: build
 bench: build
 	@sh scripts/deps.sh --bench
 	@sh bench/run.sh $(MH)
+
+# 1 vs 500 generated rules (bench/out/mde-100m.ndjson: sh bench/run.sh --quick)
+bench-rules: build
+	@sh bench/many-rules.sh --mailhunt $(MH)
 
 format:
 	clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h' 'bench/*.c')

@@ -124,7 +124,7 @@ static bool glob_match(const char *v, size_t vn, const char *pat,
 	return pi == pn;
 }
 
-static bool str_int(const char *p, size_t n, int64_t *out)
+bool mh_rule_str_int(const char *p, size_t n, int64_t *out)
 {
 	const char *end = p + n;
 	bool neg = false;
@@ -247,19 +247,8 @@ static bool ref_cmp(int op, bool cased, const char *v, size_t n, const char *o,
 	}
 }
 
-/* Per-element state computed lazily once (ip, number). */
-typedef struct elem {
-	const char *p;
-	size_t n;
-	int ip_state; /* 0 unknown, 1 ok, -1 not an ip */
-	mh_ip ip;
-	int num_state;
-	bool num_int;
-	int64_t inum;
-	double num;
-	int int_state;
-	int64_t ival;
-} elem;
+/* Per-element state is computed lazily once (ip, number): mh_elem. */
+typedef mh_elem elem;
 
 static bool test_one(const mh_matcher *m, elem *e, const mh_event *ev,
 		     mh_match_ctx *ctx)
@@ -284,7 +273,7 @@ static bool test_one(const mh_matcher *m, elem *e, const mh_event *ev,
 		return false;
 	case M_INTEQ:
 		if (!e->int_state)
-			e->int_state = str_int(v, n, &e->ival) ? 1 : -1;
+			e->int_state = mh_rule_str_int(v, n, &e->ival) ? 1 : -1;
 		return e->int_state > 0 && e->ival == m->inum;
 	case M_RE:
 		if (m->num_int) /* JIT-compiled */
@@ -312,35 +301,52 @@ static bool test_one(const mh_matcher *m, elem *e, const mh_event *ev,
 	return false;
 }
 
+/* The tests of a predicate that run on the values: all of them without
+ * the index, those the index does not cover with it. */
+typedef struct mview {
+	const mh_matcher *m;
+	size_t nm;
+	const int64_t *ints;
+	size_t nints;
+	const strset *set; /* NULL: none */
+	rx_fcache *fc;	   /* per-event parse cache of the field, or NULL */
+} mview;
+
+static bool mview_empty(const mview *v)
+{
+	return !v->nm && !v->nints && !v->set;
+}
+
 /* Any matcher of group g (g < 0: any matcher, or the sets) against e. */
-static bool elem_test(const mh_pred *p, long g, elem *e, const mh_event *ev,
+static bool elem_test(const mview *v, long g, elem *e, const mh_event *ev,
 		      mh_match_ctx *ctx)
 {
 	if (g < 0) {
-		if (p->nints) {
+		if (v->nints) {
 			if (!e->int_state)
 				e->int_state =
-				    str_int(e->p, e->n, &e->ival) ? 1 : -1;
+				    mh_rule_str_int(e->p, e->n, &e->ival) ? 1
+									  : -1;
 			if (e->int_state > 0 &&
-			    ints_has(p->ints, p->nints, e->ival))
+			    ints_has(v->ints, v->nints, e->ival))
 				return true;
 		}
-		if (p->set.cap && set_has(&p->set, e->p, e->n))
+		if (v->set && set_has(v->set, e->p, e->n))
 			return true;
-		for (size_t i = 0; i < p->nm; i++)
-			if (test_one(&p->m[i], e, ev, ctx))
+		for (size_t i = 0; i < v->nm; i++)
+			if (test_one(&v->m[i], e, ev, ctx))
 				return true;
 		return false;
 	}
-	for (size_t i = 0; i < p->nm; i++)
-		if (p->m[i].group == (uint32_t)g &&
-		    test_one(&p->m[i], e, ev, ctx))
+	for (size_t i = 0; i < v->nm; i++)
+		if (v->m[i].group == (uint32_t)g &&
+		    test_one(&v->m[i], e, ev, ctx))
 			return true;
 	return false;
 }
 
 /* Any element of field f. */
-static bool field_test(const mh_pred *p, long g, mh_field f, const mh_event *ev,
+static bool field_test(const mview *vw, long g, mh_field f, const mh_event *ev,
 		       mh_match_ctx *ctx)
 {
 	const mh_str *v = &ev->v[f];
@@ -348,9 +354,22 @@ static bool field_test(const mh_pred *p, long g, mh_field f, const mh_event *ev,
 
 	e.ip_state = e.num_state = e.int_state = 0;
 	if (MH_LIKELY(!mh_fieldset_has(&ev->multi, f))) {
-		e.p = v->p;
-		e.n = v->n;
-		return elem_test(p, g, &e, ev, ctx);
+		bool r;
+		if (!vw->fc) {
+			e.p = v->p;
+			e.n = v->n;
+			return elem_test(vw, g, &e, ev, ctx);
+		}
+		/* the parsed forms are kept for the other predicates */
+		if (vw->fc->epoch != ctx->epoch) {
+			vw->fc->epoch = ctx->epoch;
+			vw->fc->e.ip_state = vw->fc->e.num_state =
+			    vw->fc->e.int_state = 0;
+		}
+		vw->fc->e.p = v->p;
+		vw->fc->e.n = v->n;
+		r = elem_test(vw, g, &vw->fc->e, ev, ctx);
+		return r;
 	}
 	{
 		const char *s = v->p, *end = v->p + v->n;
@@ -360,7 +379,7 @@ static bool field_test(const mh_pred *p, long g, mh_field f, const mh_event *ev,
 			e.ip_state = e.num_state = e.int_state = 0;
 			e.p = s;
 			e.n = q ? (size_t)(q - s) : (size_t)(end - s);
-			if (elem_test(p, g, &e, ev, ctx))
+			if (elem_test(vw, g, &e, ev, ctx))
 				return true;
 			if (!q)
 				return false;
@@ -372,21 +391,48 @@ static bool field_test(const mh_pred *p, long g, mh_field f, const mh_event *ev,
 static bool source_test(const mh_pred *p, long g, const mh_event *ev,
 			mh_match_ctx *ctx)
 {
+	mview v = {p->m, p->nm, p->ints, p->nints, p->set.cap ? &p->set : NULL,
+		   NULL};
+
 	if (p->field != MH_F_NONE)
-		return field_test(p, g, p->field, ev, ctx);
+		return field_test(&v, g, p->field, ev, ctx);
 	for (unsigned w = 0; w < MH_FIELD_WORDS; w++) {
 		uint64_t bits = ev->present.w[w];
 		while (bits) {
 			unsigned b = (unsigned)__builtin_ctzll(bits);
 			bits &= bits - 1;
-			if (field_test(p, g, (mh_field)(w * 64 + b), ev, ctx))
+			if (field_test(&v, g, (mh_field)(w * 64 + b), ev, ctx))
 				return true;
 		}
 	}
 	return false;
 }
 
-static bool pred_eval(const mh_pred *p, const mh_event *ev, mh_match_ctx *ctx)
+/* source_test() through the index: the slot bits of the predicate's
+ * literals, then the matchers the index does not cover. */
+static bool source_test_ix(const mh_pred *p, long g, const mh_event *ev,
+			   mh_match_ctx *ctx)
+{
+	mview v;
+
+	if (p->ix_fm < 0)
+		return source_test(p, g, ev, ctx);
+	mh_rindex_scan(ctx, ev, p->ix_fm);
+	if (mh_bit(ctx->slots, p->ix_slot + (g < 0 ? 0 : (size_t)g)))
+		return true;
+	v.m = p->ix_rest;
+	v.nm = p->ix_nrest;
+	v.ints = g < 0 ? p->ints : NULL;
+	v.nints = g < 0 ? p->nints : 0;
+	v.set = NULL;
+	v.fc = &ctx->fc[p->field];
+	if (mview_empty(&v))
+		return false;
+	return field_test(&v, g, p->field, ev, ctx);
+}
+
+static bool pred_eval(const mh_pred *p, const mh_event *ev, mh_match_ctx *ctx,
+		      bool ix)
 {
 	bool set = p->field == MH_F_NONE || mh_event_has(ev, p->field);
 	bool r;
@@ -411,37 +457,51 @@ static bool pred_eval(const mh_pred *p, const mh_event *ev, mh_match_ctx *ctx)
 		return true;
 	}
 	if (!p->all) {
-		r = source_test(p, -1, ev, ctx);
+		r = ix ? source_test_ix(p, -1, ev, ctx)
+		       : source_test(p, -1, ev, ctx);
 	} else {
 		r = true;
 		for (uint32_t g = 0; g < p->ngroups && r; g++)
-			r = source_test(p, (long)g, ev, ctx);
+			r = ix ? source_test_ix(p, (long)g, ev, ctx)
+			       : source_test(p, (long)g, ev, ctx);
 	}
 	return p->neg ? !r : r;
 }
 
-bool mh_cnode_eval(const cnode *n, const mh_event *ev, mh_match_ctx *m)
+/* The verdict of n, through the rule index (ix) or not. */
+static bool cnode_eval(const cnode *n, const mh_event *ev, mh_match_ctx *m,
+		       bool ix)
 {
 	switch (n->op) {
 	case C_PRED:
-		return pred_eval(n->pred, ev, m);
+		return pred_eval(n->pred, ev, m, ix);
 	case C_AND:
 		for (uint32_t i = 0; i < n->nkids; i++)
-			if (!mh_cnode_eval(n->kids[i], ev, m))
+			if (!cnode_eval(n->kids[i], ev, m, ix))
 				return false;
 		return true;
 	case C_OR:
 		for (uint32_t i = 0; i < n->nkids; i++)
-			if (mh_cnode_eval(n->kids[i], ev, m))
+			if (cnode_eval(n->kids[i], ev, m, ix))
 				return true;
 		return false;
 	case C_NOT:
-		return !mh_cnode_eval(n->kids[0], ev, m);
+		return !cnode_eval(n->kids[0], ev, m, ix);
 	case C_TRUE:
 		return true;
 	default:
 		return false;
 	}
+}
+
+bool mh_cnode_eval(const cnode *n, const mh_event *ev, mh_match_ctx *m)
+{
+	return cnode_eval(n, ev, m, false);
+}
+
+bool mh_cnode_eval_ix(const cnode *n, const mh_event *ev, mh_match_ctx *m)
+{
+	return cnode_eval(n, ev, m, true);
 }
 
 /* Regex limits: a pathological pattern on a hostile value gives up (no
@@ -453,7 +513,6 @@ mh_rc mh_match_ctx_new(const mh_ruleset *rs, mh_match_ctx **out)
 {
 	mh_match_ctx *m = calloc(1, sizeof(*m));
 
-	MH_UNUSED(rs);
 	if (!m)
 		return MH_ENOMEM;
 	m->md = pcre2_match_data_create(1, NULL);
@@ -464,6 +523,8 @@ mh_rc mh_match_ctx_new(const mh_ruleset *rs, mh_match_ctx **out)
 	m->js = pcre2_jit_stack_create(32 * 1024, RE_JIT_STACK_MAX, NULL);
 	if (m->js) /* NULL when JIT is unavailable: machine stack is used */
 		pcre2_jit_stack_assign(m->mc, NULL, m->js);
+	if (mh_rindex_ctx_init(rs, m))
+		goto fail;
 	*out = m;
 	return MH_OK;
 fail:
@@ -478,6 +539,7 @@ void mh_match_ctx_free(mh_match_ctx *m)
 	pcre2_match_data_free(m->md);
 	pcre2_match_context_free(m->mc);
 	pcre2_jit_stack_free(m->js);
+	mh_rindex_ctx_free(m);
 	free(m);
 }
 
@@ -486,6 +548,10 @@ size_t mh_ruleset_match(const mh_ruleset *rs, mh_match_ctx *m,
 {
 	size_t k = 0;
 
+	/* the index, when m was made for it (a context made before the
+	 * ruleset was compiled has no scratch: the plain loop) */
+	if (rs->ix && m->ix == rs->ix)
+		return mh_rindex_match(rs, m, ev, out, cap);
 	for (size_t i = 0; i < rs->ndet && k < cap; i++) {
 		const rule_int *r = rs->rules[rs->det[i]];
 		if (mh_cnode_eval(r->root, ev, m))

@@ -73,6 +73,17 @@ typedef struct mh_pred {
 	int64_t *ints; /* sorted; any-mode integer equality values */
 	strset set;
 	int cost;
+	/* rule index (rindex.c), valid when the ruleset has one: ix_fm is
+	 * the (field, case mode) scanner that sets this predicate's slot
+	 * bits (-1: no literal indexed, evaluate as without the index);
+	 * slot ix_slot (any) or ix_slot + group (all) is set when an indexed
+	 * literal of the predicate matched; ix_rest[0..ix_nrest) are the
+	 * matchers the index does not cover (ints stay in ints). */
+	int32_t ix_fm;
+	uint32_t ix_slot;
+	size_t ix_nrest;
+	mh_matcher *ix_rest;
+	uint8_t ix_seen; /* build-time mark */
 } mh_pred;
 
 enum copk { C_PRED, C_AND, C_OR, C_NOT, C_TRUE, C_FALSE };
@@ -84,6 +95,8 @@ typedef struct cnode {
 	mh_pred *pred;
 	int cost;
 } cnode;
+
+typedef struct rx_index rx_index; /* rindex.c */
 
 /* ---- raw correlation data, resolved in compile ---- */
 typedef struct cref {
@@ -151,12 +164,46 @@ struct mh_ruleset {
 	/* mailhunt-lookalikes (lookalike_doc.c), in rs->arena */
 	mh_lookalike *lookalikes;
 	size_t nlookalikes;
+	/* the rule index (rindex.c); NULL with MAILHUNT_NO_RULE_INDEX=1 */
+	rx_index *ix;
 };
+
+/* Lazily parsed forms of one value (an element of a list field). */
+typedef struct mh_elem {
+	const char *p;
+	size_t n;
+	int ip_state; /* 0 unknown, 1 ok, -1 not an ip */
+	mh_ip ip;
+	int num_state;
+	bool num_int;
+	int64_t inum;
+	double num;
+	int int_state;
+	int64_t ival;
+} mh_elem;
+
+/* Per-event cache of the parsed forms of a single-valued field. */
+typedef struct rx_fcache {
+	uint32_t epoch; /* == ctx epoch: e is valid for this event */
+	mh_elem e;
+} rx_fcache;
 
 struct mh_match_ctx {
 	pcre2_match_data *md;
 	pcre2_match_context *mc; /* JIT stack + backtracking limit */
 	pcre2_jit_stack *js;
+	/* rule index scratch, sized for ix (NULL: none, use the plain
+	 * matcher); cleared per event by mh_rindex_match() */
+	const rx_index *ix;
+	uint64_t *slots;   /* literal hits per predicate (group) */
+	uint64_t *cand;	   /* detection rules an atom of clause 0 fired for */
+	uint64_t *cand2;   /* ... of clause 1 (rindex.c) */
+	uint64_t *fm_done; /* scanners already run on this event */
+	uint8_t *lflags;   /* per literal: hit kinds seen (this field) */
+	uint32_t *touched; /* literals with lflags != 0 */
+	size_t ntouched;
+	uint32_t epoch;
+	rx_fcache fc[MH_F__COUNT];
 };
 
 /* ---- helpers shared between the files ---- */
@@ -203,6 +250,32 @@ mh_rc mh_corr_resolve(mh_ruleset *rs, rule_int *r, mh_err *err);
 mh_rc mh_lookalike_doc_parse(pctx *c, yaml_node_t *list);
 /* match.c */
 bool mh_cnode_eval(const cnode *n, const mh_event *ev, mh_match_ctx *m);
+/* The same verdict through the rule index: literal tests read the slot
+ * bits of m (the scanners run on demand, once per event). Only under
+ * mh_rindex_match(). */
+bool mh_cnode_eval_ix(const cnode *n, const mh_event *ev, mh_match_ctx *m);
 int mh_pred_cost(const mh_pred *p);
+/* compile.c: FNV-1a of the ASCII-folded bytes (the strset hash). */
+uint64_t mh_rule_fold_hash(const char *p, size_t n);
+/* Signed decimal integer with optional spaces and all-zero fraction, as
+ * integer equality reads a value. */
+bool mh_rule_str_int(const char *p, size_t n, int64_t *out);
+
+/* rindex.c: the compile-time rule index (see the comment there) */
+mh_rc mh_rindex_build(mh_ruleset *rs);
+void mh_rindex_free(rx_index *ix);
+/* Scratch of m for rs's index; MH_ENOMEM. */
+mh_rc mh_rindex_ctx_init(const mh_ruleset *rs, mh_match_ctx *m);
+void mh_rindex_ctx_free(mh_match_ctx *m);
+/* mh_ruleset_match() through the index (same result). */
+size_t mh_rindex_match(const mh_ruleset *rs, mh_match_ctx *m,
+		       const mh_event *ev, uint32_t *out, size_t cap);
+/* Run scanner fm on ev unless it ran for this event. */
+void mh_rindex_scan(mh_match_ctx *m, const mh_event *ev, int32_t fm);
+/* Test bit i of a bitset. */
+static inline bool mh_bit(const uint64_t *w, size_t i)
+{
+	return (w[i / 64] >> (i % 64)) & 1;
+}
 
 #endif

@@ -35,6 +35,7 @@ void mh_ruleset_free(mh_ruleset *rs)
 	free(rs->ports);
 	free(rs->ph);
 	free(rs->pf_vals);
+	mh_rindex_free(rs->ix);
 	mh_arena_free(&rs->arena);
 	free(rs);
 }
@@ -556,6 +557,13 @@ static void compute_prefilter(mh_ruleset *rs)
 	}
 }
 
+/* An environment switch: set and not "0". */
+static bool env_flag(const char *name)
+{
+	const char *v = getenv(name);
+	return v && *v && strcmp(v, "0") != 0;
+}
+
 mh_rc mh_ruleset_compile(mh_ruleset *rs, mh_err *err)
 {
 	mh_rc rc;
@@ -592,6 +600,10 @@ mh_rc mh_ruleset_compile(mh_ruleset *rs, mh_err *err)
 			mh_fieldset_add(&rs->fields, r->corr->value_field);
 	}
 	compute_prefilter(rs);
+	/* MAILHUNT_NO_RULE_INDEX=1: every rule on every event (the plain
+	 * matcher), for equivalence checks; read here, once */
+	if (!env_flag("MAILHUNT_NO_RULE_INDEX") && (rc = mh_rindex_build(rs)))
+		return mh_err_set(err, rc, NULL, 0, 0, "out of memory");
 	rs->compiled = true;
 	return MH_OK;
 }
