@@ -198,9 +198,18 @@ static pf_val pf_value(const char *c, const char *end, const char **vp,
 	if (p >= end)
 		return PV_UNSURE;
 	if (*p == '"') {
-		q = memchr(p + 1, '"', (size_t)(end - p - 1));
-		if (!q || memchr(p + 1, '\\', (size_t)(q - p - 1)))
+		/* short values (ports, protocols) without a libc call */
+		const char *lim = end - p > 33 ? p + 33 : end;
+
+		for (q = p + 1; q < lim && *q != '"' && *q != '\\'; q++)
+			;
+		if (q == lim) {
+			q = memchr(p + 1, '"', (size_t)(end - p - 1));
+			if (!q || memchr(p + 1, '\\', (size_t)(q - p - 1)))
+				return PV_UNSURE;
+		} else if (*q == '\\') {
 			return PV_UNSURE;
+		}
 		*vp = p + 1;
 		*ve = q;
 		return PV_TEXT;
@@ -1079,6 +1088,38 @@ static inline bool pf_eq(const char *a, const char *k, size_t n)
 	return ((x ^ y) | (x2 ^ y2)) == 0;
 }
 
+/* May mh_json_envelope() see an envelope in the record line at p ('{')?
+ * Only when the first key starts like one of its keys (preview, result,
+ * lastrow, took, hits, timed_out, _scroll_id, _shards) or the first value
+ * is an array; anything unusual says maybe. */
+static bool pf_maybe_envelope(const char *p, const char *end)
+{
+	const char *k = json_skip_ws(p + 1, end), *q, *v;
+
+	if (k + 1 >= end || *k != '"')
+		return k < end && *k == '"';
+	switch (k[1]) {
+	case 'p':
+	case 'r':
+	case 'l':
+	case 't':
+	case 'h':
+	case '_':
+		return true;
+	default:
+		break;
+	}
+	for (q = k + 1; q < end && *q != '"' && *q != '\\'; q++)
+		;
+	if (q >= end || *q == '\\')
+		return true;
+	v = json_skip_ws(q + 1, end);
+	if (v >= end || *v != ':')
+		return false;
+	v = json_skip_ws(v + 1, end);
+	return v < end && *v == '[';
+}
+
 /* The verdict on the line [q, end) from the kernel's findings o: true
  * when it was skipped (counted, its time noted) or blank. */
 static bool pf_line(mh_reader *r, const pf_plan *pl, const char *q,
@@ -1094,7 +1135,8 @@ static bool pf_line(mh_reader *r, const pf_plan *pl, const char *q,
 		return true; /* blank: json_next_rec() ignores it too */
 	if (*p != '{' || o->nc > PF_CAND ||
 	    (o->uesc && pf_has_u_escape(p, end)) ||
-	    mh_json_envelope(p, end, &rec, &arr) != ENV_NONE || rec)
+	    (pf_maybe_envelope(p, end) &&
+	     (mh_json_envelope(p, end, &rec, &arr) != ENV_NONE || rec)))
 		return false;
 	ls.nocc = ls.nset = 0;
 	ls.unsure = false;
