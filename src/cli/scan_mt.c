@@ -7,9 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEF_CHUNK   (4u << 20)
-#define MIN_CHUNK   4096u
-#define MAX_MATCHES 1024
+#define DEF_CHUNK	   (4u << 20)
+#define MIN_CHUNK	   4096u
+#define MAX_MATCHES	   1024
+#define KEEP_PAGES_THREADS 2
 
 /* One matched event, copied out of the worker's buffers. */
 typedef struct cev {
@@ -166,6 +167,12 @@ static mh_rc run_chunk(mt *m, slot *s, wctx *w, const uint64_t *line_base,
 	rc = mh_source_open_slice(m->src, s->off, s->len, &src, err);
 	if (rc != MH_OK)
 		return rc;
+	/* Up to KEEP_PAGES_THREADS threads the main thread releases the
+	 * file's pages as it merges (at most N + 2 chunks stay mapped);
+	 * with more, each worker releases its own, at the price of a TLB
+	 * shootdown each time. */
+	if (a->threads <= KEEP_PAGES_THREADS)
+		mh_source_slice_keep_pages(src);
 	if (line_base)
 		mh_source_set_line(src, *line_base);
 	r.ops = pr->ops;

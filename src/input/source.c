@@ -71,7 +71,7 @@ struct mh_source {
 };
 
 #define RELEASE_STEP	   (8u << 20)
-#define SLICE_RELEASE_STEP (1u << 20)
+#define SLICE_RELEASE_STEP (4u << 20)
 
 /* Give back the pages of the window wholly before offset upto. Pointers
  * into released pages stay valid (the mapping is private and read-only:
@@ -786,6 +786,12 @@ mh_rc mh_source_open_slice(mh_source *parent, uint64_t off, size_t len,
 	s->release_step = SLICE_RELEASE_STEP;
 	*out = s;
 	return MH_OK;
+}
+
+void mh_source_slice_keep_pages(mh_source *s)
+{
+	s->can_release = false;
+	s->release_step = 0;
 }
 
 bool mh_source_mem(const mh_source *s, const char **p, size_t *n)

@@ -68,6 +68,12 @@ uint64_t mh_source_raw_offset(const mh_source *s);
  * once (each slice by one thread). */
 mh_rc mh_source_open_slice(mh_source *parent, uint64_t off, size_t len,
 			   mh_source **out, mh_err *err);
+/* A slice releases the file pages it has read (in steps, and all at
+ * close), so many threads keep little of the file mapped. Each release
+ * interrupts every CPU running the process (a TLB shootdown): with few
+ * threads, call this after opening the slice to leave the pages to the
+ * parent, which releases them as it is consumed. */
+void mh_source_slice_keep_pages(mh_source *s);
 /* The whole input of an uncompressed in-memory source (an mmap'd file or
  * a buffer), independent of the cursor; false for streams and
  * compressed input. */
