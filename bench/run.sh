@@ -522,6 +522,26 @@ mailhunt was not measured (binary missing: \`${MH:-none given}\`)."
 mailhunt \`scan\` failed on:$MHFAILED (stderr in bench/out/mh-<naming>.csv.err)."
 } >"$RESULTS"
 
+# Many rules (bench/many-rules.sh): 1 against 500 generated rules on the
+# Defender file of this run, alerts checked equal with the index off.
+if [ $MHOK = 1 ] && [ -s "$OUT/mde-$TAG.ndjson" ]; then
+	say "many rules: bench/many-rules.sh on mde-$TAG.ndjson"
+	{
+		echo
+		echo "## Many rules (\`bench/many-rules.sh\`, target: ratio >= 0.50)"
+		echo
+		if sh "$BENCH/many-rules.sh" --mailhunt "$MH" "$OUT/mde-$TAG.ndjson" >"$OUT/many-rules.txt" 2>&1; then
+			cat "$OUT/many-rules.txt"
+		else
+			STATUS=1
+			echo "many-rules.sh failed:"
+			echo
+			sed 's/^/    /' "$OUT/many-rules.txt"
+		fi
+	} >>"$RESULTS"
+fi
+T1=$(date +%s)
+
 say "wrote $RESULTS ($((T1 - T0)) s)"
 cat "$RESULTS"
 exit $STATUS
