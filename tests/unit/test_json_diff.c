@@ -36,6 +36,7 @@
 #include "input/json_simd.h"
 #include "input/source.h"
 #include "mh_test.h"
+#include "sbuf.h"
 
 #include <dirent.h>
 #include <stdlib.h>
@@ -102,23 +103,6 @@ static void on_bad(void *ud, const char *file, uint64_t line,
 }
 
 /* Grow-only text buffer. */
-typedef struct sbuf {
-	char *p;
-	size_t n, cap;
-} sbuf;
-
-__attribute__((noinline)) static void sb_put(sbuf *b, const char *s, size_t n)
-{
-	if (b->n + n + 1 > b->cap) {
-		b->cap = (b->n + n + 1) * 2;
-		b->p = realloc(b->p, b->cap);
-		if (!b->p)
-			abort();
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = 0;
-}
 
 static void sb_esc(sbuf *b, const char *s, size_t n)
 {

@@ -4,6 +4,7 @@
  * Also the source's release of consumed pages (the memory-cap logic). */
 #include "input/input.h"
 #include "mh_test.h"
+#include "sbuf.h"
 #include "util/timefmt.h"
 
 #include <stdio.h>
@@ -60,8 +61,9 @@ static bool must_keep(const mh_event *ev)
 		for (size_t i = 0; i + 4 <= pr->n; i++)
 			if (!strncasecmp(pr->p + i, "icmp", 4))
 				return true;
-	return g_unset && pr && ((pr->n == 1 && pr->p[0] == '1') ||
-				 (pr->n == 2 && !memcmp(pr->p, "58", 2)));
+	return g_unset && pr &&
+	       ((pr->n == 1 && pr->p[0] == '1') ||
+		(pr->n == 2 && !memcmp(pr->p, "58", 2)));
 }
 
 static bool g_no_time;
@@ -545,7 +547,8 @@ static void test_unset_allowed(void)
 	       "\"RemotePort\":80}\n"
 	       /* 12: the port only inside a string (escaped quotes): parsed
 		* (the field is unset) */
-	       "{\"Timestamp\":\"2024-05-01T00:00:11Z\",\"N\":\"\\\"RemotePort\\\":"
+	       "{\"Timestamp\":\"2024-05-01T00:00:11Z\",\"N\":"
+	       "\"\\\"RemotePort\\\":"
 	       "80\"}\n"
 	       /* 13: a '}' inside a string, then the port: skipped */
 	       "{\"Timestamp\":\"2024-05-01T00:00:12Z\",\"N\":\"a}\","
@@ -619,50 +622,47 @@ static unsigned rnd(unsigned n)
 	return (unsigned)(rng_s % n);
 }
 
-typedef struct sbuf {
-	char *p;
-	size_t n, cap;
-} sbuf;
-
-static void sb_put(sbuf *b, const char *s, size_t n)
-{
-	if (b->n + n + 1 > b->cap) {
-		b->cap = (b->n + n + 1) * 2;
-		b->p = realloc(b->p, b->cap);
-		if (!b->p)
-			abort();
-	}
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	b->p[b->n] = 0;
-}
-
-static void sb_s(sbuf *b, const char *s)
-{
-	sb_put(b, s, strlen(s));
-}
-
-static const char *const PORTS[] = {
-    "443",	 "80",	  "25",	   "993",  "\"25\"", "\"443\"",	 "null",
-    "\"\"",	 "\"-\"", "[25]",  "[80]", "25.0",   " 8080 ",	 "-1",
-    "\"\\u0032\\u0035\"", "true", "{}",   "\"587\"", "99999999999999999999",
-    "110",	 "0",	  "2525"};
-static const char *const PROTOS[] = {"\"Tcp\"", "\"Udp\"",  "\"Icmp\"",
-				     "\"1\"",   "58",	    "\"icmpv6\"",
-				     "null",    "\"T\\u0063p\""};
-static const char *const TIMES[] = {
-    "\"2024-05-01T00:00:%02uZ\"", "\"2024-05-01 00:00:%02u.123\"",
-    "\"2024-05-%02uT10:00:00.1234567Z\"", "\"soon%u\"", "%u",
-    "\"2024-06-01T00:00:%02u+02:00\""};
+static const char *const PORTS[] = {"443",
+				    "80",
+				    "25",
+				    "993",
+				    "\"25\"",
+				    "\"443\"",
+				    "null",
+				    "\"\"",
+				    "\"-\"",
+				    "[25]",
+				    "[80]",
+				    "25.0",
+				    " 8080 ",
+				    "-1",
+				    "\"\\u0032\\u0035\"",
+				    "true",
+				    "{}",
+				    "\"587\"",
+				    "99999999999999999999",
+				    "110",
+				    "0",
+				    "2525"};
+static const char *const PROTOS[] = {"\"Tcp\"", "\"Udp\"",	"\"Icmp\"",
+				     "\"1\"",	"58",		"\"icmpv6\"",
+				     "null",	"\"T\\u0063p\""};
+static const char *const TIMES[] = {"\"2024-05-01T00:00:%02uZ\"",
+				    "\"2024-05-01 00:00:%02u.123\"",
+				    "\"2024-05-%02uT10:00:00.1234567Z\"",
+				    "\"soon%u\"",
+				    "%u",
+				    "\"2024-06-01T00:00:%02u+02:00\""};
 static const char *const FILL[] = {
-    "\"c:\\\\program files\\\\x.exe\"", "\"a} {b\"", "\"\\\"RemotePort\\\":25\"",
-    "\"x\\\\u0041\"", "\"x\\u0041\"", "{\"RemotePort\":25}", "[1,{\"a\":2}]",
-    "\"Timestamp\"", "\"\\\\\"", "12", "{\"Timestamp\":\"2031-01-01T00:00:00Z\"}",
-    "\"}\"", "\":\\\"RemotePort\\\":\"",
+    "\"c:\\\\program files\\\\x.exe\"", "\"a} {b\"",
+    "\"\\\"RemotePort\\\":25\"", "\"x\\\\u0041\"", "\"x\\u0041\"",
+    "{\"RemotePort\":25}", "[1,{\"a\":2}]", "\"Timestamp\"", "\"\\\\\"", "12",
+    "{\"Timestamp\":\"2031-01-01T00:00:00Z\"}", "\"}\"",
+    "\":\\\"RemotePort\\\":\"",
     /* brackets inside strings (a Sysmon ProcessGuid), and after a quote
      * on a malformed line */
-    "\"{fe4798be-b318}\"", "\"[a]\"", "\"x{\"",
-    "\"a\"{\"RemotePort\":25}", "\"a\"[25]"};
+    "\"{fe4798be-b318}\"", "\"[a]\"", "\"x{\"", "\"a\"{\"RemotePort\":25}",
+    "\"a\"[25]"};
 
 static void gen_key(sbuf *b, bool sysmon, unsigned k)
 {
@@ -707,10 +707,11 @@ static void gen_input(sbuf *b, unsigned nlines, bool sysmon)
 	memset(big, 'y', sizeof(big) - 1);
 	big[sizeof(big) - 1] = 0;
 	/* line 1 picks the dialect */
-	sb_s(b, sysmon ? "{\"EventID\":3,\"UtcTime\":\"2024-05-01 00:00:00.000\","
-			 "\"Hostname\":\"h\",\"DestinationPort\":\"443\"}\n"
-		       : "{\"Timestamp\":\"2024-05-01T00:00:00Z\","
-			 "\"DeviceName\":\"a\",\"RemotePort\":443}\n");
+	sb_s(b, sysmon
+		    ? "{\"EventID\":3,\"UtcTime\":\"2024-05-01 00:00:00.000\","
+		      "\"Hostname\":\"h\",\"DestinationPort\":\"443\"}\n"
+		    : "{\"Timestamp\":\"2024-05-01T00:00:00Z\","
+		      "\"DeviceName\":\"a\",\"RemotePort\":443}\n");
 	for (unsigned i = 0; i < nlines; i++) {
 		size_t start = b->n;
 		unsigned nk = 1 + rnd(9), shape = rnd(40);
@@ -757,10 +758,12 @@ static void gen_input(sbuf *b, unsigned nlines, bool sysmon)
 		if (shape == 8)
 			sb_s(b, ",}");
 		if (shape == 9) /* a second value of the other dialect */
-			sb_s(b, sysmon ? " {\"Timestamp\":\"2024-05-01T00:00:01Z\","
-					 "\"RemotePort\":25}"
-				       : " {\"EventID\":3,\"UtcTime\":\"2024-05-01 "
-					 "00:00:01.000\",\"DestinationPort\":25}");
+			sb_s(b,
+			     sysmon
+				 ? " {\"Timestamp\":\"2024-05-01T00:00:01Z\","
+				   "\"RemotePort\":25}"
+				 : " {\"EventID\":3,\"UtcTime\":\"2024-05-01 "
+				   "00:00:01.000\",\"DestinationPort\":25}");
 		sb_s(b, "\n");
 	}
 	/* room for the kernel's loads past the last lines */
@@ -791,10 +794,10 @@ static void test_kernel_random(void)
 		g_unset = (seed >> 1) & 1;
 		g_no_time = (seed >> 2) & 1;
 		for (int mode = 0; mode < 3; mode++) {
-			const char *since = mode == 1 ? "2024-05-01T00:00:10Z"
-						      : NULL;
-			const char *until = mode == 2 ? "2024-05-20T00:00:00Z"
-						      : NULL;
+			const char *since =
+			    mode == 1 ? "2024-05-01T00:00:10Z" : NULL;
+			const char *until =
+			    mode == 2 ? "2024-05-20T00:00:00Z" : NULL;
 			pf_run1(&on, b.p, b.n, since, until);
 			setenv("MAILHUNT_PF_KERNEL", "0", 1);
 			pf_run1(&off, b.p, b.n, since, until);
