@@ -757,8 +757,9 @@ static bool pf_decide(const mh_reader *r, const char *p, const char *end,
 	/* A second value on the line is parsed on its own, and a value in
 	 * which no key maps makes the reader detect the dialect again: the
 	 * keys of this plan say nothing about it. */
-	if (!ls->single && !pf_flat(&st->pf, p, end, &flat) &&
-	    !pf_single_value(p, end))
+	/* either test proves it: the cheap one first */
+	if (!ls->single && !pf_single_value(p, end) &&
+	    !pf_flat(&st->pf, p, end, &flat))
 		return false;
 	if (r->pf_no_time)
 		return true;
