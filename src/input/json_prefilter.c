@@ -940,7 +940,7 @@ pf_kernel_body(const pf_plan *pl, const char *q, const char *lim, pf_kout *o,
 	const __m256i vob = _mm256_set1_epi8('{');
 	const __m256i vos = _mm256_set1_epi8('[');
 	const __m256i vcb = _mm256_set1_epi8('}');
-	__m256i k0[PF_KPATS], kl[PF_KPATS];
+	__m256i k0[PF_KPATS];
 	size_t kn[PF_KPATS];
 
 	o->nc = 0;
@@ -950,7 +950,6 @@ pf_kernel_body(const pf_plan *pl, const char *q, const char *lim, pf_kout *o,
 	for (size_t j = 0; j < np; j++) {
 		const pf_pat *pt = &pl->pat[pl->kidx[j]];
 		k0[j] = _mm256_set1_epi8(pt->k[0]);
-		kl[j] = _mm256_set1_epi8(pt->k[pt->n - 1]);
 		kn[j] = pt->n;
 	}
 	for (const char *b = q; b + 32 <= lim; b += 32) {
@@ -961,15 +960,11 @@ pf_kernel_body(const pf_plan *pl, const char *q, const char *lim, pf_kout *o,
 
 		for (size_t j = 0; j < np; j++) {
 			__m256i a = _mm256_cmpeq_epi8(v1, k0[j]);
-			__m256i z = _mm256_cmpeq_epi8(
-			    _mm256_loadu_si256((const __m256i *)(b + kn[j])),
-			    kl[j]);
 			__m256i e = _mm256_cmpeq_epi8(
 			    _mm256_loadu_si256(
 				(const __m256i *)(b + kn[j] + 1)),
 			    vq);
-			c = _mm256_or_si256(
-			    c, _mm256_and_si256(a, _mm256_and_si256(z, e)));
+			c = _mm256_or_si256(c, _mm256_and_si256(a, e));
 		}
 		vn = _mm256_cmpeq_epi8(v0, vnl);
 		vx = _mm256_and_si256(_mm256_cmpeq_epi8(v0, vbs),
