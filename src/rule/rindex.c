@@ -50,8 +50,11 @@
 #define F_END	4u
 #define F_EQ	8u
 
-#define RX_OUT	     0x80000000u /* DFA entry: the target state reports */
-#define RX_MAX_CELLS (1u << 24)	 /* DFA size cap per scanner (entries) */
+#define RX_OUT 0x80000000u /* DFA entry: the target state reports */
+/* DFA size cap per scanner, in entries of 4 bytes (16 MiB): above it the
+ * field's literals are tested by the plain matcher. The environment
+ * variable MAILHUNT_RX_MAX_CELLS overrides it at compile (tests). */
+#define RX_MAX_CELLS (1u << 22)
 
 typedef struct rx_use {
 	uint32_t slot;
@@ -215,6 +218,7 @@ typedef struct catom {
 typedef struct bctx {
 	mh_ruleset *rs;
 	rx_index *ix;
+	size_t max_cells; /* RX_MAX_CELLS or MAILHUNT_RX_MAX_CELLS */
 	int32_t fmid[MH_F__COUNT];
 	size_t capfm, caplit, capuse, capslot;
 	buse *uses;
@@ -1122,7 +1126,7 @@ static mh_rc build(bctx *b)
 		for (int c = 0; c < 256; c++)
 			ncls += F->used[c];
 		F->ac_ok =
-		    F->total_len && (F->total_len + 1) * ncls <= RX_MAX_CELLS;
+		    F->total_len && (F->total_len + 1) * ncls <= b->max_cells;
 	}
 	if ((rc = walk_all(b, 2, pass_slots)))
 		return rc;
@@ -1193,6 +1197,14 @@ mh_rc mh_rindex_build(mh_ruleset *rs)
 
 	memset(&b, 0, sizeof(b));
 	b.rs = rs;
+	b.max_cells = RX_MAX_CELLS;
+	{
+		const char *v = getenv("MAILHUNT_RX_MAX_CELLS");
+		char *end = NULL;
+		unsigned long long n = v ? strtoull(v, &end, 10) : 0;
+		if (v && end != v && *end == 0)
+			b.max_cells = (size_t)n;
+	}
 	b.ix = calloc(1, sizeof(*b.ix));
 	if (!b.ix)
 		return MH_ENOMEM;
@@ -1212,6 +1224,15 @@ mh_rc mh_rindex_build(mh_ruleset *rs)
 	}
 	rs->ix = b.ix;
 	return MH_OK;
+}
+
+size_t mh_rindex_automata(const mh_ruleset *rs)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; rs->ix && i < rs->ix->nfm; i++)
+		n += rs->ix->fm[i].ac_ok;
+	return n;
 }
 
 void mh_rindex_free(rx_index *ix)

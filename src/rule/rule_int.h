@@ -263,6 +263,9 @@ bool mh_rule_str_int(const char *p, size_t n, int64_t *out);
 
 /* rindex.c: the compile-time rule index (see the comment there) */
 mh_rc mh_rindex_build(mh_ruleset *rs);
+/* How many fields have an Aho-Corasick automaton (tests: the others
+ * fell back to the plain matcher at the size cap). */
+size_t mh_rindex_automata(const mh_ruleset *rs);
 void mh_rindex_free(rx_index *ix);
 /* Scratch of m for rs's index; MH_ENOMEM. */
 mh_rc mh_rindex_ctx_init(const mh_ruleset *rs, mh_match_ctx *m);
