@@ -685,10 +685,10 @@ void mh_json_pf_flush(mh_reader *r)
 	}
 }
 
-/* With pf_allow_unset (issue 4): is there no second value on the line
- * [p, end) (p at '{')? rest_next() would hand out a second record, whose
- * field may be unset. Conservative: any '}' followed (after blanks) by
- * something other than ',', '}', ']', '"' or the line end says maybe. */
+/* Is there no second value on the line [p, end) (p at '{')? rest_next()
+ * would hand out a second record (see pf_decide()). Conservative: any
+ * '}' followed (after blanks) by something other than ',', '}', ']', '"'
+ * or the line end says maybe. */
 static bool pf_single_value(const char *p, const char *end)
 {
 	const char *q = p;
@@ -756,8 +756,8 @@ static bool pf_decide(const mh_reader *r, const char *p, const char *end,
 	}
 	/* A second value on the line is parsed on its own, and a value in
 	 * which no key maps makes the reader detect the dialect again: the
-	 * keys of this plan say nothing about it. */
-	/* either test proves it: the cheap one first */
+	 * keys of this plan say nothing about it. Either test proves there
+	 * is none; the cheap one first. */
 	if (!ls->single && !pf_single_value(p, end) &&
 	    !pf_flat(&st->pf, p, end, &flat))
 		return false;
@@ -891,11 +891,11 @@ bool mh_json_pf_skip_line(mh_reader *r, const char *p, const char *end)
  *
  * mh_json_pf_run() skips whole NDJSON lines at the source cursor without
  * handing each to json_next_rec(): one pass over the bytes finds the
- * line's end, every place where a plan key may start (its first and last
- * character and the closing quote, compared 32 bytes at a time for all
- * keys at once) and every backslash followed by 'u'. The candidates are
- * then checked exactly and handed to pf_occ_one() in line order, so a
- * line gets the same verdict as from pf_scan_range() (the per-colon scan
+ * line's end, every place where a plan key may start (its first
+ * character and its closing quote, compared 32 bytes at a time for all
+ * keys at once), every backslash followed by 'u', and the brackets. The
+ * candidates are then checked exactly and handed to pf_occ_one() in line order,
+ * so a line gets the same verdict as from pf_scan_range() (the per-colon scan
  * finds exactly the keys `"K"` or `.K"` followed, after blanks, by ':').
  * The first line that needs the parser (or anything else the fast path
  * does not handle: line 1, a blank-led envelope, a line near the window
@@ -903,9 +903,6 @@ bool mh_json_pf_skip_line(mh_reader *r, const char *p, const char *end)
 
 #define PF_CAND	   64 /* key candidates per line; more: parse the line */
 #define PF_RUN_MAX (1u << 20) /* bytes one mh_json_pf_run() call scans */
-#ifndef PF_PREFETCH
-#define PF_PREFETCH 8192 /* bytes ahead of the scan */
-#endif
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define PF_HAVE_KERNEL 1
@@ -1192,8 +1189,8 @@ void mh_json_pf_run(mh_reader *r)
 	if (n < (size_t)pl->slack + 64)
 		return;
 	kern = pf_kernels[pl->nkern];
-	/* a bounded stretch per call: the source releases and prefaults
-	 * pages as the cursor moves */
+	/* a bounded stretch per call: the source releases the pages behind
+	 * the cursor as it moves */
 	lim = base + n - pl->slack;
 	if (n - pl->slack > PF_RUN_MAX)
 		lim = base + PF_RUN_MAX;

@@ -354,7 +354,6 @@ static bool field_test(const mview *vw, long g, mh_field f, const mh_event *ev,
 
 	e.ip_state = e.num_state = e.int_state = 0;
 	if (MH_LIKELY(!mh_fieldset_has(&ev->multi, f))) {
-		bool r;
 		if (!vw->fc) {
 			e.p = v->p;
 			e.n = v->n;
@@ -368,8 +367,7 @@ static bool field_test(const mview *vw, long g, mh_field f, const mh_event *ev,
 		}
 		vw->fc->e.p = v->p;
 		vw->fc->e.n = v->n;
-		r = elem_test(vw, g, &vw->fc->e, ev, ctx);
-		return r;
+		return elem_test(vw, g, &vw->fc->e, ev, ctx);
 	}
 	{
 		const char *s = v->p, *end = v->p + v->n;
