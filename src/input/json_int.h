@@ -56,12 +56,39 @@ typedef struct pf_plan {
 	bool ok;	     /* the fast path may be used */
 	pf_pat pat[PF_PATS];
 	size_t npat;
-	uint8_t last2[8192];	/* bitset: last two characters of patterns */
-	size_t nkern;		/* bulk kernel: patterns, or 0 = not used */
-	bool avx2;		/* the CPU has AVX2 (pf_top_quick()) */
+	uint8_t last2[8192]; /* bitset: last two characters of patterns */
+	size_t nkern;	     /* bulk kernel: patterns, or 0 = not used */
+	bool avx2;	     /* the CPU has AVX2 (kernel, mh_json_pf_flat()) */
 	uint8_t kidx[PF_KPATS]; /* bulk kernel: their indexes in pat[] */
 	size_t slack;		/* bulk kernel: bytes it may read past lim */
 } pf_plan;
+
+/* json_pf_simd.c: the byte scanners of the prefilter. */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define MH_JSON_PF_SIMD 1
+#endif
+#define PF_CAND 64	   /* key candidates per line; more: parse the line */
+#define PF_NONE UINT32_MAX /* pf_kout: no such position */
+/* What the bulk kernel found on one line (offsets from its start). */
+typedef struct pf_kout {
+	uint32_t cand[PF_CAND]; /* possible key starts, in order */
+	size_t nc;		/* may exceed PF_CAND: then only counted */
+	bool uesc;		/* some '\\' is followed by 'u' */
+	uint32_t open1, open2;	/* first two '{' or '[' (PF_NONE) */
+	uint32_t nclose;	/* '}' count */
+	uint32_t last_close;	/* the last '}' */
+} pf_kout;
+/* A kernel scans from the line start q, reading nothing at or past
+ * lim + pl->slack; it returns the line's '\n' (NULL: none before lim)
+ * with *o filled for the bytes before it. */
+typedef const char *(*mh_json_pf_kernel_fn)(const pf_plan *pl, const char *q,
+					    const char *lim, pf_kout *o);
+/* The AVX2 kernel for np plan keys (1..PF_KPATS), or NULL (np out of
+ * range, or not built for this machine). Call only when pl->avx2. */
+mh_json_pf_kernel_fn mh_json_pf_kernel(size_t np);
+/* Is the record line [p, end) (p at '{') flat and single (see
+ * json_pf_simd.c)? avx2: use the AVX2 scan; the same answer either way. */
+bool mh_json_pf_flat(bool avx2, const char *p, const char *end);
 
 typedef enum env_kind {
 	ENV_NONE,
