@@ -1,0 +1,206 @@
+/* The rule index's private types, shared by rindex.c (the literals and
+ * their scanners), rindex_atoms.c (the rules' necessary atoms) and
+ * rindex_match.c (the per-event scan). See rindex.c for the design. */
+#ifndef MH_RULE_RINDEX_INT_H
+#define MH_RULE_RINDEX_INT_H
+
+#include "rule/rule_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define F_CONT	1u
+#define F_START 2u
+#define F_END	4u
+#define F_EQ	8u
+
+#define RX_OUT 0x80000000u /* DFA entry: the target state reports */
+/* DFA size cap per scanner, in entries of 4 bytes (16 MiB): above it the
+ * field's literals are tested by the plain matcher. The environment
+ * variable MAILHUNT_RX_MAX_CELLS overrides it at compile (tests). */
+#define RX_MAX_CELLS (1u << 22)
+
+typedef struct rx_use {
+	uint32_t slot;
+	uint8_t bit; /* F_*: the kind of hit that sets the slot */
+} rx_use;
+
+typedef struct rx_lit {
+	const char *s; /* folded unless cased */
+	uint32_t n;
+	uint32_t use0, nuse; /* uses[use0 .. use0 + nuse) */
+	uint8_t need;	     /* union of the uses' bits */
+	uint8_t eq;	     /* equality literal (hash), else automaton */
+	uint8_t cased;	     /* compare the bytes exactly on a folded hit */
+	int32_t fm;
+	int32_t next; /* automaton: next literal, same folded bytes, or -1 */
+} rx_lit;
+
+/* A goto-only trie over byte classes, walked from the first byte of a
+ * value (startswith) or backwards from the last one (endswith): at most
+ * the length of the longest literal, usually a few bytes. delta[off +
+ * cls[byte]] = next state * ncls | RX_OUT when a literal ends there, 0
+ * for no edge (the root is no target). */
+typedef struct rx_trie {
+	uint32_t *delta;
+	int32_t *term; /* by state: the first literal ending there, or -1 */
+} rx_trie;
+
+typedef struct rx_fm {
+	mh_field field;
+	uint8_t atom;	   /* carries some rule's atom: run on every event */
+	uint8_t ac_ok;	   /* the automaton fits RX_MAX_CELLS */
+	size_t total_len;  /* build: bytes of the automaton literals */
+	uint8_t used[256]; /* build: bytes of the automaton literals */
+	/* automaton: delta[state * ncls + cls[byte]] = next state * ncls,
+	 * | RX_OUT when that state (or its fail chain) ends a literal */
+	uint32_t ncls;
+	uint8_t cls[256];
+	uint32_t *delta;
+	int32_t *term;	/* by state: the first literal ending there, or -1 */
+	uint32_t *dict; /* by state: next state on the fail chain with a
+			   term, 0 for none */
+	/* startswith-only and endswith-only literals: anchored tries */
+	rx_trie head, tail;
+	/* equality literals: open addressing, hlit = literal + 1 */
+	size_t hcap;
+	uint32_t *hlit;
+	uint64_t *hh;
+} rx_fm;
+
+/* Integer atoms of one field: (v[i], rule[i]) sorted by value. */
+typedef struct rx_ints {
+	mh_field f;
+	size_t n;
+	int64_t *v;
+	uint32_t *rule;
+} rx_ints;
+
+/* CIDR atoms of one field, one group per prefix length: masked
+ * networks sorted by bytes. */
+typedef struct rx_cgroup {
+	uint8_t bits;
+	size_t n;
+	uint8_t (*net)[16];
+	uint32_t *rule;
+} rx_cgroup;
+
+typedef struct rx_cidrs {
+	mh_field f;
+	size_t ngrp;
+	rx_cgroup *grp;
+} rx_cidrs;
+
+struct rx_index {
+	size_t nfm;
+	rx_fm *fm;
+	size_t nlit;
+	rx_lit *lit;
+	size_t nuse;
+	rx_use *use;
+	size_t nslot;
+	/* by slot: 0, or (det index << 2 | clauses) of the rule whose
+	 * atom the slot is (clauses: bit 0 first, bit 1 second) */
+	uint32_t *slot_rule;
+	size_t ndet;
+	uint64_t *always; /* rules with no atom */
+	uint64_t *need2;  /* rules with a second clause */
+	size_t nints;
+	rx_ints *ints;
+	size_t ncidrs;
+	rx_cidrs *cidrs;
+	size_t natom_fm;
+	int32_t *atom_fm;
+};
+
+static inline size_t words(size_t nbits)
+{
+	return nbits / 64 + 1;
+}
+
+static inline void set_bit(uint64_t *w, size_t i)
+{
+	w[i / 64] |= 1ULL << (i % 64);
+}
+
+/* A total order of 16-byte networks (not the byte order: two native
+ * words, cheaper than memcmp in the probe's binary search). */
+static inline int net_cmp(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x[2], y[2];
+
+	memcpy(x, a, 16);
+	memcpy(y, b, 16);
+	if (x[0] != y[0])
+		return x[0] < y[0] ? -1 : 1;
+	if (x[1] != y[1])
+		return x[1] < y[1] ? -1 : 1;
+	return 0;
+}
+
+/* --- build ---------------------------------------------------------------- */
+
+typedef struct buse {
+	uint32_t lit;
+	rx_use u;
+} buse;
+
+typedef struct atom {
+	uint8_t t; /* A_* */
+	mh_field f;
+	uint32_t slot;
+	int64_t v;
+	mh_cidr c;
+} atom;
+
+enum { A_SLOT, A_INT, A_CIDR };
+
+typedef struct aset {
+	atom *a;
+	size_t n, cap;
+	double score;
+} aset;
+
+typedef struct iatom {
+	mh_field f;
+	int64_t v;
+	uint32_t rule;
+} iatom;
+
+typedef struct catom {
+	mh_field f;
+	uint8_t bits;
+	uint8_t net[16];
+	uint32_t rule;
+} catom;
+
+typedef struct bctx {
+	mh_ruleset *rs;
+	rx_index *ix;
+	size_t max_cells; /* RX_MAX_CELLS or MAILHUNT_RX_MAX_CELLS */
+	int32_t fmid[MH_F__COUNT];
+	size_t capfm, caplit, capuse, capslot;
+	buse *uses;
+	/* literal dedupe: open addressing, lit + 1 */
+	size_t lcap;
+	uint32_t *lmap;
+	uint64_t *lhash;
+	/* per slot */
+	double *slot_score;
+	int32_t *slot_fm;
+	uint8_t *slot_used;
+	size_t capint, ncatom, capcatom;
+	iatom *iat;
+	size_t niat;
+	catom *cat;
+} bctx;
+
+static inline bool pred_indexable(const mh_pred *p)
+{
+	return p->field != MH_F_NONE && !p->exists;
+}
+
+/* rindex_atoms.c */
+mh_rc mh_rx_atoms_build(bctx *b);
+
+#endif
