@@ -3,6 +3,7 @@
  * and without it (MAILHUNT_NO_RULE_INDEX=1 at compile), rule by rule,
  * plus targeted cases with known answers. Deterministic (fixed seeds). */
 #define _POSIX_C_SOURCE 200809L
+#include "event_fixture.h"
 #include "mh_test.h"
 #include "rule/rule.h"
 #include "rule/rule_int.h"
@@ -100,25 +101,6 @@ static bool pair_same(pair *p, const mh_event *ev, size_t *nhit)
 	return false;
 }
 
-/* ev_make(&ev, FIELD, "value", ..., MH_F_NONE); a value with \x1f
- * separators is a list field. */
-static void ev_make(mh_event *ev, ...)
-{
-	va_list ap;
-	int f;
-
-	mh_event_clear(ev);
-	ev->arena = &arena;
-	va_start(ap, ev);
-	while ((f = va_arg(ap, int)) != MH_F_NONE) {
-		const char *v = va_arg(ap, const char *);
-		mh_event_set(ev, (mh_field)f, v, strlen(v));
-		if (strchr(v, MH_LIST_SEP))
-			mh_fieldset_add(&ev->multi, (mh_field)f);
-	}
-	va_end(ap);
-}
-
 /* Verdict of a one-rule detection (the lines under `detection:`) on ev,
  * checked equal with and without the index: 1/0, or -1 on a load error
  * or a difference. */
@@ -143,7 +125,7 @@ static int v1(const char *det, mh_field f, const char *v)
 {
 	mh_event ev;
 
-	ev_make(&ev, f, v, MH_F_NONE);
+	ev_make(&ev, &arena, f, v, MH_F_NONE);
 	return verdict(det, &ev);
 }
 
@@ -296,13 +278,13 @@ static void test_all_and_lists(void)
 			   USR, "a12"),
 			0);
 	/* ports (integer atoms) with a CIDR filter */
-	ev_make(&ev, PORT, "25", DIP, "10.1.2.3", MH_F_NONE);
+	ev_make(&ev, &arena, PORT, "25", DIP, "10.1.2.3", MH_F_NONE);
 	MH_CHECK_EQ_INT(verdict("  s:\n    DestinationPort: [25, 587]\n  f:\n "
 				"   DestinationIp|cidr: 10.0.0.0/8\n  "
 				"condition: s and not f",
 				&ev),
 			0);
-	ev_make(&ev, PORT, "025", DIP, "8.8.8.8", MH_F_NONE);
+	ev_make(&ev, &arena, PORT, "025", DIP, "8.8.8.8", MH_F_NONE);
 	MH_CHECK_EQ_INT(verdict("  s:\n    DestinationPort: [25, 587]\n  f:\n "
 				"   DestinationIp|cidr: 10.0.0.0/8\n  "
 				"condition: s and not f",
@@ -317,7 +299,7 @@ static void test_all_and_lists(void)
 			   "condition: s",
 			   PORT, "SMTP"),
 			1);
-	ev_make(&ev, PORT, "26", DIP, "10.200.0.1", MH_F_NONE);
+	ev_make(&ev, &arena, PORT, "26", DIP, "10.200.0.1", MH_F_NONE);
 	MH_CHECK_EQ_INT(verdict("  s:\n    DestinationIp|cidr: [10.0.0.0/8, "
 				"'fd00::/8']\n  condition: s",
 				&ev),
@@ -328,7 +310,7 @@ static void test_null_and_unset(void)
 {
 	mh_event ev;
 
-	ev_make(&ev, CL, "x", MH_F_NONE);
+	ev_make(&ev, &arena, CL, "x", MH_F_NONE);
 	MH_CHECK_EQ_INT(verdict("  s:\n    User: null\n  condition: s", &ev),
 			1);
 	MH_CHECK_EQ_INT(
@@ -339,13 +321,13 @@ static void test_null_and_unset(void)
 	    verdict("  s:\n    User|exists: false\n  condition: s", &ev), 1);
 	MH_CHECK_EQ_INT(verdict("  s:\n    User|neq: bob\n  condition: s", &ev),
 			0);
-	ev_make(&ev, USR, "bob", MH_F_NONE);
+	ev_make(&ev, &arena, USR, "bob", MH_F_NONE);
 	MH_CHECK_EQ_INT(verdict("  s:\n    User|neq: bob\n  condition: s", &ev),
 			0);
 	MH_CHECK_EQ_INT(
 	    verdict("  s:\n    User: [null, bob]\n  condition: s", &ev), 1);
 	/* empty string: set, not null */
-	ev_make(&ev, USR, "", MH_F_NONE);
+	ev_make(&ev, &arena, USR, "", MH_F_NONE);
 	MH_CHECK_EQ_INT(verdict("  s:\n    User: ''\n  condition: s", &ev), 1);
 	MH_CHECK_EQ_INT(verdict("  s:\n    User: null\n  condition: s", &ev),
 			0);
@@ -374,7 +356,7 @@ static void test_conditions(void)
 	mh_event ev;
 
 	/* a selection used twice in one condition */
-	ev_make(&ev, CL, "abc", IMG, "x.exe", MH_F_NONE);
+	ev_make(&ev, &arena, CL, "abc", IMG, "x.exe", MH_F_NONE);
 	MH_CHECK_EQ_INT(verdict("  a:\n    CommandLine|contains: b\n  i:\n    "
 				"Image|endswith: .exe\n  condition: (a and i) "
 				"or (a and not i)",

