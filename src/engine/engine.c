@@ -126,8 +126,8 @@ mh_rc mh_engine_new(const mh_ruleset *rs, const mh_engine_opts *opts,
 		 * group state: keep 32 MiB for the reader, the rules and the
 		 * binary, and a fifth of the rest for heap fragmentation
 		 * under eviction churn. */
-		size_t cap = e->opts.max_memory ? e->opts.max_memory
-						: ENG_DEFAULT_MEM;
+		size_t cap =
+		    e->opts.max_memory ? e->opts.max_memory : ENG_DEFAULT_MEM;
 		if (cap >= ((size_t)64 << 20))
 			e->max_mem = (cap - ((size_t)32 << 20)) / 5 * 4;
 		else
@@ -372,6 +372,9 @@ out:
 	for (size_t i = 0; i < e->ntouched; i++)
 		e->corrs[e->touched[i]].touched = false;
 	e->ntouched = 0;
+	/* the groups hold their own references */
+	mh_eng_ctx_release(e, e->evctx);
+	e->evctx = NULL;
 	if (rc != MH_OK)
 		return mh_err_set(err, rc, ev->file, ev->line, 0, "engine: %s",
 				  mh_rc_str(rc));

@@ -7,12 +7,12 @@
 #include "engine/engine.h"
 #include "util/arena.h"
 
-#define ENG_NOID    UINT32_MAX
-#define ENG_NCTX    18
+#define ENG_NOID UINT32_MAX
+#define ENG_NCTX 18
 /* Bytes charged per separate heap buffer for malloc's header and
  * rounding (glibc: 8-16 bytes header, 16-byte granularity). */
 #define ENG_MALLOC_OVERHEAD 24
-#define ENG_MAX_POS 32 /* corr->rules positions tracked per correlation */
+#define ENG_MAX_POS	    32 /* corr->rules positions tracked per correlation */
 
 extern const mh_field mh_engine_ctx_fields[ENG_NCTX];
 
@@ -73,6 +73,29 @@ typedef struct eng_istr {
 	uint32_t off, len;
 } eng_istr;
 
+/* The context fields of one event: the alert's context. Built once per
+ * fed event and shared by every group that event updates (refcounted,
+ * immutable once built); a merged context (see mh_eng_ctx_store) is a
+ * group's own. Its bytes are charged to e->mem while it lives. */
+typedef struct eng_ctx {
+	uint32_t refs;
+	uint32_t set; /* bit i: mh_engine_ctx_fields[i] present */
+	int64_t t;
+	/* the event's ProcessId, to tell whether a newer event is the same
+	 * process (see mh_eng_ctx_store) */
+	bool has_pid;
+	int64_t pid;
+	size_t mem;
+	uint32_t off[ENG_NCTX], len[ENG_NCTX];
+	char buf[];
+} eng_ctx;
+
+static inline mh_str eng_ctx_get(const eng_ctx *c, int i)
+{
+	mh_str s = {c->buf + c->off[i], c->len[i]};
+	return s;
+}
+
 typedef struct eng_group {
 	struct eng_group *hnext;
 	struct eng_group *lprev, *lnext; /* LRU: head = most recent */
@@ -107,17 +130,9 @@ typedef struct eng_group {
 	int64_t w0; /* closing conds: window start */
 	eng_agg agg;
 
-	/* context of the newest contributing event */
-	bool ctx_valid;
-	int64_t ctx_t;
-	char *ctxbuf;
-	size_t ctx_n, ctx_cap;
-	uint32_t ctx_set;
-	uint32_t ctx_off[ENG_NCTX], ctx_len[ENG_NCTX];
-	/* the context event's ProcessId, to tell whether a newer event is
-	 * the same process (see mh_eng_ctx_store) */
-	bool ctx_has_pid;
-	int64_t ctx_pid;
+	/* context of the newest contributing event (shared, refcounted;
+	 * NULL until the first) */
+	struct eng_ctx *ctx;
 
 	/* beacon correlations: fixed-size scoring state (beacon.h), NULL
 	 * for other types; accounted in mem */
@@ -162,6 +177,8 @@ struct mh_engine {
 	unsigned char *kbuf;
 	size_t kcap;
 
+	eng_ctx *evctx; /* the context of the event being fed, or NULL */
+
 	mh_arena arena; /* alert memory */
 	eng_alert **alerts;
 	size_t nalerts, alerts_cap;
@@ -197,7 +214,12 @@ static inline mh_str eng_istr_get(const eng_group *g, uint32_t id)
 	}
 	return s;
 }
-bool mh_eng_ctx_store(eng_group *g, const mh_event *ev);
+/* Point g's context at ev's (the event being fed), or at a merge of
+ * the two when ev is the same process and lacks fields g's context has.
+ * False on ENOMEM (g unchanged). */
+bool mh_eng_ctx_store(mh_engine *e, eng_group *g, const mh_event *ev);
+/* Drop one reference to c (NULL: nothing). */
+void mh_eng_ctx_release(mh_engine *e, eng_ctx *c);
 
 /* window.c */
 mh_rc mh_eng_corr_feed(mh_engine *e, uint32_t ci, const mh_event *ev,

@@ -134,7 +134,7 @@ void mh_eng_group_account(mh_engine *e, eng_group *g)
 		   (size_t)g->itab_cap * sizeof(uint32_t) +
 		   g->qcap * sizeof(eng_contrib) +
 		   (g->qref ? g->qcap * sizeof(eng_ref) : 0) +
-		   g->vcnt_cap * sizeof(uint32_t) + g->ctx_cap +
+		   g->vcnt_cap * sizeof(uint32_t) +
 		   g->agg.bits_words * 2 * sizeof(uint64_t);
 
 	if (g->rcnt)
@@ -147,15 +147,16 @@ void mh_eng_group_account(mh_engine *e, eng_group *g)
 	m += ENG_MALLOC_OVERHEAD *
 	     (size_t)(1 + !!g->keylen + !!g->pool_cap + !!g->strs_cap +
 		      !!g->itab_cap + !!g->qcap + !!g->qref + !!g->vcnt_cap +
-		      !!g->ctx_cap + !!g->agg.bits_words * 2 + !!g->rcnt +
-		      !!g->beacon + !!g->agg.refs);
+		      !!g->agg.bits_words * 2 + !!g->rcnt + !!g->beacon +
+		      !!g->agg.refs);
 	e->mem -= g->mem;
 	g->mem = m;
 	e->mem += m;
 }
 
-static void group_release(eng_group *g)
+static void group_release(mh_engine *e, eng_group *g)
 {
+	mh_eng_ctx_release(e, g->ctx);
 	free(g->key);
 	free(g->pool);
 	free(g->strs);
@@ -164,7 +165,6 @@ static void group_release(eng_group *g)
 	free(g->qref);
 	free(g->vcnt);
 	free(g->rcnt);
-	free(g->ctxbuf);
 	free(g->beacon);
 	mh_eng_agg_free(&g->agg);
 	free(g);
@@ -183,7 +183,7 @@ void mh_eng_group_free(mh_engine *e, eng_group *g)
 	lru_unlink(e, g);
 	e->mem -= g->mem;
 	e->ngroups--;
-	group_release(g);
+	group_release(e, g);
 }
 
 void mh_eng_groups_free_all(mh_engine *e)
@@ -192,7 +192,7 @@ void mh_eng_groups_free_all(mh_engine *e)
 
 	while (g) {
 		eng_group *next = g->lnext;
-		group_release(g);
+		group_release(e, g);
 		g = next;
 	}
 	free(e->buckets);
@@ -309,110 +309,111 @@ static int ctx_index(mh_field f)
 	return -1;
 }
 
-static bool ctx_old_eq(const eng_group *g, int i, const mh_str *s)
+static bool ctx_old_eq(const eng_ctx *c, int i, const mh_str *s)
 {
-	return i >= 0 && (g->ctx_set >> i & 1u) && s && g->ctx_len[i] == s->n &&
-	       (s->n == 0 ||
-		memcmp(g->ctxbuf + g->ctx_off[i], s->p, s->n) == 0);
+	return i >= 0 && (c->set >> i & 1u) && s && c->len[i] == s->n &&
+	       (s->n == 0 || memcmp(c->buf + c->off[i], s->p, s->n) == 0);
 }
 
-/* True when ev is provably the process of the stored context: the same
- * ProcessGuid, else the same host and ProcessId. Only then may the
+/* True when ev is provably the process of the stored context c: the
+ * same ProcessGuid, else the same host and ProcessId. Only then may the
  * context keep fields the newer event lacks (a connection record has
  * no command line; its process-creation or script-block evidence has). */
-static bool ctx_same_process(const eng_group *g, const mh_event *ev)
+static bool ctx_same_process(const eng_ctx *c, const mh_event *ev)
 {
 	const int iguid = ctx_index(MH_F_PROCESS_GUID);
 	const int ihost = ctx_index(MH_F_HOST);
-	const mh_str *guid = mh_event_get(ev, MH_F_PROCESS_GUID);
-	const mh_str *host = mh_event_get(ev, MH_F_HOST);
+	const mh_str *guid, *host;
 	int64_t pid;
 
-	if (!g->ctx_valid)
+	if (!c)
 		return false;
-	if (guid && iguid >= 0 && (g->ctx_set >> iguid & 1u))
-		return ctx_old_eq(g, iguid, guid);
-	if (!g->ctx_has_pid || !mh_event_int(ev, MH_F_PROCESS_ID, &pid) ||
-	    pid != g->ctx_pid)
+	guid = mh_event_get(ev, MH_F_PROCESS_GUID);
+	if (guid && iguid >= 0 && (c->set >> iguid & 1u))
+		return ctx_old_eq(c, iguid, guid);
+	if (!c->has_pid || !mh_event_int(ev, MH_F_PROCESS_ID, &pid) ||
+	    pid != c->pid)
 		return false;
+	host = mh_event_get(ev, MH_F_HOST);
 	if (!host)
-		return ihost >= 0 && !(g->ctx_set >> ihost & 1u);
-	return ctx_old_eq(g, ihost, host);
+		return ihost >= 0 && !(c->set >> ihost & 1u);
+	return ctx_old_eq(c, ihost, host);
 }
 
-/* Copy the context fields of ev into g (reusing its buffer). When ev is
- * the same process as the stored context, fields ev lacks keep their
- * stored values. Assembled in a bounded stack buffer: no allocation
- * unless the context grows. */
-static bool ctx_store(eng_group *g, const mh_event *ev, bool merge)
+/* A new context (one reference) holding ev's context fields and, for
+ * the fields ev lacks, old's (old may be NULL). Charged to e->mem. NULL
+ * on ENOMEM. */
+static eng_ctx *ctx_build(mh_engine *e, const mh_event *ev, const eng_ctx *old)
 {
-	char tmp[8192];
-	const char *src[ENG_NCTX];
-	uint32_t len[ENG_NCTX], set = 0;
+	mh_str src[ENG_NCTX];
+	uint32_t set = 0;
 	size_t need = 0, off = 0;
+	eng_ctx *c;
 	int64_t pid;
 
 	for (int i = 0; i < ENG_NCTX; i++) {
 		const mh_str *s = mh_event_get(ev, mh_engine_ctx_fields[i]);
-		if (s) {
-			src[i] = s->p;
-			len[i] = (uint32_t)(s->n > UINT32_MAX ? 0 : s->n);
-			if (s->n > UINT32_MAX)
-				return false;
-		} else if (merge && (g->ctx_set >> i & 1u)) {
-			src[i] = g->ctxbuf + g->ctx_off[i];
-			len[i] = g->ctx_len[i];
-		} else {
+		if (s)
+			src[i] = *s;
+		else if (old && (old->set >> i & 1u))
+			src[i] = eng_ctx_get(old, i);
+		else
 			continue;
-		}
+		if (src[i].n > UINT32_MAX)
+			return NULL;
 		set |= 1u << i;
-		need += len[i];
+		need += src[i].n;
 	}
 	if (need > UINT32_MAX)
-		return false;
-	if (merge && need > sizeof(tmp))
-		return ctx_store(g, ev,
-				 false); /* too large: ev's fields only */
-	if (merge) {
-		for (int i = 0; i < ENG_NCTX; i++) {
-			if (!(set >> i & 1u))
-				continue;
-			if (len[i])
-				memcpy(tmp + off, src[i], len[i]);
-			src[i] = tmp + off;
-			off += len[i];
-		}
-	}
-	if (need > g->ctx_cap) {
-		size_t nc = g->ctx_cap ? g->ctx_cap : 256;
-		char *b;
-		while (nc < need)
-			nc *= 2;
-		b = realloc(g->ctxbuf, nc);
-		if (!b)
-			return false;
-		g->ctxbuf = b;
-		g->ctx_cap = nc;
-	}
-	g->ctx_n = 0;
-	g->ctx_set = set;
+		return NULL;
+	c = malloc(sizeof(*c) + need);
+	if (!c)
+		return NULL;
+	c->refs = 1;
+	c->set = set;
+	c->t = ev->time_ns;
+	c->has_pid = mh_event_int(ev, MH_F_PROCESS_ID, &pid);
+	c->pid = c->has_pid ? pid : 0;
 	for (int i = 0; i < ENG_NCTX; i++) {
+		c->off[i] = (uint32_t)off;
+		c->len[i] = 0;
 		if (!(set >> i & 1u))
 			continue;
-		g->ctx_off[i] = (uint32_t)g->ctx_n;
-		g->ctx_len[i] = len[i];
-		if (len[i])
-			memcpy(g->ctxbuf + g->ctx_n, src[i], len[i]);
-		g->ctx_n += len[i];
+		c->len[i] = (uint32_t)src[i].n;
+		if (src[i].n)
+			memcpy(c->buf + off, src[i].p, src[i].n);
+		off += src[i].n;
 	}
-	g->ctx_has_pid = mh_event_int(ev, MH_F_PROCESS_ID, &pid);
-	g->ctx_pid = g->ctx_has_pid ? pid : 0;
-	g->ctx_valid = true;
-	g->ctx_t = ev->time_ns;
-	return true;
+	c->mem = sizeof(*c) + need + ENG_MALLOC_OVERHEAD;
+	e->mem += c->mem;
+	return c;
 }
 
-bool mh_eng_ctx_store(eng_group *g, const mh_event *ev)
+void mh_eng_ctx_release(mh_engine *e, eng_ctx *c)
 {
-	return ctx_store(g, ev, ctx_same_process(g, ev));
+	if (!c || --c->refs)
+		return;
+	e->mem -= c->mem;
+	free(c);
+}
+
+bool mh_eng_ctx_store(mh_engine *e, eng_group *g, const mh_event *ev)
+{
+	eng_ctx *c;
+
+	if (!e->evctx && !(e->evctx = ctx_build(e, ev, NULL)))
+		return false;
+	c = e->evctx;
+	if ((g->ctx && (g->ctx->set & ~c->set)) &&
+	    ctx_same_process(g->ctx, ev)) {
+		/* the same process: keep the fields ev lacks */
+		c = ctx_build(e, ev, g->ctx);
+		if (!c)
+			return false;
+	} else {
+		c->refs++;
+	}
+	mh_eng_ctx_release(e, g->ctx);
+	g->ctx = c;
+	return true;
 }

@@ -398,21 +398,22 @@ static mh_rc emit_agg_b(mh_engine *e, eng_group *g, const eng_agg *a, double v,
 		x->ncontrib = n;
 	}
 
-	if ((g->ctx_valid && g->ctx_set) || br) {
+	if ((g->ctx && g->ctx->set) || br) {
 		mh_alert_kv *kv = mh_arena_alloc(
 		    &e->arena, (ENG_NCTX + ENG_NBEACON_KV) * sizeof(*kv));
 		size_t n = 0;
 		if (!kv)
 			return MH_ENOMEM;
-		for (int i = 0; g->ctx_valid && i < ENG_NCTX; i++) {
-			if (!(g->ctx_set & (1u << i)))
+		for (int i = 0; g->ctx && i < ENG_NCTX; i++) {
+			mh_str v;
+			if (!(g->ctx->set & (1u << i)))
 				continue;
+			v = eng_ctx_get(g->ctx, i);
 			kv[n].field = mh_engine_ctx_fields[i];
 			kv[n].name = mh_field_name(kv[n].field);
 			kv[n].set = true;
-			kv[n].val.n = g->ctx_len[i];
-			kv[n].val.p = mh_eng_strdup(
-			    e, g->ctxbuf + g->ctx_off[i], g->ctx_len[i]);
+			kv[n].val.n = v.n;
+			kv[n].val.p = mh_eng_strdup(e, v.p, v.n);
 			if (!kv[n].val.p)
 				return MH_ENOMEM;
 			n++;
@@ -1028,7 +1029,7 @@ mh_rc mh_eng_corr_feed(mh_engine *e, uint32_t ci, const mh_event *ev,
 		if (st == ST_DROP_LATE)
 			e->late++;
 		/* a group created for a dropped event holds nothing */
-		if (!g->ctx_valid && !g->open && !g->qn) {
+		if (!g->ctx && !g->open && !g->qn) {
 			mh_eng_group_free(e, g);
 			return MH_OK;
 		}
@@ -1068,7 +1069,7 @@ mh_rc mh_eng_corr_feed(mh_engine *e, uint32_t ci, const mh_event *ev,
 		ct.flags |= CF_BYTES;
 	if (oom)
 		return MH_ENOMEM;
-	if ((!g->ctx_valid || ct.t >= g->ctx_t) && !mh_eng_ctx_store(g, ev))
+	if ((!g->ctx || ct.t >= g->ctx->t) && !mh_eng_ctx_store(e, g, ev))
 		return MH_ENOMEM;
 	rc = add(e, g, &ct, &ref);
 	if (rc != MH_OK)

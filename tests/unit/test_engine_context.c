@@ -194,8 +194,135 @@ static void test_other_process_does_not_merge(void)
 	MH_CHECK(!has);
 }
 
+/* One event updates two groups: one merges it with the same process's
+ * older context, the other takes the event's own context. The event's
+ * context is shared between groups (group.c), so the merge must not
+ * leak into the other group's alert. */
+static const char *const yaml2 = "title: evidence\n"
+				 "name: ev\n"
+				 "logsource: {category: process_creation}\n"
+				 "detection:\n"
+				 "  sel: {CommandLine|contains: 'imap://'}\n"
+				 "  condition: sel\n"
+				 "level: medium\n"
+				 "---\n"
+				 "title: connection\n"
+				 "name: conn\n"
+				 "logsource: {category: network_connection}\n"
+				 "detection:\n"
+				 "  sel: {DestinationPort: 143}\n"
+				 "  condition: sel\n"
+				 "level: low\n"
+				 "---\n"
+				 "title: joined\n"
+				 "name: joined\n"
+				 "correlation:\n"
+				 "  type: temporal\n"
+				 "  rules: [ev, conn]\n"
+				 "  group-by: [Computer]\n"
+				 "  timespan: 10m\n"
+				 "level: high\n"
+				 "---\n"
+				 "title: connections\n"
+				 "name: conns\n"
+				 "correlation:\n"
+				 "  type: event_count\n"
+				 "  rules: [conn]\n"
+				 "  group-by: [Computer]\n"
+				 "  timespan: 10m\n"
+				 "  condition: {gte: 1}\n"
+				 "level: high\n";
+
+static const mh_alert *alert_titled(const mh_engine *e, const char *title)
+{
+	for (size_t i = 0; i < mh_engine_alert_count(e); i++) {
+		const mh_alert *a = mh_engine_alert(e, i);
+		if (a->rule->title && strcmp(a->rule->title, title) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+static bool alert_has(const mh_alert *a, mh_field f, const char *v)
+{
+	for (size_t k = 0; a && k < a->nctx; k++)
+		if (a->ctx[k].field == f)
+			return a->ctx[k].val.n == strlen(v) &&
+			       memcmp(a->ctx[k].val.p, v, a->ctx[k].val.n) == 0;
+	return false;
+}
+
+static bool alert_lacks(const mh_alert *a, mh_field f)
+{
+	for (size_t k = 0; a && k < a->nctx; k++)
+		if (a->ctx[k].field == f)
+			return false;
+	return a != NULL;
+}
+
+static void test_shared_context_merge_stays_in_its_group(void)
+{
+	mh_ruleset *rs = NULL;
+	mh_engine *e = NULL;
+	mh_engine_opts o;
+	mh_event ev;
+	mh_arena ar;
+	mh_err err;
+	uint32_t m[2];
+
+	memset(&o, 0, sizeof(o));
+	mh_err_clear(&err);
+	MH_CHECK(mh_ruleset_new(&rs) == MH_OK);
+	MH_CHECK(mh_ruleset_add_yaml(rs, "t2.yml", yaml2, strlen(yaml2),
+				     &err) == MH_OK);
+	MH_CHECK(mh_ruleset_compile(rs, &err) == MH_OK);
+	MH_CHECK(mh_engine_new(rs, &o, &e, &err) == MH_OK);
+	if (!e) {
+		mh_ruleset_free(rs);
+		return;
+	}
+	mh_arena_init(&ar, 4096, 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.arena = &ar;
+
+	mh_event_clear(&ev);
+	set(&ev, MH_F_HOST, "WS1");
+	set(&ev, MH_F_PROCESS_GUID, "{A}");
+	set(&ev, MH_F_COMMAND_LINE, "curl imap://u:p@127.0.0.1/INBOX");
+	ev.time_ns = T0;
+	mh_event_set(&ev, MH_F_TIME, "t", 1);
+	m[0] = ridx(rs, "ev");
+	MH_CHECK(mh_engine_feed(e, &ev, m, 1, &err) == MH_OK);
+
+	mh_event_clear(&ev);
+	set(&ev, MH_F_HOST, "WS1");
+	set(&ev, MH_F_PROCESS_GUID, "{A}");
+	set(&ev, MH_F_DESTINATION_IP, "127.0.0.1");
+	set(&ev, MH_F_DESTINATION_PORT, "143");
+	ev.time_ns = T0 + 5 * S;
+	mh_event_set(&ev, MH_F_TIME, "t", 1);
+	m[0] = ridx(rs, "conn");
+	MH_CHECK(mh_engine_feed(e, &ev, m, 1, &err) == MH_OK);
+
+	MH_CHECK(mh_engine_finish(e, &err) == MH_OK);
+	/* the join keeps the command line of the same process ... */
+	MH_CHECK(alert_has(alert_titled(e, "joined"), MH_F_COMMAND_LINE,
+			   "curl imap://u:p@127.0.0.1/INBOX"));
+	MH_CHECK(alert_has(alert_titled(e, "joined"), MH_F_DESTINATION_IP,
+			   "127.0.0.1"));
+	/* ... the connection count has only the connection's own fields */
+	MH_CHECK(
+	    alert_lacks(alert_titled(e, "connections"), MH_F_COMMAND_LINE));
+	MH_CHECK(alert_has(alert_titled(e, "connections"), MH_F_DESTINATION_IP,
+			   "127.0.0.1"));
+	mh_arena_free(&ar);
+	mh_engine_free(e);
+	mh_ruleset_free(rs);
+}
+
 int main(void)
 {
+	MH_RUN(test_shared_context_merge_stays_in_its_group);
 	MH_RUN(test_same_guid_keeps_command_line);
 	MH_RUN(test_same_host_and_pid_keeps_command_line);
 	MH_RUN(test_other_process_does_not_merge);
