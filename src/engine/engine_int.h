@@ -7,12 +7,47 @@
 #include "engine/engine.h"
 #include "util/arena.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #define ENG_NOID UINT32_MAX
 #define ENG_NCTX 18
 /* Bytes charged per separate heap buffer for malloc's header and
  * rounding (glibc: 8-16 bytes header, 16-byte granularity). */
 #define ENG_MALLOC_OVERHEAD 24
 #define ENG_MAX_POS	    32 /* corr->rules positions tracked per correlation */
+/* Inline first buffers of a group: a typical group (a few interned
+ * strings, a short window queue) lives in one allocation. */
+#define ENG_POOL_INL 64
+#define ENG_STRS_INL 4
+#define ENG_ITAB_INL 8
+#define ENG_Q_INL    4
+
+/* Grow buffer p (used bytes in use) to n bytes. p may be its inline
+ * storage inl: then the used bytes move to a new heap buffer. NULL on
+ * ENOMEM, p untouched. */
+static inline void *eng_regrow(void *p, const void *inl, size_t used, size_t n)
+{
+	void *q;
+
+	if (p != inl)
+		return realloc(p, n);
+	q = malloc(n);
+	if (q && used)
+		memcpy(q, p, used);
+	return q;
+}
+
+/* Free p unless it is its inline storage inl. */
+static inline void eng_buf_free(void *p, const void *inl)
+{
+	if (p != inl)
+		free(p);
+}
+
+/* Bytes of p on the heap: cap when p is a heap buffer, else 0. */
+#define ENG_HEAP(p, inl, cap)                                                  \
+	((p) && (const void *)(p) != (const void *)(inl) ? (size_t)(cap) : 0)
 
 extern const mh_field mh_engine_ctx_fields[ENG_NCTX];
 
@@ -66,6 +101,7 @@ typedef struct eng_agg {
 	bool users_trunc;
 	eng_ref *refs;
 	uint32_t nrefs;
+	uint64_t bits_inl[2]; /* dst_bits, val_bits while bits_words == 1 */
 } eng_agg;
 
 typedef struct eng_istr {
@@ -137,6 +173,13 @@ typedef struct eng_group {
 	/* beacon correlations: fixed-size scoring state (beacon.h), NULL
 	 * for other types; accounted in mem */
 	mh_beacon *beacon;
+
+	/* first buffers, inside the group (see eng_regrow) */
+	char pool_inl[ENG_POOL_INL];
+	eng_istr strs_inl[ENG_STRS_INL];
+	uint32_t itab_inl[ENG_ITAB_INL];
+	eng_contrib q_inl[ENG_Q_INL];
+	unsigned char key_inl[]; /* the key: keylen bytes */
 } eng_group;
 
 typedef struct eng_corr {

@@ -105,16 +105,20 @@ eng_group *mh_eng_group_get(mh_engine *e, uint32_t corr,
 	}
 	if (e->ngroups >= e->nbuckets && !table_grow(e))
 		return NULL;
-	g = calloc(1, sizeof(*g));
+	g = calloc(1, sizeof(*g) + keylen);
 	if (!g)
 		return NULL;
-	g->key = malloc(keylen ? keylen : 1);
-	if (!g->key) {
-		free(g);
-		return NULL;
-	}
+	g->key = g->key_inl;
 	if (keylen)
 		memcpy(g->key, key, keylen);
+	g->pool = g->pool_inl;
+	g->pool_cap = ENG_POOL_INL;
+	g->strs = g->strs_inl;
+	g->strs_cap = ENG_STRS_INL;
+	g->itab = g->itab_inl;
+	g->itab_cap = ENG_ITAB_INL;
+	g->q = g->q_inl;
+	g->qcap = ENG_Q_INL;
 	g->keylen = keylen;
 	g->hash = hash;
 	g->corr = corr;
@@ -129,26 +133,31 @@ eng_group *mh_eng_group_get(mh_engine *e, uint32_t corr,
 
 void mh_eng_group_account(mh_engine *e, eng_group *g)
 {
-	size_t m = sizeof(*g) + g->keylen + g->pool_cap +
-		   (size_t)g->strs_cap * sizeof(eng_istr) +
-		   (size_t)g->itab_cap * sizeof(uint32_t) +
-		   g->qcap * sizeof(eng_contrib) +
+	const eng_agg *a = &g->agg;
+	/* the group with its inline buffers and key, then the heap ones */
+	size_t pool = ENG_HEAP(g->pool, g->pool_inl, g->pool_cap),
+	       strs = ENG_HEAP(g->strs, g->strs_inl,
+			       (size_t)g->strs_cap * sizeof(eng_istr)),
+	       itab = ENG_HEAP(g->itab, g->itab_inl,
+			       (size_t)g->itab_cap * sizeof(uint32_t)),
+	       q = ENG_HEAP(g->q, g->q_inl, g->qcap * sizeof(eng_contrib)),
+	       bits = ENG_HEAP(a->dst_bits, a->bits_inl,
+			       a->bits_words * 2 * sizeof(uint64_t));
+	size_t m = sizeof(*g) + g->keylen + pool + strs + itab + q + bits +
 		   (g->qref ? g->qcap * sizeof(eng_ref) : 0) +
-		   g->vcnt_cap * sizeof(uint32_t) +
-		   g->agg.bits_words * 2 * sizeof(uint64_t);
+		   g->vcnt_cap * sizeof(uint32_t);
 
 	if (g->rcnt)
 		m += ENG_MAX_POS * sizeof(uint32_t);
 	if (g->beacon)
 		m += sizeof(*g->beacon);
-	if (g->agg.refs)
+	if (a->refs)
 		m += e->opts.max_refs * sizeof(eng_ref);
 	/* malloc's own header and rounding, per separate buffer */
 	m += ENG_MALLOC_OVERHEAD *
-	     (size_t)(1 + !!g->keylen + !!g->pool_cap + !!g->strs_cap +
-		      !!g->itab_cap + !!g->qcap + !!g->qref + !!g->vcnt_cap +
-		      !!g->agg.bits_words * 2 + !!g->rcnt + !!g->beacon +
-		      !!g->agg.refs);
+	     (size_t)(1 + !!pool + !!strs + !!itab + !!q + !!g->qref +
+		      !!g->vcnt_cap + !!bits * 2 + !!g->rcnt + !!g->beacon +
+		      !!a->refs);
 	e->mem -= g->mem;
 	g->mem = m;
 	e->mem += m;
@@ -157,11 +166,10 @@ void mh_eng_group_account(mh_engine *e, eng_group *g)
 static void group_release(mh_engine *e, eng_group *g)
 {
 	mh_eng_ctx_release(e, g->ctx);
-	free(g->key);
-	free(g->pool);
-	free(g->strs);
-	free(g->itab);
-	free(g->q);
+	eng_buf_free(g->pool, g->pool_inl);
+	eng_buf_free(g->strs, g->strs_inl);
+	eng_buf_free(g->itab, g->itab_inl);
+	eng_buf_free(g->q, g->q_inl);
 	free(g->qref);
 	free(g->vcnt);
 	free(g->rcnt);
@@ -230,7 +238,7 @@ void mh_eng_intern_reset(eng_group *g)
 
 static bool itab_grow(eng_group *g)
 {
-	uint32_t n = g->itab_cap ? g->itab_cap * 2 : 16;
+	uint32_t n = g->itab_cap * 2;
 	uint32_t *t = calloc(n, sizeof(*t));
 
 	if (!t)
@@ -241,7 +249,7 @@ static bool itab_grow(eng_group *g)
 			j = (j + 1) & (n - 1);
 		t[j] = i + 1;
 	}
-	free(g->itab);
+	eng_buf_free(g->itab, g->itab_inl);
 	g->itab = t;
 	g->itab_cap = n;
 	return true;
@@ -267,19 +275,20 @@ uint32_t mh_eng_intern(eng_group *g, const char *p, size_t n)
 	if ((g->nstr + 1) * 2 > g->itab_cap && !itab_grow(g))
 		return ENG_NOID;
 	if (g->nstr == g->strs_cap) {
-		uint32_t nc = g->strs_cap ? g->strs_cap * 2 : 8;
-		eng_istr *s = realloc(g->strs, nc * sizeof(*s));
+		uint32_t nc = g->strs_cap * 2;
+		eng_istr *s = eng_regrow(g->strs, g->strs_inl,
+					 g->nstr * sizeof(*s), nc * sizeof(*s));
 		if (!s)
 			return ENG_NOID;
 		g->strs = s;
 		g->strs_cap = nc;
 	}
 	if (g->pool_cap - g->pool_n < n) {
-		size_t nc = g->pool_cap ? g->pool_cap : 64;
+		size_t nc = g->pool_cap;
 		char *pp;
 		while (nc - g->pool_n < n)
 			nc *= 2;
-		pp = realloc(g->pool, nc);
+		pp = eng_regrow(g->pool, g->pool_inl, g->pool_n, nc);
 		if (!pp)
 			return ENG_NOID;
 		g->pool = pp;

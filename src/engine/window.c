@@ -32,8 +32,8 @@ static size_t npos(const mh_corr *c)
 
 void mh_eng_agg_free(eng_agg *a)
 {
-	free(a->dst_bits);
-	free(a->val_bits);
+	eng_buf_free(a->dst_bits, &a->bits_inl[0]);
+	eng_buf_free(a->val_bits, &a->bits_inl[1]);
 	free(a->refs);
 	memset(a, 0, sizeof(*a));
 }
@@ -58,24 +58,38 @@ static void agg_clear(eng_agg *a)
 
 static bool bits_ensure(eng_agg *a, uint32_t id)
 {
-	size_t need = (size_t)id / 64 + 1, n;
+	size_t need = (size_t)id / 64 + 1, w = a->bits_words, n;
 	uint64_t *d, *v;
 
-	if (need <= a->bits_words)
+	if (need <= w)
 		return true;
-	n = a->bits_words ? a->bits_words * 2 : 2;
+	if (!w && need == 1) { /* one word each, inline */
+		a->dst_bits = &a->bits_inl[0];
+		a->val_bits = &a->bits_inl[1];
+		a->bits_inl[0] = a->bits_inl[1] = 0;
+		a->bits_words = 1;
+		return true;
+	}
+	n = w ? w * 2 : 2;
 	while (n < need)
 		n *= 2;
-	d = realloc(a->dst_bits, n * sizeof(uint64_t));
+	d = eng_regrow(a->dst_bits, &a->bits_inl[0], w * sizeof(uint64_t),
+		       n * sizeof(uint64_t));
 	if (!d)
 		return false;
-	a->dst_bits = d;
-	v = realloc(a->val_bits, n * sizeof(uint64_t));
-	if (!v)
+	v = eng_regrow(a->val_bits, &a->bits_inl[1], w * sizeof(uint64_t),
+		       n * sizeof(uint64_t));
+	if (!v) {
+		if (a->dst_bits == &a->bits_inl[0])
+			free(d); /* keep the pair inline */
+		else
+			a->dst_bits = d;
 		return false;
+	}
+	a->dst_bits = d;
 	a->val_bits = v;
-	memset(d + a->bits_words, 0, (n - a->bits_words) * sizeof(uint64_t));
-	memset(v + a->bits_words, 0, (n - a->bits_words) * sizeof(uint64_t));
+	memset(d + w, 0, (n - w) * sizeof(uint64_t));
+	memset(v + w, 0, (n - w) * sizeof(uint64_t));
 	a->bits_words = n;
 	return true;
 }
@@ -568,6 +582,10 @@ static bool q_insert(mh_engine *e, eng_group *g, const mh_corr *c,
 	bool refs = e->opts.max_refs > 0;
 	size_t i;
 
+	/* the queue starts inline; its --explain refs start on the heap */
+	if (refs && !g->qref && !(g->qref = calloc(g->qcap, sizeof(*g->qref))))
+		return false;
+
 	if (g->qhead + g->qn == g->qcap) {
 		if (g->qhead > g->qn) {
 			memmove(g->q, g->q + g->qhead, g->qn * sizeof(*g->q));
@@ -576,8 +594,10 @@ static bool q_insert(mh_engine *e, eng_group *g, const mh_corr *c,
 					g->qn * sizeof(*g->qref));
 			g->qhead = 0;
 		} else {
-			size_t n = g->qcap ? g->qcap * 2 : 8;
-			eng_contrib *q = realloc(g->q, n * sizeof(*q));
+			size_t n = g->qcap * 2;
+			eng_contrib *q =
+			    eng_regrow(g->q, g->q_inl, g->qcap * sizeof(*q),
+				       n * sizeof(*q));
 			if (!q)
 				return false;
 			g->q = q;

@@ -296,6 +296,36 @@ static void test_distinct_dst_bytes(void)
 	teardown(&t);
 }
 
+/* A window queue outgrows its inline space while its head has moved
+ * (an expired event): every queued event survives the move. */
+static void test_queue_grows_after_expiry(void)
+{
+	static const int mins[] = {0, 10, 20, 30, 65, 66, 67};
+	tctx t;
+	const mh_alert *a;
+	char dst[32];
+
+	MH_CHECK(setup(&t,
+		       DET("base", "low", "25")
+			   CORR_HEAD("sliding", "gte: 6") "level: high\n",
+		       NULL));
+	for (size_t i = 0; i < MH_ARRAY_LEN(mins); i++) {
+		snprintf(dst, sizeof(dst), "203.0.113.%zu", i + 1);
+		feed_simple(&t, "base", T0 + mins[i] * 60 * S, "WS1", NULL,
+			    dst);
+	}
+	MH_CHECK(mh_engine_finish(t.e, NULL) == MH_OK);
+	MH_CHECK_EQ_INT(count_of(&t, "corr"), 1);
+	a = alert_of(&t, "corr", 0);
+	if (a) {
+		/* 10, 20, 30, 65, 66 and 67 min: the one at 0 expired */
+		MH_CHECK_EQ_INT(a->count, 6);
+		MH_CHECK_EQ_INT(a->distinct_dst, 6);
+		MH_CHECK_EQ_INT(a->first_ns, T0 + 10 * 60 * S);
+	}
+	teardown(&t);
+}
+
 /* ctx comes from the newest contributing event; refs with --explain */
 static void test_ctx_and_refs(void)
 {
@@ -506,6 +536,7 @@ int main(void)
 	MH_RUN(test_users_cap);
 	MH_RUN(test_distinct_dst_bytes);
 	MH_RUN(test_ctx_and_refs);
+	MH_RUN(test_queue_grows_after_expiry);
 	MH_RUN(test_memory_cap);
 	MH_RUN(test_sort_default);
 	MH_RUN(test_sort_level_name);
