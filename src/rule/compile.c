@@ -7,6 +7,7 @@
  * then contains/startswith/endswith wrapping, and is finally classified
  * into the cheapest matcher kind (EQ, CONTAINS, STARTS, ENDS, GLOB..). */
 #include "rule/cond.h"
+#include "rule/re_lits.h"
 #include "rule/rule_int.h"
 
 #include <stdlib.h>
@@ -715,6 +716,19 @@ static mh_rc expand_text(pctx *c, yaml_node_t *vn, const char *field,
 	return MH_OK;
 }
 
+/* The necessary literals of a regex (re_lits.h), unless PCRE2 anchors
+ * it: an anchored regex fails at the first byte, faster than a scan. */
+static const mh_re_lits *re_lits(mh_ruleset *rs, pcre2_code *re, const char *t,
+				 size_t n, uint32_t opt)
+{
+	uint32_t all = 0;
+
+	if (pcre2_pattern_info(re, PCRE2_INFO_ALLOPTIONS, &all) != 0 ||
+	    (all & PCRE2_ANCHORED) || (opt & PCRE2_EXTENDED))
+		return NULL;
+	return mh_re_lits_build(&rs->arena, t, n, (opt & PCRE2_CASELESS) != 0);
+}
+
 /* M_RE matchers use num_int as "JIT code available". */
 static uint8_t re_jitted(pcre2_code *re)
 {
@@ -750,6 +764,7 @@ static mh_rc compile_re(pctx *c, yaml_node_t *vn, const char *field,
 	m->kind = M_RE;
 	m->re = re;
 	m->num_int = re_jitted(re);
+	m->lits = re_lits(c->rs, re, t, n, opt);
 	m->s = mh_rs_strdup(c->rs, t, n);
 	m->n = n;
 	m->inum = opt;
@@ -830,9 +845,12 @@ static mh_rc merge_res(pctx *c, mlist *ml)
 		}
 		re = pcre2_compile((PCRE2_SPTR)buf, len, (uint32_t)a->inum, &ec,
 				   &eo, NULL);
-		free(buf);
-		if (!re)
+		if (!re) {
+			free(buf);
 			continue;
+		}
+		a->lits = re_lits(c->rs, re, buf, len, (uint32_t)a->inum);
+		free(buf);
 		pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 		if (mh_rs_add_re(c->rs, re))
 			return MH_ENOMEM;

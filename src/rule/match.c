@@ -1,6 +1,7 @@
 /* Matching: the hot path. No allocation per event; all patterns are
  * pre-folded at compile time, so only the event bytes are folded (ASCII
  * only: bytes >= 0x80 compare exactly). */
+#include "rule/re_lits.h"
 #include "rule/rule_int.h"
 
 #include <stdlib.h>
@@ -276,7 +277,9 @@ static bool test_one(const mh_matcher *m, elem *e, const mh_event *ev,
 			e->int_state = mh_rule_str_int(v, n, &e->ival) ? 1 : -1;
 		return e->int_state > 0 && e->ival == m->inum;
 	case M_RE:
-		if (m->num_int) /* JIT-compiled */
+		if (m->lits && !mh_re_lits_may_match(m->lits, v, n))
+			return false; /* no literal every match needs */
+		if (m->num_int)	      /* JIT-compiled */
 			return pcre2_jit_match(m->re, (PCRE2_SPTR)v, n, 0, 0,
 					       ctx->md, ctx->mc) >= 0;
 		return pcre2_match(m->re, (PCRE2_SPTR)v, n, 0, 0, ctx->md,

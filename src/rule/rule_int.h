@@ -42,6 +42,8 @@ typedef struct mh_matcher {
 	const uint8_t *wild;
 	size_t n;
 	pcre2_code *re;
+	/* M_RE: literals every match contains (re_lits.h), NULL: none */
+	const struct mh_re_lits *lits;
 	mh_cidr cidr;
 	double num;
 	int64_t inum;
