@@ -389,13 +389,17 @@ mh_rc mh_engine_finish(mh_engine *e, mh_err *err)
 		return MH_OK;
 	e->st.now_ns =
 	    e->opts.now_set ? e->opts.now_ns : (e->have_t ? e->max_t : 0);
-	/* least recently updated groups first: a deterministic order */
-	for (eng_group *g = e->lru_tail; g; g = g->lprev) {
+	/* least recently updated groups first: a deterministic order. A
+	 * group is freed once flushed, so the alerts of the last groups
+	 * reuse its memory instead of adding to the peak. */
+	e->st.groups = e->ngroups;
+	while (e->lru_tail) {
+		eng_group *g = e->lru_tail;
 		rc = mh_eng_group_flush(e, g, false);
 		if (rc != MH_OK)
 			goto out;
+		mh_eng_group_free(e, g);
 	}
-	e->st.groups = e->ngroups;
 	mh_eng_groups_free_all(e);
 	mh_eng_sort_alerts(e);
 	e->st.alerts = e->nalerts;
