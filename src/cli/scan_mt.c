@@ -7,8 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEF_CHUNK	   (4u << 20)
-#define MIN_CHUNK	   4096u
+#define DEF_CHUNK (4u << 20)
+#define MIN_CHUNK 4096u
+/* Bytes of matched-event copies a chunk should hold: when most records
+ * match, chunks shrink so that the slots in flight stay near
+ * nslots * COPY_BUDGET instead of growing with the match rate (the
+ * correlation engine's --max-memory share assumes a bounded reader). */
+#define COPY_BUDGET	   (2u << 20)
+#define MIN_AUTO_CHUNK	   (256u << 10)
 #define MAX_MATCHES	   1024
 #define KEEP_PAGES_THREADS 2
 
@@ -49,6 +55,7 @@ typedef struct mt {
 	mh_source *src;
 	const char *base;
 	size_t len, chunk;
+	size_t cur_chunk; /* chunk, or less when copies are large */
 	char dialect[32];
 	pthread_mutex_t mu;
 	pthread_cond_t cv_work, cv_done;
@@ -302,7 +309,7 @@ static void *worker(void *arg)
 		s->idx = m->next_idx++;
 		s->off = m->next_off;
 		s->len =
-		    mh_split_chunk(m->base, m->len, m->next_off, m->chunk) -
+		    mh_split_chunk(m->base, m->len, m->next_off, m->cur_chunk) -
 		    m->next_off;
 		m->next_off += s->len;
 		s->state = S_RUN;
@@ -403,6 +410,28 @@ static mh_rc merge(mt *m, slot *s, uint64_t line_base, mh_event *ev,
 	return MH_OK;
 }
 
+/* The chunk size for the next claims, from the copy bytes per input
+ * byte of the slot just merged: at most m->chunk (the requested size),
+ * at least MIN_AUTO_CHUNK unless m->chunk is smaller. Chunk boundaries
+ * do not change the output (events are merged in file order). Called on
+ * the merging thread with m->mu held; s is no longer written by a
+ * worker. */
+static size_t next_chunk(const mt *m, const slot *s)
+{
+	double ratio;
+	size_t c;
+
+	if (!s->len)
+		return m->cur_chunk;
+	ratio = (double)s->arena.used_total / (double)s->len;
+	if (ratio * (double)m->chunk <= (double)COPY_BUDGET)
+		return m->chunk;
+	c = (size_t)((double)COPY_BUDGET / ratio);
+	if (c < MIN_AUTO_CHUNK)
+		c = MIN_AUTO_CHUNK;
+	return c < m->chunk ? c : m->chunk;
+}
+
 mh_rc mh_scan_mt(const mh_mt_args *a, mh_reader *rd, mh_source *src,
 		 mh_mt_stats *st, mh_err *err)
 {
@@ -430,6 +459,7 @@ mh_rc mh_scan_mt(const mh_mt_args *a, mh_reader *rd, mh_source *src,
 	m.chunk = a->chunk >= MIN_CHUNK ? a->chunk
 		  : a->chunk		? MIN_CHUNK
 					: DEF_CHUNK;
+	m.cur_chunk = m.chunk;
 	m.nslots = (size_t)a->threads + 2;
 	pthread_mutex_init(&m.mu, NULL);
 	pthread_cond_init(&m.cv_work, NULL);
@@ -492,6 +522,7 @@ mh_rc mh_scan_mt(const mh_mt_args *a, mh_reader *rd, mh_source *src,
 		pthread_mutex_lock(&m.mu);
 		s->state = S_FREE;
 		m.merged++;
+		m.cur_chunk = next_chunk(&m, s);
 		if (rc != MH_OK)
 			m.stop = true;
 		pthread_cond_broadcast(&m.cv_work);
