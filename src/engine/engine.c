@@ -149,8 +149,9 @@ mh_rc mh_engine_new(const mh_ruleset *rs, const mh_engine_opts *opts,
 	}
 	e->corrs = calloc(e->ncorr ? e->ncorr : 1, sizeof(*e->corrs));
 	e->touched = calloc(e->ncorr ? e->ncorr : 1, sizeof(*e->touched));
+	e->keys = calloc(e->ncorr ? e->ncorr : 1, sizeof(*e->keys));
 	e->rrefs = calloc(nref ? nref : 1, sizeof(*e->rrefs));
-	if (!e->corrs || !e->touched || !e->rrefs)
+	if (!e->corrs || !e->touched || !e->keys || !e->rrefs)
 		goto out;
 	/* count references per detection rule, then fill (CSR layout) */
 	e->ncorr = 0;
@@ -219,6 +220,7 @@ void mh_engine_free(mh_engine *e)
 	free(e->rrefs);
 	free(e->corrs);
 	free(e->touched);
+	free(e->keys);
 	free(e);
 }
 
@@ -360,12 +362,26 @@ mh_rc mh_engine_feed(mh_engine *e, const mh_event *ev, const uint32_t *matched,
 		}
 		e->touched[j] = v;
 	}
+	/* The keys first; then the table slots and the groups they head
+	 * are prefetched, so that the cache misses of the event's groups
+	 * overlap (the table is cold: the reader streams the input through
+	 * the cache between two matched events). */
+	e->kn = 0;
+	for (size_t i = 0; i < e->ntouched && rc == MH_OK; i++) {
+		eng_corr *ec = &e->corrs[e->touched[i]];
+		rc = mh_eng_corr_key(e, e->touched[i], ev, ec->pend_mask,
+				     &e->keys[i]);
+		if (rc == MH_OK)
+			mh_eng_prefetch_slot(e, &e->keys[i]);
+	}
+	for (size_t i = 0; i < e->ntouched && rc == MH_OK; i++)
+		mh_eng_prefetch_group(e, &e->keys[i]);
 	for (size_t i = 0; i < e->ntouched; i++) {
 		eng_corr *ec = &e->corrs[e->touched[i]];
 		ec->touched = false;
 		if (rc == MH_OK)
 			rc = mh_eng_corr_feed(e, e->touched[i], ev,
-					      ec->pend_mask);
+					      ec->pend_mask, &e->keys[i]);
 	}
 	e->ntouched = 0;
 out:

@@ -195,6 +195,13 @@ typedef struct eng_rref {
 	uint32_t pos;  /* position in corr->rules */
 } eng_rref;
 
+/* A serialized group key in e->kbuf, with its hash. */
+typedef struct eng_key {
+	size_t off;
+	uint32_t len;
+	uint64_t hash;
+} eng_key;
+
 typedef struct eng_alert {
 	mh_alert a;
 	uint64_t seq; /* emission order: last tie-break */
@@ -217,8 +224,11 @@ struct mh_engine {
 	eng_group *lru_head, *lru_tail;
 	size_t mem, max_mem;
 
+	/* the group keys of the event being fed, one per touched
+	 * correlation (keys[i] for touched[i]) */
 	unsigned char *kbuf;
-	size_t kcap;
+	size_t kcap, kn;
+	eng_key *keys;
 
 	eng_ctx *evctx; /* the context of the event being fed, or NULL */
 
@@ -265,8 +275,17 @@ bool mh_eng_ctx_store(mh_engine *e, eng_group *g, const mh_event *ev);
 void mh_eng_ctx_release(mh_engine *e, eng_ctx *c);
 
 /* window.c */
+/* Serialize ev's group key for correlation ci (mask: its positions the
+ * event matched) at the end of e->kbuf (e->kn), and hash it. */
+mh_rc mh_eng_corr_key(mh_engine *e, uint32_t ci, const mh_event *ev,
+		      uint32_t mask, eng_key *k);
+/* Add ev to its group of correlation ci (key k from mh_eng_corr_key). */
 mh_rc mh_eng_corr_feed(mh_engine *e, uint32_t ci, const mh_event *ev,
-		       uint32_t mask);
+		       uint32_t mask, const eng_key *k);
+/* Prefetch the group table slot of k, or (second pass) the group it
+ * heads; a hint only. */
+void mh_eng_prefetch_slot(const mh_engine *e, const eng_key *k);
+void mh_eng_prefetch_group(const mh_engine *e, const eng_key *k);
 /* Close/evaluate what is pending in g at the end (or at eviction when
  * at_evict: only open sliding alerts are emitted). */
 mh_rc mh_eng_group_flush(mh_engine *e, eng_group *g, bool at_evict);

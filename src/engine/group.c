@@ -85,6 +85,26 @@ static bool table_grow(mh_engine *e)
 	return true;
 }
 
+void mh_eng_prefetch_slot(const mh_engine *e, const eng_key *k)
+{
+	if (e->nbuckets)
+		__builtin_prefetch(&e->buckets[k->hash & (e->nbuckets - 1)]);
+}
+
+void mh_eng_prefetch_group(const mh_engine *e, const eng_key *k)
+{
+	const eng_group *g;
+
+	if (!e->nbuckets)
+		return;
+	g = e->buckets[k->hash & (e->nbuckets - 1)];
+	if (!g)
+		return;
+	/* the whole group: an update touches most of its lines */
+	for (size_t off = 0; off < sizeof(*g) + g->keylen; off += 64)
+		__builtin_prefetch((const char *)g + off);
+}
+
 /* Find or create the group; NULL on ENOMEM. A new group is placed at
  * the LRU head; an existing one is not moved (mh_eng_group_touch). */
 eng_group *mh_eng_group_get(mh_engine *e, uint32_t corr,

@@ -992,19 +992,12 @@ static uint32_t intern_field(eng_group *g, const mh_event *ev, mh_field f,
 	return id;
 }
 
-mh_rc mh_eng_corr_feed(mh_engine *e, uint32_t ci, const mh_event *ev,
-		       uint32_t mask)
+mh_rc mh_eng_corr_key(mh_engine *e, uint32_t ci, const mh_event *ev,
+		      uint32_t mask, eng_key *k)
 {
-	const eng_corr *ec = &e->corrs[ci];
-	const mh_corr *c = ec->c;
+	const mh_corr *c = e->corrs[ci].c;
 	unsigned pos = (unsigned)__builtin_ctz(mask);
-	size_t klen = 0;
-	eng_group *g;
-	eng_contrib ct;
-	eng_ref ref;
-	bool oom = false;
-	int st;
-	mh_rc rc;
+	size_t klen = e->kn, start = e->kn;
 
 	/* serialize the group key: per value, 0 (unset) or 1 + len + bytes */
 	for (size_t i = 0; i < c->ngroup; i++) {
@@ -1034,10 +1027,28 @@ mh_rc mh_eng_corr_feed(mh_engine *e, uint32_t ci, const mh_event *ev,
 			klen += n;
 		}
 	}
-	if (klen > UINT32_MAX)
+	if (klen - start > UINT32_MAX)
 		return MH_ELIMIT;
-	g = mh_eng_group_get(e, ci, e->kbuf, (uint32_t)klen,
-			     mh_hash_bytes(e->kbuf, klen, mh_hash_u64(ci)));
+	k->off = start;
+	k->len = (uint32_t)(klen - start);
+	k->hash = mh_hash_bytes(e->kbuf + start, k->len, mh_hash_u64(ci));
+	e->kn = klen;
+	return MH_OK;
+}
+
+mh_rc mh_eng_corr_feed(mh_engine *e, uint32_t ci, const mh_event *ev,
+		       uint32_t mask, const eng_key *k)
+{
+	const eng_corr *ec = &e->corrs[ci];
+	const mh_corr *c = ec->c;
+	eng_group *g;
+	eng_contrib ct;
+	eng_ref ref;
+	bool oom = false;
+	int st;
+	mh_rc rc;
+
+	g = mh_eng_group_get(e, ci, e->kbuf + k->off, k->len, k->hash);
 	if (!g)
 		return MH_ENOMEM;
 	mh_eng_group_touch(e, g);
