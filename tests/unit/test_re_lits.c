@@ -290,6 +290,130 @@ static void test_sound_against_pcre2(void)
 	MH_CHECK(rejected > 1000);
 }
 
+/* A random regex over a small alphabet (so random subjects match
+ * often): literals, classes, escapes, groups of every modelled kind,
+ * inline options, quantifiers, anchors and lookarounds. */
+static void rand_re(char *out, size_t *o, size_t cap, int depth)
+{
+	static const char lit[] = "abcksKS .-";
+	int items = 1 + (int)(next() % 4);
+
+	for (int i = 0; i < items && *o + 24 < cap; i++) {
+		unsigned k = (unsigned)(next() % 16);
+		const char *q = "";
+		if (k < 7) {
+			out[(*o)++] = lit[next() % (sizeof(lit) - 1)];
+		} else if (k == 7) {
+			memcpy(out + *o, "[ab]", 4);
+			*o += 4;
+		} else if (k == 8) {
+			out[(*o)++] = '.';
+		} else if (k == 9) {
+			memcpy(out + *o, next() % 2 ? "\\s" : "\\.", 2);
+			*o += 2;
+		} else if (k == 10) {
+			out[(*o)++] = next() % 2 ? '^' : '$';
+		} else if (k == 11) {
+			memcpy(out + *o, "(?i)", 4);
+			*o += 4;
+		} else if (depth < 3) {
+			static const char *const open[] = {
+			    "(", "(?:", "(?i:", "(?=", "(?!", "(?>"};
+			const char *op = open[next() % 6];
+			int alts = 1 + (int)(next() % 3);
+			memcpy(out + *o, op, strlen(op));
+			*o += strlen(op);
+			for (int a = 0; a < alts && *o + 24 < cap; a++) {
+				if (a)
+					out[(*o)++] = '|';
+				rand_re(out, o, cap, depth + 1);
+			}
+			out[(*o)++] = ')';
+		}
+		switch (next() % 10) {
+		case 0:
+			q = "?";
+			break;
+		case 1:
+			q = "*";
+			break;
+		case 2:
+			q = "+";
+			break;
+		case 3:
+			q = "{2}";
+			break;
+		case 4:
+			q = "{0,2}";
+			break;
+		default:
+			break;
+		}
+		if (*q && *o > 0 && out[*o - 1] != '^' && out[*o - 1] != '$' &&
+		    out[*o - 1] != ')') {
+			memcpy(out + *o, q, strlen(q));
+			*o += strlen(q);
+		}
+	}
+}
+
+/* Soundness on random regexes: whatever literals are proven, no subject
+ * PCRE2 matches is rejected. */
+static void test_random_patterns(void)
+{
+	static const char alpha[] = "abcksKSx .-";
+	size_t checked = 0, with_lits = 0, rejected = 0;
+
+	for (int pi = 0; pi < 20000; pi++) {
+		char pat[256];
+		size_t o = 0;
+		bool ci = next() % 4 == 0;
+		int ec;
+		PCRE2_SIZE eo;
+		pcre2_code *re;
+		pcre2_match_data *md;
+		const mh_re_lits *l;
+
+		rand_re(pat, &o, sizeof(pat), 0);
+		pat[o] = 0;
+		re = pcre2_compile((PCRE2_SPTR)pat, o,
+				   PCRE2_UTF | PCRE2_MATCH_INVALID_UTF |
+				       (ci ? PCRE2_CASELESS : 0),
+				   &ec, &eo, NULL);
+		l = mh_re_lits_build(&ar, pat, o,
+				     ci); /* any pattern: no crash */
+		if (!re)
+			continue;
+		md = pcre2_match_data_create(1, NULL);
+		with_lits += l != NULL;
+		for (int si = 0; si < 200 && l; si++) {
+			char s[40];
+			size_t n = 1 + next() % 30;
+			for (size_t i = 0; i < n; i++)
+				s[i] = alpha[next() % (sizeof(alpha) - 1)];
+			if (next() % 8 == 0 && n > 3) /* a Kelvin sign */
+				memcpy(s + n - 3, "\xe2\x84\xaa", 3);
+			if (pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, md, NULL) >=
+			    0) {
+				checked++;
+				if (!mh_re_lits_may_match(l, s, n)) {
+					fprintf(stderr,
+						"unsound: /%s/%s on '%.*s'\n",
+						pat, ci ? "i" : "", (int)n, s);
+					MH_CHECK(false);
+				}
+			} else if (!mh_re_lits_may_match(l, s, n)) {
+				rejected++;
+			}
+		}
+		pcre2_match_data_free(md);
+		pcre2_code_free(re);
+	}
+	MH_CHECK(with_lits > 500);
+	MH_CHECK(checked > 5000);
+	MH_CHECK(rejected > 1000);
+}
+
 static void test_may_match(void)
 {
 	const mh_re_lits *l =
@@ -315,6 +439,7 @@ int main(void)
 	MH_RUN(test_may_match);
 	MH_RUN(test_caseless_partners);
 	MH_RUN(test_sound_against_pcre2);
+	MH_RUN(test_random_patterns);
 	mh_arena_free(&ar);
 	MH_DONE();
 }
