@@ -10,30 +10,33 @@
 #define S  ((int64_t)1000000000)
 #define T0 ((int64_t)1700000000 * S)
 
-static const char *const yaml = "title: evidence\n"
-				"name: ev\n"
-				"logsource: {category: process_creation}\n"
-				"detection:\n"
-				"  sel: {CommandLine|contains: 'imap://'}\n"
-				"  condition: sel\n"
-				"level: medium\n"
-				"---\n"
-				"title: connection\n"
-				"name: conn\n"
-				"logsource: {category: network_connection}\n"
-				"detection:\n"
-				"  sel: {DestinationPort: 143}\n"
-				"  condition: sel\n"
-				"level: low\n"
-				"---\n"
-				"title: evidence then connection\n"
-				"name: joined\n"
-				"correlation:\n"
-				"  type: temporal\n"
-				"  rules: [ev, conn]\n"
-				"  group-by: [Computer]\n"
-				"  timespan: 10m\n"
-				"level: high\n";
+#define YAML                                                                   \
+	"title: evidence\n"                                                    \
+	"name: ev\n"                                                           \
+	"logsource: {category: process_creation}\n"                            \
+	"detection:\n"                                                         \
+	"  sel: {CommandLine|contains: 'imap://'}\n"                           \
+	"  condition: sel\n"                                                   \
+	"level: medium\n"                                                      \
+	"---\n"                                                                \
+	"title: connection\n"                                                  \
+	"name: conn\n"                                                         \
+	"logsource: {category: network_connection}\n"                          \
+	"detection:\n"                                                         \
+	"  sel: {DestinationPort: 143}\n"                                      \
+	"  condition: sel\n"                                                   \
+	"level: low\n"                                                         \
+	"---\n"                                                                \
+	"title: evidence then connection\n"                                    \
+	"name: joined\n"                                                       \
+	"correlation:\n"                                                       \
+	"  type: temporal\n"                                                   \
+	"  rules: [ev, conn]\n"                                                \
+	"  group-by: [Computer]\n"                                             \
+	"  timespan: 10m\n"                                                    \
+	"level: high\n"
+
+static const char *const yaml = YAML;
 
 static mh_ruleset *load(void)
 {
@@ -198,40 +201,16 @@ static void test_other_process_does_not_merge(void)
  * older context, the other takes the event's own context. The event's
  * context is shared between groups (group.c), so the merge must not
  * leak into the other group's alert. */
-static const char *const yaml2 = "title: evidence\n"
-				 "name: ev\n"
-				 "logsource: {category: process_creation}\n"
-				 "detection:\n"
-				 "  sel: {CommandLine|contains: 'imap://'}\n"
-				 "  condition: sel\n"
-				 "level: medium\n"
-				 "---\n"
-				 "title: connection\n"
-				 "name: conn\n"
-				 "logsource: {category: network_connection}\n"
-				 "detection:\n"
-				 "  sel: {DestinationPort: 143}\n"
-				 "  condition: sel\n"
-				 "level: low\n"
-				 "---\n"
-				 "title: joined\n"
-				 "name: joined\n"
-				 "correlation:\n"
-				 "  type: temporal\n"
-				 "  rules: [ev, conn]\n"
-				 "  group-by: [Computer]\n"
-				 "  timespan: 10m\n"
-				 "level: high\n"
-				 "---\n"
-				 "title: connections\n"
-				 "name: conns\n"
-				 "correlation:\n"
-				 "  type: event_count\n"
-				 "  rules: [conn]\n"
-				 "  group-by: [Computer]\n"
-				 "  timespan: 10m\n"
-				 "  condition: {gte: 1}\n"
-				 "level: high\n";
+static const char *const yaml2 = YAML "---\n"
+				      "title: connections\n"
+				      "name: conns\n"
+				      "correlation:\n"
+				      "  type: event_count\n"
+				      "  rules: [conn]\n"
+				      "  group-by: [Computer]\n"
+				      "  timespan: 10m\n"
+				      "  condition: {gte: 1}\n"
+				      "level: high\n";
 
 static const mh_alert *alert_titled(const mh_engine *e, const char *title)
 {
@@ -306,10 +285,11 @@ static void test_shared_context_merge_stays_in_its_group(void)
 
 	MH_CHECK(mh_engine_finish(e, &err) == MH_OK);
 	/* the join keeps the command line of the same process ... */
-	MH_CHECK(alert_has(alert_titled(e, "joined"), MH_F_COMMAND_LINE,
+	MH_CHECK(alert_has(alert_titled(e, "evidence then connection"),
+			   MH_F_COMMAND_LINE,
 			   "curl imap://u:p@127.0.0.1/INBOX"));
-	MH_CHECK(alert_has(alert_titled(e, "joined"), MH_F_DESTINATION_IP,
-			   "127.0.0.1"));
+	MH_CHECK(alert_has(alert_titled(e, "evidence then connection"),
+			   MH_F_DESTINATION_IP, "127.0.0.1"));
 	/* ... the connection count has only the connection's own fields */
 	MH_CHECK(
 	    alert_lacks(alert_titled(e, "connections"), MH_F_COMMAND_LINE));
