@@ -148,6 +148,7 @@ typedef struct eng_group {
 	uint32_t nstr, strs_cap;
 	uint32_t *itab; /* open addressing: index + 1, 0 = empty */
 	uint32_t itab_cap;
+	uint32_t ihint[3]; /* last ids of dst, user, value (window.c) */
 
 	/* window queue, time-ordered (q[qhead .. qhead + qn)) */
 	eng_contrib *q;

@@ -978,15 +978,22 @@ mh_rc mh_eng_group_flush(mh_engine *e, eng_group *g, bool at_evict)
 	return rc;
 }
 
+/* Intern ev's value of f in g. slot: a per-group hint (the last id of
+ * this use), checked by content, so a group whose events repeat a
+ * value (most do: the value is often part of the key) skips the hash. */
 static uint32_t intern_field(eng_group *g, const mh_event *ev, mh_field f,
-			     bool *oom)
+			     unsigned slot, bool *oom)
 {
 	const mh_str *s = mh_event_get(ev, f);
-	uint32_t id;
+	uint32_t id = g->ihint[slot];
 
 	if (!s)
 		return ENG_NOID;
+	if (id < g->nstr && g->strs[id].len == s->n &&
+	    (s->n == 0 || memcmp(g->pool + g->strs[id].off, s->p, s->n) == 0))
+		return id;
 	id = mh_eng_intern(g, s->p, s->n);
+	g->ihint[slot] = id;
 	if (id == ENG_NOID)
 		*oom = true;
 	return id;
@@ -1070,8 +1077,8 @@ mh_rc mh_eng_corr_feed(mh_engine *e, uint32_t ci, const mh_event *ev,
 	memset(&ct, 0, sizeof(ct));
 	ct.t = ev->time_ns;
 	ct.mask = mask;
-	ct.dst = intern_field(g, ev, MH_F_DESTINATION_IP, &oom);
-	ct.user = intern_field(g, ev, MH_F_USER, &oom);
+	ct.dst = intern_field(g, ev, MH_F_DESTINATION_IP, 0, &oom);
+	ct.user = intern_field(g, ev, MH_F_USER, 1, &oom);
 	ref.line = ev->line;
 	ref.file = ENG_NOID;
 	ref.sum = ENG_NOID;
@@ -1087,7 +1094,8 @@ mh_rc mh_eng_corr_feed(mh_engine *e, uint32_t ci, const mh_event *ev,
 	}
 	if (c->value_field != MH_F_NONE) {
 		if (c->type == MH_CORR_VALUE_COUNT) {
-			uint32_t v = intern_field(g, ev, c->value_field, &oom);
+			uint32_t v =
+			    intern_field(g, ev, c->value_field, 2, &oom);
 			if (v != ENG_NOID) {
 				ct.num = v;
 				ct.flags |= CF_VAL;
