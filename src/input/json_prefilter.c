@@ -869,7 +869,7 @@ static inline bool pf_eq(const char *a, const char *k, size_t n)
  * Only when the first key starts like one of its keys (preview, result,
  * lastrow, took, hits, timed_out, _scroll_id, _shards) or the first value
  * is an array; anything unusual says maybe. */
-static bool pf_maybe_envelope(const char *p, const char *end)
+static bool pf_maybe_envelope(const char *p, const char *end, bool brackets)
 {
 	const char *k = json_skip_ws(p + 1, end), *q, *v;
 
@@ -886,6 +886,8 @@ static bool pf_maybe_envelope(const char *p, const char *end)
 	default:
 		break;
 	}
+	if (!brackets)
+		return false; /* no '[' outside strings: no array value */
 	for (q = k + 1; q < end && *q != '"' && *q != '\\'; q++)
 		;
 	if (q >= end || *q == '\\')
@@ -908,19 +910,21 @@ static bool pf_line(mh_reader *r, const pf_plan *pl, const char *q,
 	mh_str tv = {NULL, 0};
 	pf_ls ls;
 
+	uint32_t po, fo;
+
 	if (p == end)
 		return true; /* blank: json_next_rec() ignores it too */
+	/* the first bracket outside strings other than the record's own */
+	po = (uint32_t)(p - q);
+	fo = o->open1 == po ? o->open2 : o->open1;
 	if (*p != '{' || o->nc > PF_CAND ||
 	    (o->uesc && pf_has_u_escape(p, end)) ||
-	    (pf_maybe_envelope(p, end) &&
+	    (pf_maybe_envelope(p, end, fo != PF_NONE) &&
 	     (mh_json_envelope(p, end, &rec, &arr) != ENV_NONE || rec)))
 		return false;
 	ls.nocc = ls.nset = 0;
 	ls.unsure = false;
 	{
-		uint32_t po = (uint32_t)(p - q);
-		uint32_t fo = o->open1 == po ? o->open2 : o->open1;
-
 		ls.first_open = fo == PF_NONE ? end : q + fo;
 		/* one '}' and nothing after it: no second value (none at
 		 * all: the record never closes) */
