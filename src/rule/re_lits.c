@@ -422,14 +422,35 @@ const mh_re_lits *mh_re_lits_build(mh_arena *a, const char *pat, size_t n,
 	return l;
 }
 
+/* ASCII upper case to lower case, other bytes unchanged. */
+static const unsigned char fold_tab[256] = {
+#define F4(b)                                                                  \
+	(unsigned char)((b) + ((b) >= 'A' && (b) <= 'Z') * 32),                \
+	    (unsigned char)((b) + 1 +                                          \
+			    ((b) + 1 >= 'A' && (b) + 1 <= 'Z') * 32),          \
+	    (unsigned char)((b) + 2 +                                          \
+			    ((b) + 2 >= 'A' && (b) + 2 <= 'Z') * 32),          \
+	    (unsigned char)((b) + 3 + ((b) + 3 >= 'A' && (b) + 3 <= 'Z') * 32)
+#define F16(b) F4(b), F4((b) + 4), F4((b) + 8), F4((b) + 12)
+#define F64(b) F16(b), F16((b) + 16), F16((b) + 32), F16((b) + 48)
+    F64(0), F64(64), F64(128), F64(192)
+#undef F64
+#undef F16
+#undef F4
+};
+
 bool mh_re_lits_may_match(const mh_re_lits *l, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;
+	unsigned prev;
 
 	if (n < l->minlen)
 		return false;
+	prev = fold_tab[u[0]];
 	for (size_t i = 0; i + 1 < n; i++) {
-		uint16_t b = (uint16_t)(fold(u[i]) | fold(u[i + 1]) << 8);
+		unsigned cur = fold_tab[u[i + 1]];
+		uint16_t b = (uint16_t)(prev | cur << 8);
+		prev = cur;
 		if (!(l->first[b >> 6] >> (b & 63) & 1))
 			continue;
 		for (size_t k = 0; k < l->n; k++) {
@@ -437,7 +458,8 @@ bool mh_re_lits_may_match(const mh_re_lits *l, const char *s, size_t n)
 			if (l->big[k] != b || l->len[k] > n - i)
 				continue;
 			for (j = 2; j < l->len[k]; j++)
-				if (fold(u[i + j]) != (unsigned char)l->s[k][j])
+				if (fold_tab[u[i + j]] !=
+				    (unsigned char)l->s[k][j])
 					break;
 			if (j == l->len[k])
 				return true;
