@@ -27,6 +27,10 @@ if [ -f "$dir/expected.out" ]; then
 		echo "stdout differs from expected.out" >&2
 		fail=1
 	fi
+else
+	# a case without its golden output would assert nothing
+	echo "no expected.out in $dir" >&2
+	fail=1
 fi
 if [ -f "$dir/expected.err" ]; then
 	while IFS= read -r line; do
