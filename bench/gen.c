@@ -25,6 +25,8 @@
  * (used as "now" for the ago(24h) filter). Sizes accept K/M/G suffixes
  * (binary: 1G = 2^30 bytes). Deterministic: same arguments, same bytes. */
 #define _GNU_SOURCE
+#include "../src/util/splitmix.h" /* mh_rng: the PRNG */
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -41,32 +43,12 @@
 
 /* ---------------------------------------------------------------- PRNG */
 
-/* splitmix64: tiny, fast, good enough for synthetic data. */
-typedef struct rng {
-	uint64_t s;
-} rng;
-
-static uint64_t rng_next(rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n). */
-static uint32_t rng_below(rng *r, uint32_t n)
-{
-	return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);
-}
-
 static uint64_t hash2(uint64_t a, uint64_t b)
 {
-	rng r = {a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL)};
+	mh_rng r = {a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL)};
 
-	rng_next(&r);
-	return rng_next(&r);
+	mh_rng_next(&r);
+	return mh_rng_next(&r);
 }
 
 /* -------------------------------------------------------------- output */
@@ -162,12 +144,12 @@ static void put_ip(uint32_t ip)
 static void put_hex(uint64_t seed, int n)
 {
 	static const char hx[] = "0123456789abcdef";
-	rng r = {seed};
+	mh_rng r = {seed};
 	uint64_t w = 0;
 
 	for (int i = 0; i < n; i++) {
 		if (i % 16 == 0)
-			w = rng_next(&r);
+			w = mh_rng_next(&r);
 		obuf[olen++] = hx[w & 15];
 		w >>= 4;
 	}
@@ -592,9 +574,9 @@ static void build_weights(void)
 	}
 }
 
-static int pick_proc(rng *r, int os)
+static int pick_proc(mh_rng *r, int os)
 {
-	uint32_t x = rng_below(r, wcum[os][wn[os] - 1]);
+	uint32_t x = mh_rng_below(r, wcum[os][wn[os] - 1]);
 	int lo = 0, hi = wn[os] - 1;
 
 	while (lo < hi) {
@@ -610,7 +592,7 @@ static int pick_proc(rng *r, int os)
 
 static void init_entities(uint64_t seed)
 {
-	rng r = {seed ^ 0xa5a5a5a5ULL};
+	mh_rng r = {seed ^ 0xa5a5a5a5ULL};
 	static const char *roles[] = {"app", "sql", "web", "file", "mx",
 				      "dc",  "bkp", "mon", "k8s",  "etl"};
 
@@ -640,7 +622,7 @@ static void init_entities(uint64_t seed)
 		p->company = vend_comp[i];
 		p->os = OS_WIN;
 		p->acct = i % 4 ? A_SYSTEM : A_USER;
-		p->weight = (uint16_t)(1 + rng_below(&r, 12));
+		p->weight = (uint16_t)(1 + mh_rng_below(&r, 12));
 	}
 	for (size_t i = 0; i < nproc_; i++)
 		finish_proc(&ptab[i]);
@@ -648,7 +630,7 @@ static void init_entities(uint64_t seed)
 
 	for (int i = 0; i < NHOSTS; i++) {
 		host *h = &hosts[i];
-		uint32_t x = rng_below(&r, 100);
+		uint32_t x = mh_rng_below(&r, 100);
 
 		h->h = hash2(seed, (uint64_t)i + 77);
 		if (x < 84) {
@@ -681,20 +663,21 @@ static void init_entities(uint64_t seed)
 			if (*q >= 'a' && *q <= 'z')
 				*q = (char)(*q - 32);
 		h->ip = (10u << 24) | ((uint32_t)(20 + i / 250) << 16) |
-			((uint32_t)(i % 250) << 8) | (1 + rng_below(&r, 250));
+			((uint32_t)(i % 250) << 8) |
+			(1 + mh_rng_below(&r, 250));
 		snprintf(h->user, sizeof(h->user), "%s.%s",
-			 first_names[rng_below(&r, 36)],
-			 last_names[rng_below(&r, 24)]);
+			 first_names[mh_rng_below(&r, 36)],
+			 last_names[mh_rng_below(&r, 24)]);
 		if (h->role == R_WS) {
-			x = rng_below(&r, 100);
+			x = mh_rng_below(&r, 100);
 			h->client = x < 55   ? C_OUTLOOK
 				    : x < 63 ? C_THUNDERBIRD
 				    : x < 66 ? C_EMCLIENT
 				    : x < 68 ? C_EMCLIENT2
 					     : C_NONE;
 		}
-		h->report_id = 1000 + rng_below(&r, 50000);
-		h->rec_id = 100000 + rng_below(&r, 5000000);
+		h->report_id = 1000 + mh_rng_below(&r, 50000);
+		h->rec_id = 100000 + mh_rng_below(&r, 5000000);
 	}
 }
 
@@ -1023,10 +1006,10 @@ static const struct {
 
 static uint32_t bport_cum[sizeof(bports) / sizeof(bports[0])];
 
-static uint16_t pick_bport(rng *r)
+static uint16_t pick_bport(mh_rng *r)
 {
 	size_t n = sizeof(bports) / sizeof(bports[0]);
-	uint32_t x = rng_below(r, bport_cum[n - 1]);
+	uint32_t x = mh_rng_below(r, bport_cum[n - 1]);
 
 	for (size_t i = 0; i < n; i++)
 		if (x < bport_cum[i])
@@ -1034,18 +1017,18 @@ static uint16_t pick_bport(rng *r)
 	return 443;
 }
 
-static uint16_t ephemeral(rng *r, int os)
+static uint16_t ephemeral(mh_rng *r, int os)
 {
-	return (uint16_t)(os == OS_WIN ? 49152 + rng_below(r, 16000)
-				       : 32768 + rng_below(r, 28000));
+	return (uint16_t)(os == OS_WIN ? 49152 + mh_rng_below(r, 16000)
+				       : 32768 + mh_rng_below(r, 28000));
 }
 
-static void background(rng *r, ev *e)
+static void background(mh_rng *r, ev *e)
 {
 	host *h;
 	uint32_t x;
 
-	e->hi = (int)rng_below(r, NHOSTS);
+	e->hi = (int)mh_rng_below(r, NHOSTS);
 	h = &hosts[e->hi];
 	e->pi = pick_proc(r, h->os);
 	e->rport = pick_bport(r);
@@ -1055,20 +1038,20 @@ static void background(rng *r, ev *e)
 	if (e->rport == 53 || e->rport == 88 || e->rport == 389 ||
 	    e->rport == 445 || e->rport == 135 || e->rport == 3268 ||
 	    e->rport == 636) {
-		e->rip = IP4(10, 0, 0, 10 + rng_below(r, 4));
+		e->rip = IP4(10, 0, 0, 10 + mh_rng_below(r, 4));
 	} else if (e->rport == 3389 || e->rport == 5985 || e->rport == 22 ||
 		   e->rport == 1433 || e->rport == 5432 || e->rport == 3306 ||
 		   e->rport == 6379 || e->rport == 9200) {
-		e->rip = hosts[rng_below(r, NHOSTS)].ip;
+		e->rip = hosts[mh_rng_below(r, NHOSTS)].ip;
 	} else {
-		uint32_t k = rng_below(r, 20000);
+		uint32_t k = mh_rng_below(r, 20000);
 
 		e->rip = public_ip(k);
 		if (k % 10 < 7)
 			e->url =
 			    domains[k % (sizeof(domains) / sizeof(domains[0]))];
 	}
-	x = rng_below(r, 1000);
+	x = mh_rng_below(r, 1000);
 	e->act = x < 900   ? ACT_OK
 		 : x < 940 ? ACT_ATTEMPT
 		 : x < 960 ? ACT_FAILED
@@ -1078,15 +1061,15 @@ static void background(rng *r, ev *e)
 		/* a peer connects to one of our service ports */
 		static const uint16_t svc[] = {445, 3389, 5985, 135, 22, 443};
 
-		e->lport = svc[rng_below(r, 6)];
+		e->lport = svc[mh_rng_below(r, 6)];
 		e->rport = ephemeral(r, OS_WIN);
-		e->rip = IP4(10, 20 + rng_below(r, 12), rng_below(r, 250),
-			     1 + rng_below(r, 250));
+		e->rip = IP4(10, 20 + mh_rng_below(r, 12), mh_rng_below(r, 250),
+			     1 + mh_rng_below(r, 250));
 		e->udp = 0;
 		e->url = NULL;
 	}
-	e->sent = 60 + rng_below(r, 40000);
-	e->recv = 60 + rng_below(r, 400000);
+	e->sent = 60 + mh_rng_below(r, 40000);
+	e->recv = 60 + mh_rng_below(r, 400000);
 }
 
 /* Mail-port traffic: clients, server senders, one-offs. */
@@ -1105,9 +1088,9 @@ static int nsenders;
 static int p_outlook, p_outlook2, p_tb_win, p_tb_lnx, p_em1, p_em2, p_edge,
     p_chrome, p_postfix, p_smtpd, p_exfront, p_nc;
 
-static uint16_t client_port(rng *r)
+static uint16_t client_port(mh_rng *r)
 {
-	uint32_t x = rng_below(r, 100);
+	uint32_t x = mh_rng_below(r, 100);
 
 	return x < 35	? 993
 	       : x < 68 ? 587
@@ -1120,7 +1103,7 @@ static uint16_t client_port(rng *r)
 
 static void init_mail(uint64_t seed)
 {
-	rng r = {seed ^ 0x3a11ULL};
+	mh_rng r = {seed ^ 0x3a11ULL};
 	static const struct {
 		const char *path, *args;
 		int role;
@@ -1183,35 +1166,36 @@ static void init_mail(uint64_t seed)
 			 NULL);
 	p_nc = pidx("/usr/bin/nc", NULL);
 	for (int i = 0; i < 60; i++) {
-		int k = (int)rng_below(&r, sizeof(sp) / sizeof(sp[0]));
+		int k = (int)mh_rng_below(&r, sizeof(sp) / sizeof(sp[0]));
 		sender *s = &senders[nsenders++];
 		int role = sp[k].role;
 
-		s->hi = hosts_by_role[role]
-				     [rng_below(&r, (uint32_t)nby_role[role])];
+		s->hi =
+		    hosts_by_role[role]
+				 [mh_rng_below(&r, (uint32_t)nby_role[role])];
 		s->pi = pidx(sp[k].path, sp[k].args);
 		s->port = sp[k].port;
 		if (s->port == 2525)
 			s->dst = misc[0];
-		else if (rng_below(&r, 3))
+		else if (mh_rng_below(&r, 3))
 			s->dst = onprem[2];
 		else
-			s->dst = o365[3 + rng_below(&r, 2)];
-		if (rng_below(&r, 4) == 0)
-			s->dst = onprem[rng_below(&r, 2)];
+			s->dst = o365[3 + mh_rng_below(&r, 2)];
+		if (mh_rng_below(&r, 4) == 0)
+			s->dst = onprem[mh_rng_below(&r, 2)];
 	}
 }
 
-static void mail_event(rng *r, ev *e)
+static void mail_event(mh_rng *r, ev *e)
 {
-	uint32_t x = rng_below(r, 1000);
+	uint32_t x = mh_rng_below(r, 1000);
 	host *h;
 
 	e->udp = 0;
 	e->act = ACT_OK;
 	if (x < 430) {
 		/* Outlook, occasionally with a different file-name case */
-		e->hi = hosts_by_client[C_OUTLOOK][rng_below(
+		e->hi = hosts_by_client[C_OUTLOOK][mh_rng_below(
 		    r, (uint32_t)nby_client[C_OUTLOOK])];
 		/* 32-bit Office installs report "Outlook.exe" */
 		e->pi = e->hi % 10 == 3 ? p_outlook2 : p_outlook;
@@ -1228,14 +1212,14 @@ static void mail_event(rng *r, ev *e)
 			e->url = d->url;
 		}
 	} else if (x < 530) {
-		int lnx = rng_below(r, 5) == 0;
+		int lnx = mh_rng_below(r, 5) == 0;
 
 		if (lnx) {
-			e->hi = hosts_by_role[R_LNX][rng_below(
+			e->hi = hosts_by_role[R_LNX][mh_rng_below(
 			    r, (uint32_t)nby_role[R_LNX])];
 			e->pi = p_tb_lnx;
 		} else {
-			e->hi = hosts_by_client[C_THUNDERBIRD][rng_below(
+			e->hi = hosts_by_client[C_THUNDERBIRD][mh_rng_below(
 			    r, (uint32_t)nby_client[C_THUNDERBIRD])];
 			e->pi = p_tb_win;
 		}
@@ -1247,10 +1231,11 @@ static void mail_event(rng *r, ev *e)
 			e->url = d->url;
 		}
 	} else if (x < 570) {
-		int c = rng_below(r, 2) ? C_EMCLIENT : C_EMCLIENT2;
+		int c = mh_rng_below(r, 2) ? C_EMCLIENT : C_EMCLIENT2;
 
 		e->hi =
-		    hosts_by_client[c][rng_below(r, (uint32_t)nby_client[c])];
+		    hosts_by_client[c]
+				   [mh_rng_below(r, (uint32_t)nby_client[c])];
 		e->pi = c == C_EMCLIENT ? p_em1 : p_em2;
 		e->rport = client_port(r);
 		e->rip = misc[1 + e->hi % 3].ip;
@@ -1258,13 +1243,14 @@ static void mail_event(rng *r, ev *e)
 	} else if (x < 600) {
 		/* webmail helpers / browsers on mail ports (excluded) */
 		e->hi =
-		    hosts_by_role[R_WS][rng_below(r, (uint32_t)nby_role[R_WS])];
-		e->pi = rng_below(r, 2) ? p_edge : p_chrome;
-		e->rport = rng_below(r, 2) ? 993 : 587;
-		e->rip = gmail[rng_below(r, 4)].ip;
+		    hosts_by_role[R_WS]
+				 [mh_rng_below(r, (uint32_t)nby_role[R_WS])];
+		e->pi = mh_rng_below(r, 2) ? p_edge : p_chrome;
+		e->rport = mh_rng_below(r, 2) ? 993 : 587;
+		e->rip = gmail[mh_rng_below(r, 4)].ip;
 		e->url = NULL;
 	} else if (x < 860) {
-		const sender *s = &senders[rng_below(r, (uint32_t)nsenders)];
+		const sender *s = &senders[mh_rng_below(r, (uint32_t)nsenders)];
 
 		e->hi = s->hi;
 		e->pi = s->pi;
@@ -1273,16 +1259,16 @@ static void mail_event(rng *r, ev *e)
 		e->url = s->dst.url;
 	} else if (x < 910) {
 		/* postfix relays delivering to many MX hosts */
-		int k = (int)rng_below(r, 4);
+		int k = (int)mh_rng_below(r, 4);
 
 		e->hi = hosts_by_role[R_LNX][k * 7 % nby_role[R_LNX]];
 		e->pi = p_postfix;
 		e->rport = 25;
-		e->rip = public_ip(100000 + rng_below(r, 400));
+		e->rip = public_ip(100000 + mh_rng_below(r, 400));
 		e->url = NULL;
 	} else if (x < 940) {
 		/* inbound SMTP on Exchange / postfix servers */
-		int k = (int)rng_below(r, 3);
+		int k = (int)mh_rng_below(r, 3);
 
 		if (k < 2) {
 			e->hi = hosts_by_role[R_SRV][k * 5 % nby_role[R_SRV]];
@@ -1294,38 +1280,38 @@ static void mail_event(rng *r, ev *e)
 		e->act = ACT_INBOUND;
 		e->lport = 25;
 		e->rport = ephemeral(r, OS_LNX);
-		e->rip = public_ip(200000 + rng_below(r, 300));
+		e->rip = public_ip(200000 + mh_rng_below(r, 300));
 		e->url = NULL;
 		goto bytes;
 	} else if (x < 975) {
 		/* one-off tests: background process to a mail port */
-		h = &hosts[rng_below(r, NHOSTS)];
+		h = &hosts[mh_rng_below(r, NHOSTS)];
 		e->hi = (int)(h - hosts);
-		e->pi = h->os == OS_LNX && rng_below(r, 3) == 0
+		e->pi = h->os == OS_LNX && mh_rng_below(r, 3) == 0
 			    ? p_nc
 			    : pick_proc(r, h->os);
 		e->rport = client_port(r);
-		e->rip = onprem[rng_below(r, 3)].ip;
+		e->rip = onprem[mh_rng_below(r, 3)].ip;
 		e->url = NULL;
 	} else {
 		/* failed / attempted connections by clients */
-		e->hi = hosts_by_client[C_OUTLOOK][rng_below(
+		e->hi = hosts_by_client[C_OUTLOOK][mh_rng_below(
 		    r, (uint32_t)nby_client[C_OUTLOOK])];
 		e->pi = p_outlook;
 		e->rport = client_port(r);
-		e->rip = o365[rng_below(r, 6)].ip;
+		e->rip = o365[mh_rng_below(r, 6)].ip;
 		e->url = "outlook.office365.com";
 	}
 	h = &hosts[e->hi];
 	e->lport = ephemeral(r, h->os);
-	x = rng_below(r, 1000);
+	x = mh_rng_below(r, 1000);
 	if (x < 40)
 		e->act = ACT_ATTEMPT;
 	else if (x < 65)
 		e->act = ACT_FAILED;
 bytes:
-	e->sent = 300 + rng_below(r, 60000);
-	e->recv = 200 + rng_below(r, 20000);
+	e->sent = 300 + mh_rng_below(r, 60000);
+	e->recv = 200 + mh_rng_below(r, 20000);
 }
 
 /* Planted beacons: a non-mail process on a few hosts polling a mail
@@ -1360,7 +1346,7 @@ static beacon beacons[] = {
 
 static void init_beacons(uint64_t seed)
 {
-	rng r = {seed ^ 0xbeac0ULL};
+	mh_rng r = {seed ^ 0xbeac0ULL};
 
 	for (size_t i = 0; i < NBEACONS; i++) {
 		beacon *b = &beacons[i];
@@ -1383,17 +1369,16 @@ static void init_beacons(uint64_t seed)
 			found = (int)nproc_++;
 		}
 		b->pi = found;
-		b->hi =
-		    hosts_by_role[b->role]
-				 [rng_below(&r, (uint32_t)nby_role[b->role])];
+		b->hi = hosts_by_role[b->role][mh_rng_below(
+		    &r, (uint32_t)nby_role[b->role])];
 		b->period *= 60LL * 1000000000LL;
 		b->jitter *= 60LL * 1000000000LL;
 		b->next = END_NS - SPAN_NS +
-			  (int64_t)rng_below(&r, 600) * 1000000000LL;
+			  (int64_t)mh_rng_below(&r, 600) * 1000000000LL;
 	}
 }
 
-static void beacon_event(rng *r, beacon *b, ev *e)
+static void beacon_event(mh_rng *r, beacon *b, ev *e)
 {
 	e->t = b->next;
 	e->hi = b->hi;
@@ -1404,11 +1389,11 @@ static void beacon_event(rng *r, beacon *b, ev *e)
 	e->udp = 0;
 	e->act = ACT_OK;
 	e->lport = ephemeral(r, hosts[b->hi].os);
-	e->sent = 400 + rng_below(r, 900);
-	e->recv = 300 + rng_below(r, 3000);
+	e->sent = 400 + mh_rng_below(r, 900);
+	e->recv = 300 + mh_rng_below(r, 3000);
 	b->n++;
 	b->next += b->period - b->jitter +
-		   (int64_t)(rng_next(r) % (uint64_t)(2 * b->jitter + 1));
+		   (int64_t)(mh_rng_next(r) % (uint64_t)(2 * b->jitter + 1));
 }
 
 /* ---------------------------------------------------------------- main */
@@ -1419,7 +1404,7 @@ static void beacon_event(rng *r, beacon *b, ev *e)
 static uint64_t estimate_mean(void (*emit)(const ev *), uint64_t seed)
 {
 	static host saved[NHOSTS];
-	rng r = {seed ^ 0x7e57ULL};
+	mh_rng r = {seed ^ 0x7e57ULL};
 	uint64_t total = 0;
 	const int n = 20000;
 
@@ -1427,7 +1412,7 @@ static uint64_t estimate_mean(void (*emit)(const ev *), uint64_t seed)
 	for (int i = 0; i < n; i++) {
 		ev e;
 
-		if (rng_below(&r, 1000) < MAIL_PERMIL)
+		if (mh_rng_below(&r, 1000) < MAIL_PERMIL)
 			mail_event(&r, &e);
 		else
 			background(&r, &e);
@@ -1491,7 +1476,7 @@ int main(int argc, char **argv)
 	const char *dialect = NULL, *out = NULL;
 	uint64_t size = 0, seed = 1, nest, nev = 0, nmail = 0, nbeacon = 0;
 	int64_t dt, tmax = 0, tmin = INT64_MAX;
-	rng r;
+	mh_rng r;
 	void (*emit)(const ev *);
 	char meta[4096];
 
@@ -1552,13 +1537,13 @@ int main(int argc, char **argv)
 			beacon_event(&r, b, &e);
 			goto have;
 		}
-		if (rng_below(&r, 1000) < MAIL_PERMIL)
+		if (mh_rng_below(&r, 1000) < MAIL_PERMIL)
 			mail_event(&r, &e);
 		else
 			background(&r, &e);
 		/* near-sorted: up to +-1.5 s of export jitter */
 		e.t = base - 1500000000LL +
-		      (int64_t)(rng_next(&r) % 3000000000ULL);
+		      (int64_t)(mh_rng_next(&r) % 3000000000ULL);
 	have:
 		if (e.t > tmax)
 			tmax = e.t;

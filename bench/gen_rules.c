@@ -22,6 +22,8 @@
  * A few needles and names are taken from the bench data so that some
  * rules fire; most do not. Deterministic: same arguments, same bytes. */
 #define _GNU_SOURCE
+#include "../src/util/splitmix.h" /* mh_rng: the PRNG */
+
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,35 +34,15 @@
 
 #define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
-/* splitmix64 */
-typedef struct rng {
-	uint64_t s;
-} rng;
-
-static uint64_t rng_next(rng *r)
-{
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n). */
-static uint32_t below(rng *r, uint32_t n)
-{
-	return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);
-}
-
 /* true with probability pct/100 */
-static bool chance(rng *r, uint32_t pct)
+static bool chance(mh_rng *r, uint32_t pct)
 {
-	return below(r, 100) < pct;
+	return mh_rng_below(r, 100) < pct;
 }
 
-static const char *pick(rng *r, const char *const *a, size_t n)
+static const char *pick(mh_rng *r, const char *const *a, size_t n)
 {
-	return a[below(r, (uint32_t)n)];
+	return a[mh_rng_below(r, (uint32_t)n)];
 }
 
 /* ------------------------------------------------------------ pools */
@@ -155,16 +137,17 @@ static const char alnum[] = "abcdefghijklmnopqrstuvwxyz0123456789";
 
 /* A synthetic token: distinct literals that (almost surely) do not
  * occur in the data. */
-static void token(rng *r, char *buf, size_t cap)
+static void token(mh_rng *r, char *buf, size_t cap)
 {
 	static const char *const pre[] = {
 	    "", "-", "--", "/", "\\", "x-", "cfg=", "%TEMP%\\", "id:", "run "};
-	size_t n = 5 + below(r, 8), k;
+	size_t n = 5 + mh_rng_below(r, 8), k;
 	int len = snprintf(buf, cap, "%s", pick(r, pre, ARRAY_LEN(pre)));
 
 	k = (size_t)len;
 	for (size_t i = 0; i < n && k + 1 < cap; i++)
-		buf[k++] = alnum[below(r, (uint32_t)(sizeof(alnum) - 1))];
+		buf[k++] =
+		    alnum[mh_rng_below(r, (uint32_t)(sizeof(alnum) - 1))];
 	buf[k] = '\0';
 }
 
@@ -194,19 +177,19 @@ static void item(FILE *f, const char *s)
 	fputc('\n', f);
 }
 
-static void port_sel(rng *r, FILE *f, const char *name)
+static void port_sel(mh_rng *r, FILE *f, const char *name)
 {
-	size_t n = 1 + below(r, 4);
+	size_t n = 1 + mh_rng_below(r, 4);
 
 	fprintf(f, "  %s:\n    DestinationPort:\n", name);
 	for (size_t i = 0; i < n; i++)
 		fprintf(f, "      - %d\n",
-			ports[below(r, (uint32_t)ARRAY_LEN(ports))]);
+			ports[mh_rng_below(r, (uint32_t)ARRAY_LEN(ports))]);
 }
 
-static void image_ends(rng *r, FILE *f)
+static void image_ends(mh_rng *r, FILE *f)
 {
-	size_t n = 1 + below(r, 3);
+	size_t n = 1 + mh_rng_below(r, 3);
 	char buf[64];
 
 	list_begin(f, "Image|endswith");
@@ -225,9 +208,9 @@ static void image_ends(rng *r, FILE *f)
 	}
 }
 
-static void process_names(rng *r, FILE *f)
+static void process_names(mh_rng *r, FILE *f)
 {
-	size_t n = 2 + below(r, 10);
+	size_t n = 2 + mh_rng_below(r, 10);
 	char t[32];
 
 	list_begin(f, "ProcessName");
@@ -244,7 +227,7 @@ static void process_names(rng *r, FILE *f)
 	}
 }
 
-static void needles(rng *r, FILE *f, size_t n, int real_pct)
+static void needles(mh_rng *r, FILE *f, size_t n, int real_pct)
 {
 	char t[48];
 
@@ -260,7 +243,7 @@ static void needles(rng *r, FILE *f, size_t n, int real_pct)
 	}
 }
 
-static void cl_sel(rng *r, FILE *f, const char *name, bool allow_all,
+static void cl_sel(mh_rng *r, FILE *f, const char *name, bool allow_all,
 		   int real_pct)
 {
 	bool all = allow_all && chance(r, 20);
@@ -272,12 +255,13 @@ static void cl_sel(rng *r, FILE *f, const char *name, bool allow_all,
 	fprintf(f, "  %s:\n", name);
 	list_begin(f, key);
 	/* |all with a real needle plus synthetic ones never fires: fine */
-	needles(r, f, all ? 2 + below(r, 2) : 2 + below(r, 5), real_pct);
+	needles(r, f, all ? 2 + mh_rng_below(r, 2) : 2 + mh_rng_below(r, 5),
+		real_pct);
 }
 
-static void user_list(rng *r, FILE *f)
+static void user_list(mh_rng *r, FILE *f)
 {
-	size_t n = 1 + below(r, 12);
+	size_t n = 1 + mh_rng_below(r, 12);
 	char buf[64];
 
 	list_begin(f, "User");
@@ -286,16 +270,18 @@ static void user_list(rng *r, FILE *f)
 			item(f, pick(r, users, ARRAY_LEN(users)));
 		} else {
 			snprintf(buf, sizeof(buf), "svc_%c%c%c%u",
-				 alnum[below(r, 26)], alnum[below(r, 26)],
-				 alnum[below(r, 26)], below(r, 1000));
+				 alnum[mh_rng_below(r, 26)],
+				 alnum[mh_rng_below(r, 26)],
+				 alnum[mh_rng_below(r, 26)],
+				 mh_rng_below(r, 1000));
 			item(f, buf);
 		}
 	}
 }
 
-static void computer_list(rng *r, FILE *f)
+static void computer_list(mh_rng *r, FILE *f)
 {
-	size_t n = 1 + below(r, 16);
+	size_t n = 1 + mh_rng_below(r, 16);
 	char buf[64];
 
 	list_begin(f, "Computer");
@@ -303,36 +289,36 @@ static void computer_list(rng *r, FILE *f)
 		/* 3000 hosts in the data; a fifth of the names do not exist */
 		if (chance(r, 80))
 			snprintf(buf, sizeof(buf), "ws-%04u.contoso.com",
-				 below(r, 3000));
+				 mh_rng_below(r, 3000));
 		else
 			snprintf(buf, sizeof(buf), "dc-%02u.fabrikam.local",
-				 below(r, 100));
+				 mh_rng_below(r, 100));
 		item(f, buf);
 	}
 }
 
-static void cidr_list(rng *r, FILE *f, bool internal)
+static void cidr_list(mh_rng *r, FILE *f, bool internal)
 {
-	size_t n = 1 + below(r, 3);
+	size_t n = 1 + mh_rng_below(r, 3);
 	char buf[64];
 
 	list_begin(f, "DestinationIp|cidr");
 	for (size_t i = 0; i < n; i++) {
 		if (internal)
 			snprintf(buf, sizeof(buf), "10.%u.0.0/16",
-				 below(r, 32));
+				 mh_rng_below(r, 32));
 		else
 			snprintf(buf, sizeof(buf), "%u.%u.%u.0/24",
-				 1 + below(r, 223), below(r, 256),
-				 below(r, 256));
+				 1 + mh_rng_below(r, 223), mh_rng_below(r, 256),
+				 mh_rng_below(r, 256));
 		item(f, buf);
 	}
 }
 
-static void filter_sel(rng *r, FILE *f)
+static void filter_sel(mh_rng *r, FILE *f)
 {
 	fputs("  filter:\n", f);
-	switch (below(r, 3)) {
+	switch (mh_rng_below(r, 3)) {
 	case 0:
 		user_list(r, f);
 		break;
@@ -349,7 +335,7 @@ static void filter_sel(rng *r, FILE *f)
 
 /* --------------------------------------------------------- rule shapes */
 
-static void rule_ports(rng *r, FILE *f)
+static void rule_ports(mh_rng *r, FILE *f)
 {
 	bool filt = chance(r, 40);
 
@@ -365,7 +351,7 @@ static void rule_ports(rng *r, FILE *f)
 		filt ? " and not filter" : "");
 }
 
-static void rule_contains(rng *r, FILE *f)
+static void rule_contains(mh_rng *r, FILE *f)
 {
 	bool img = chance(r, 30), filt = chance(r, 30);
 
@@ -378,7 +364,7 @@ static void rule_contains(rng *r, FILE *f)
 		fputs("  filter:\n", f);
 		if (chance(r, 50)) {
 			list_begin(f, "CommandLine|contains");
-			needles(r, f, 1 + below(r, 3), 0);
+			needles(r, f, 1 + mh_rng_below(r, 3), 0);
 		} else {
 			user_list(r, f);
 		}
@@ -387,11 +373,11 @@ static void rule_contains(rng *r, FILE *f)
 		filt ? " and not filter" : "");
 }
 
-static void rule_mixed(rng *r, FILE *f)
+static void rule_mixed(mh_rng *r, FILE *f)
 {
 	char buf[64];
 
-	switch (below(r, 8)) {
+	switch (mh_rng_below(r, 8)) {
 	case 0:
 		rule_ports(r, f);
 		return;
@@ -402,7 +388,7 @@ static void rule_mixed(rng *r, FILE *f)
 	case 3: /* Image|startswith + CommandLine|contains */
 		fputs("  sel:\n", f);
 		list_begin(f, "Image|startswith");
-		for (size_t i = 0, n = 1 + below(r, 3); i < n; i++)
+		for (size_t i = 0, n = 1 + mh_rng_below(r, 3); i < n; i++)
 			item(f, pick(r, starts, ARRAY_LEN(starts)));
 		cl_sel(r, f, "sel_cl", false, 3);
 		fputs("  condition: sel and sel_cl\n", f);
@@ -427,8 +413,9 @@ static void rule_mixed(rng *r, FILE *f)
 			fputs("  sel_cl:\n", f);
 			list_begin(f, "CommandLine|windash|contains");
 			snprintf(buf, sizeof(buf), " -%c%c%c ",
-				 alnum[below(r, 26)], alnum[below(r, 26)],
-				 alnum[below(r, 26)]);
+				 alnum[mh_rng_below(r, 26)],
+				 alnum[mh_rng_below(r, 26)],
+				 alnum[mh_rng_below(r, 26)]);
 			item(f, buf);
 		} else {
 			cl_sel(r, f, "sel_cl", false, 5);
@@ -438,7 +425,7 @@ static void rule_mixed(rng *r, FILE *f)
 	default: /* hostnames */
 		fputs("  sel:\n", f);
 		list_begin(f, "DestinationHostname|endswith");
-		for (size_t i = 0, n = 1 + below(r, 4); i < n; i++)
+		for (size_t i = 0, n = 1 + mh_rng_below(r, 4); i < n; i++)
 			item(f, pick(r, tlds, ARRAY_LEN(tlds)));
 		if (chance(r, 50)) {
 			fputs("  sel_proc:\n", f);
@@ -453,10 +440,10 @@ static void rule_mixed(rng *r, FILE *f)
 
 static uint64_t hash2(uint64_t a, uint64_t b)
 {
-	rng r = {a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL)};
+	mh_rng r = {a * 0x9e3779b97f4a7c15ULL ^ (b + 0x632be59bd9b4e019ULL)};
 
-	rng_next(&r);
-	return rng_next(&r);
+	mh_rng_next(&r);
+	return mh_rng_next(&r);
 }
 
 static void usage(void)
@@ -502,7 +489,7 @@ int main(int argc, char **argv)
 	}
 	for (unsigned long i = 0; i < count; i++) {
 		char path[4096];
-		rng r = {hash2(seed * 3 + (uint64_t)m, i)};
+		mh_rng r = {hash2(seed * 3 + (uint64_t)m, i)};
 		FILE *f;
 
 		snprintf(path, sizeof(path), "%s/rule-%04lu.yml", dir, i);

@@ -4,6 +4,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "mh_test.h"
 #include "rule/re_lits.h"
+#include "util/splitmix.h"
 
 #include <pcre2.h>
 #include <stdint.h>
@@ -128,14 +129,11 @@ static void test_caseless_partners(void)
 	}
 }
 
-static uint64_t rng = 0x243f6a8885a308d3ULL;
+static mh_rng rng = {0x243f6a8885a308d3ULL};
 
 static uint64_t next(void)
 {
-	uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return mh_rng_next(&rng);
 }
 
 /* A random edit of s (len *n, cap bytes): replace, insert or delete a

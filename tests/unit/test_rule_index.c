@@ -7,6 +7,7 @@
 #include "mh_test.h"
 #include "rule/rule.h"
 #include "rule/rule_int.h"
+#include "util/splitmix.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -382,22 +383,9 @@ static void test_conditions(void)
 
 /* ------------------------------------------------------------- random */
 
-typedef struct rng {
-	uint64_t s;
-} rng;
-
-static uint64_t rnext(rng *r)
+static unsigned rbelow(mh_rng *r, unsigned n)
 {
-	uint64_t z = (r->s += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static unsigned rbelow(rng *r, unsigned n)
-{
-	return (unsigned)(rnext(r) % n);
+	return (unsigned)(mh_rng_next(r) % n);
 }
 
 #define PICK(r, a) ((a)[rbelow((r), sizeof(a) / sizeof((a)[0]))])
@@ -407,7 +395,7 @@ static const char *const alpha[] = {"a", "b",  "A", "B", "c", "-", "/",
 				    " ", "\\", ".", "1", "e", "E", "\xc3\xa9"};
 
 /* A random string of 0..max alphabet pieces into buf (size >= 64). */
-static void rstr(rng *r, char *buf, size_t cap, unsigned max)
+static void rstr(mh_rng *r, char *buf, size_t cap, unsigned max)
 {
 	unsigned n = rbelow(r, max + 1);
 	size_t k = 0;
@@ -497,7 +485,7 @@ static const char *const port_vals[] = {"25",  "465", " 25", "25.0",
 					"0",   "250", "110", "2x"};
 
 /* One predicate line (indent 4) of a selection map. */
-static void gen_pred(rng *r, sbuf *b)
+static void gen_pred(mh_rng *r, sbuf *b)
 {
 	char s[64];
 	unsigned kind = rbelow(r, 10);
@@ -572,7 +560,7 @@ static void gen_pred(rng *r, sbuf *b)
 }
 
 /* A condition over selections s0..s{ns-1}. */
-static void gen_cond(rng *r, sbuf *b, unsigned ns, unsigned depth)
+static void gen_cond(mh_rng *r, sbuf *b, unsigned ns, unsigned depth)
 {
 	unsigned k = rbelow(r, depth ? 6 : 3);
 
@@ -598,7 +586,7 @@ static void gen_cond(rng *r, sbuf *b, unsigned ns, unsigned depth)
 	}
 }
 
-static void gen_rule(rng *r, sbuf *b, unsigned id)
+static void gen_rule(mh_rng *r, sbuf *b, unsigned id)
 {
 	unsigned ns = 1 + rbelow(r, 3);
 
@@ -622,7 +610,7 @@ static void gen_rule(rng *r, sbuf *b, unsigned id)
 }
 
 /* A random event: each field unset, a value, or a list. */
-static void gen_event(rng *r, mh_event *ev, char pool[][64])
+static void gen_event(mh_rng *r, mh_event *ev, char pool[][64])
 {
 	static const mh_field sf[] = {MH_F_IMAGE, MH_F_COMMAND_LINE, MH_F_USER,
 				      MH_F_HOST, MH_F_PROCESS_NAME};
@@ -678,7 +666,7 @@ static size_t run_random(unsigned seeds, const char *cells)
 	size_t hits = 0, checked = 0, with_ac = 0;
 
 	for (unsigned seed = 1; seed <= seeds; seed++) {
-		rng r = {seed * 0x1234567ULL};
+		mh_rng r = {seed * 0x1234567ULL};
 		pair p;
 		bool ok = true, loaded;
 		b.n = 0;
