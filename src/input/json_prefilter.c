@@ -909,7 +909,6 @@ static bool pf_line(mh_reader *r, const pf_plan *pl, const char *q,
 	bool have_t = false, tsame = false;
 	mh_str tv = {NULL, 0};
 	pf_ls ls;
-
 	uint32_t po, fo;
 
 	if (p == end)
