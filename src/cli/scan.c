@@ -322,6 +322,7 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 		rd.pf_vals = pfx.vals;
 		rd.pf_n = pfx.n;
 		rd.pf_allow_unset = pfx.allow_unset;
+		rd.pf_unset_proto = pfx.unset_proto;
 		rd.pf_str_set = pfx.str_field != MH_F_NONE;
 		rd.pf_str_field = pfx.str_field;
 		rd.pf_since_set = o->since_set;

@@ -191,6 +191,7 @@ static mh_rc run_chunk(mt *m, slot *s, wctx *w, const uint64_t *line_base,
 	r.pf_vals = pr->pf_vals;
 	r.pf_n = pr->pf_n;
 	r.pf_allow_unset = pr->pf_allow_unset;
+	r.pf_unset_proto = pr->pf_unset_proto;
 	r.pf_str_set = pr->pf_str_set;
 	r.pf_str_field = pr->pf_str_field;
 	r.pf_since_set = pr->pf_since_set;

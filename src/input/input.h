@@ -78,9 +78,11 @@ struct mh_reader {
 	 * With pf_n > 0: pf_allow_unset = a record whose pf_field is unset
 	 * must be kept too (only a record with pf_field certainly set to an
 	 * integer outside pf_vals may be dropped); pf_str_set = a record
-	 * where pf_str_field is set must be kept too. Zero = off. See
-	 * mh_ruleset_prefilter_ex(). */
+	 * where pf_str_field is set must be kept too; pf_unset_proto (with
+	 * pf_allow_unset) = a record whose ports normalising unsets (ICMP)
+	 * must be kept too. Zero = off. See mh_ruleset_prefilter_ex(). */
 	bool pf_allow_unset;
+	bool pf_unset_proto;
 	bool pf_str_set;
 	mh_field pf_str_field;
 	/* With pf_n > 0: the caller needs no time of skipped records

@@ -77,8 +77,9 @@ static void pf_add(pf_plan *pl, const mh_dialect_map *m, bool time,
 /* With r->pf_allow_unset (issue 4) a line is skipped only when a
  * top-level flat key of pf_field certainly holds an integer outside the
  * set (so the field is set, not unset), no Protocol key holds anything
- * that may be ICMP (normalise unsets the ports of ICMP records), and no
- * key of pf_str_field occurs at all. */
+ * that may be ICMP (normalise unsets the ports of ICMP records; only
+ * with r->pf_unset_proto: else no rule allows the port unset while a
+ * Protocol is set), and no key of pf_str_field occurs at all. */
 static void pf_make_plan(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 {
 	bool any_time = false;
@@ -97,7 +98,8 @@ static void pf_make_plan(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 			if (r->pf_allow_unset && m->conv != MH_CONV_NONE)
 				pl->ok = false;
 		}
-		if (r->pf_allow_unset && m->field == MH_F_PROTOCOL)
+		if (r->pf_allow_unset && r->pf_unset_proto &&
+		    m->field == MH_F_PROTOCOL)
 			pf_add(pl, m, false, PR_PROTO);
 		if (r->pf_str_set && m->field == r->pf_str_field)
 			pf_add(pl, m, false, PR_STR);

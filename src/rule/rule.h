@@ -186,7 +186,10 @@ bool mh_ruleset_prefilter(const mh_ruleset *rs, mh_field *f,
  * Every detection rule requires: field is one of vals[0..n), or (with
  * allow_unset) field is unset, or (str_field != MH_F_NONE) str_field is
  * set. An event for which none holds (field set to an integer outside
- * vals, str_field unset) matches no rule. mh_ruleset_prefilter() above
+ * vals, str_field unset) matches no rule. unset_proto (only with
+ * allow_unset): some rule allows the field unset while Protocol is set;
+ * when false, a record whose field normalising unsets (ICMP, which has a
+ * Protocol) still matches no rule. mh_ruleset_prefilter() above
  * returns true only for the plain form (no allow_unset, no str_field).
  * Returns false (and *out zeroed, str_field MH_F_NONE) when there is
  * none. Pointers stay valid while rs lives. */
@@ -195,6 +198,7 @@ typedef struct mh_prefilter {
 	const int64_t *vals; /* sorted, n > 0 */
 	size_t n;
 	bool allow_unset;
+	bool unset_proto;
 	mh_field str_field;
 } mh_prefilter;
 bool mh_ruleset_prefilter_ex(const mh_ruleset *rs, mh_prefilter *out);

@@ -162,6 +162,7 @@ struct mh_ruleset {
 	size_t pf_n;
 	int64_t *pf_vals;
 	bool pf_unset;	       /* issue 4: or pf_field is unset */
+	bool pf_unset_proto;   /* ... possibly with Protocol set */
 	mh_field pf_str_field; /* issue 4: or this field is set */
 	/* mailhunt-lookalikes (lookalike_doc.c), in rs->arena */
 	mh_lookalike *lookalikes;

@@ -381,12 +381,31 @@ static int required(const cnode *n, mh_field f, ivec *out)
 
 /* A necessary condition of a node on int field f (issue 4):
  * (f in s) or (unset and f is unset) or (g != MH_F_NONE and g is set).
- * sv: the s atom is present. */
+ * sv: the s atom is present. unset_proto: the unset atom may hold while
+ * Protocol is set; when false, every way the node allows f unset also
+ * requires Protocol unset (`not (f|exists: true or Protocol|exists:
+ * true)`), so normalising an ICMP record (which has a Protocol) that
+ * unsets its ports cannot make the node true. */
 typedef struct preq {
 	ivec s;
-	bool sv, unset;
+	bool sv, unset, unset_proto;
 	mh_field g;
 } preq;
+
+/* Is n the predicate `field|exists: true` (not negated)? */
+static bool is_exists_true(const cnode *n, mh_field field)
+{
+	const mh_pred *p = n->op == C_PRED ? n->pred : NULL;
+	return p && p->field == field && p->exists && p->exists_val && !p->neg;
+}
+
+/* n without its one-kid AND/OR wrappers (a selection of one item). */
+static const cnode *unwrap1(const cnode *n)
+{
+	while (n && (n->op == C_AND || n->op == C_OR) && n->nkids == 1)
+		n = n->kids[0];
+	return n;
+}
 
 /* Only Service may be the string atom: the JSON fast path finds it by
  * its dialect keys; normalise derives it only for Zeek smtp.log records
@@ -402,7 +421,7 @@ static int req_any(const cnode *n, mh_field f, preq *out)
 		const mh_pred *p = n->pred;
 		if (p->field == f) {
 			if (p->exists && !p->exists_val && !p->neg) {
-				out->unset = true;
+				out->unset = out->unset_proto = true;
 				return 1;
 			}
 			if (required(n, f, &out->s)) {
@@ -421,19 +440,29 @@ static int req_any(const cnode *n, mh_field f, preq *out)
 		return 0;
 	}
 	case C_NOT: {
-		const mh_pred *p;
-		const cnode *k = n->nkids == 1 ? n->kids[0] : NULL;
-		while (k && (k->op == C_AND || k->op == C_OR) && k->nkids == 1)
-			k = k->kids[0];
-		if (!k || k->op != C_PRED)
+		/* not (f|exists: true), or not (A or B or ...) with one of
+		 * them f|exists: true: f is unset (not (A or B) implies not
+		 * A); with Protocol|exists: true among them too, so is
+		 * Protocol */
+		const cnode *k = unwrap1(n->nkids == 1 ? n->kids[0] : NULL);
+		bool proto = false;
+		if (!k)
 			return 0;
-		p = k->pred;
-		/* not (f|exists: true) */
-		if (p->field == f && p->exists && p->exists_val && !p->neg) {
-			out->unset = true;
+		if (is_exists_true(k, f)) {
+			out->unset = out->unset_proto = true;
 			return 1;
 		}
-		return 0;
+		if (k->op != C_OR)
+			return 0;
+		for (uint32_t i = 0; i < k->nkids; i++) {
+			const cnode *c = unwrap1(k->kids[i]);
+			if (is_exists_true(c, f))
+				out->unset = true;
+			else if (is_exists_true(c, MH_F_PROTOCOL))
+				proto = true;
+		}
+		out->unset_proto = out->unset && !proto;
+		return out->unset;
 	}
 	case C_AND: {
 		/* any kid's condition holds; prefer int-only ones
@@ -475,6 +504,8 @@ static int req_any(const cnode *n, mh_field f, preq *out)
 			}
 			if (ok && q.unset)
 				out->unset = true;
+			if (ok && q.unset_proto)
+				out->unset_proto = true;
 			free(q.s.v);
 			if (!ok)
 				return 0;
@@ -492,7 +523,7 @@ static void compute_prefilter(mh_ruleset *rs)
 	size_t no = 0;
 
 	rs->has_prefilter = false;
-	rs->pf_unset = false;
+	rs->pf_unset = rs->pf_unset_proto = false;
 	rs->pf_str_field = MH_F_NONE;
 	if (!rs->ndet)
 		return;
@@ -536,6 +567,7 @@ static void compute_prefilter(mh_ruleset *rs)
 				if (q.sv)
 					iv_union(&all.s, &q.s);
 				all.unset |= q.unset;
+				all.unset_proto |= q.unset_proto;
 				if (q.g != MH_F_NONE) {
 					if (all.g != MH_F_NONE && all.g != q.g)
 						ok = false;
@@ -550,6 +582,7 @@ static void compute_prefilter(mh_ruleset *rs)
 			rs->pf_vals = all.s.v;
 			rs->pf_n = all.s.n;
 			rs->pf_unset = all.unset;
+			rs->pf_unset_proto = all.unset_proto;
 			rs->pf_str_field = all.g;
 			return;
 		}
@@ -656,6 +689,7 @@ bool mh_ruleset_prefilter_ex(const mh_ruleset *rs, mh_prefilter *out)
 	out->vals = rs->pf_vals;
 	out->n = rs->pf_n;
 	out->allow_unset = rs->pf_unset;
+	out->unset_proto = rs->pf_unset_proto;
 	out->str_field = rs->pf_str_field;
 	return true;
 }

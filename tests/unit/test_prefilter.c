@@ -38,8 +38,11 @@ static void on_bad(void *ud, const char *file, uint64_t line, const char *why)
 }
 
 /* The disjunctive form (issue 4) for pf_run(): or the port unset, or
- * Service set. g_off: no prefilter at all. */
-static bool g_unset, g_str, g_off;
+ * Service set. g_unset_proto (with g_unset): the port may be unset while
+ * a Protocol is set (a rule on `not DestinationPort|exists: true`), so
+ * ICMP records, whose ports normalising unsets, are kept too; without it
+ * the rules need Protocol unset as well. g_off: no prefilter at all. */
+static bool g_unset, g_unset_proto = true, g_str, g_off;
 static uint64_t *g_keep; /* event lines go here when set: */
 static size_t g_capkeep;
 static bool g_keep_all; /* all of them, not only must_keep() ones */
@@ -49,14 +52,16 @@ static bool must_keep(const mh_event *ev)
 	int64_t v;
 	const mh_str *pr;
 
+	pr = mh_event_get(ev, MH_F_PROTOCOL);
 	if (mh_event_int(ev, MH_F_DESTINATION_PORT, &v)) {
 		for (size_t i = 0; i < sizeof(MAIL) / sizeof(MAIL[0]); i++)
 			if (MAIL[i] == v)
 				return true;
 	} else if (g_unset) {
-		return true;
+		return g_unset_proto || !pr;
 	}
-	pr = mh_event_get(ev, MH_F_PROTOCOL);
+	if (!g_unset_proto)
+		return false;
 	if (g_unset && pr)
 		for (size_t i = 0; i + 4 <= pr->n; i++)
 			if (!strncasecmp(pr->p + i, "icmp", 4))
@@ -96,6 +101,7 @@ static void pf_run1(pres *o, const char *text, size_t len, const char *since,
 	r.pf_vals = MAIL;
 	r.pf_n = sizeof(MAIL) / sizeof(MAIL[0]);
 	r.pf_allow_unset = g_unset;
+	r.pf_unset_proto = g_unset_proto;
 	r.pf_str_set = g_str;
 	r.pf_str_field = MH_F_SERVICE;
 	r.pf_no_time = g_no_time;
@@ -512,53 +518,52 @@ static void test_lazy_time_exact_at_each_return(void)
 /* pf_allow_unset: only a line whose port is certainly set (a top-level
  * key holding an integer) outside the set is skipped, and only when it
  * is a valid flat object without an ICMP protocol. */
+static const char UNSET_TEXT[] = MDE1
+    /* 2: port 443: skipped */
+    "{\"Timestamp\":\"2024-05-01T00:00:01Z\",\"RemotePort\":443,"
+    "\"Protocol\":\"Tcp\"}\n"
+    /* 3: no port key: parsed (an evidence record) */
+    "{\"Timestamp\":\"2024-05-01T00:00:02Z\",\"DeviceName\":\"x\"}\n"
+    /* 4: null, 5: not a number, 6: nested only: parsed */
+    "{\"Timestamp\":\"2024-05-01T00:00:03Z\",\"RemotePort\":null}\n"
+    "{\"Timestamp\":\"2024-05-01T00:00:04Z\",\"RemotePort\":\"-\"}\n"
+    "{\"Timestamp\":\"2024-05-01T00:00:05Z\",\"X\":{\"RemotePort\":"
+    "80}}\n"
+    /* 7: ICMP (normalise unsets the ports): parsed */
+    "{\"Timestamp\":\"2024-05-01T00:00:06Z\",\"RemotePort\":80,"
+    "\"Protocol\":\"Icmp\"}\n"
+    /* 8: malformed (doubled comma) with a port outside the
+     * set: skipped unvalidated, as without pf_allow_unset */
+    "{\"Timestamp\":\"2024-05-01T00:00:07Z\",\"RemotePort\":80,,}\n"
+    /* 9: port 8080 with spaces: skipped */
+    "{ \"Timestamp\" : \"2024-05-01T00:00:08Z\" , \"RemotePort\" : "
+    "\"8080\" }\n"
+    /* 10: a second value on the line (its port may be unset):
+     * parsed, two events */
+    "{\"Timestamp\":\"2024-05-01T00:00:09Z\",\"RemotePort\":80} "
+    "{\"DeviceName\":\"y\"}\n"
+    /* 11: a nested object before the top-level port: skipped */
+    "{\"Timestamp\":\"2024-05-01T00:00:10Z\",\"X\":{\"a\":[1]},"
+    "\"RemotePort\":80}\n"
+    /* 12: the port only inside a string (escaped quotes): parsed
+     * (the field is unset) */
+    "{\"Timestamp\":\"2024-05-01T00:00:11Z\",\"N\":"
+    "\"\\\"RemotePort\\\":"
+    "80\"}\n"
+    /* 13: a '}' inside a string, then the port: skipped */
+    "{\"Timestamp\":\"2024-05-01T00:00:12Z\",\"N\":\"a}\","
+    "\"RemotePort\":80}\n"
+    /* 14: "} {" inside a string is not a second value: skipped
+     * (quote parity, pf_flat()) */
+    "{\"Timestamp\":\"2024-05-01T00:00:13Z\",\"N\":\"a} {b\","
+    "\"RemotePort\":80}\n";
+
 static void test_unset_allowed(void)
 {
 	pres o;
 
 	g_unset = true;
-	pf_run(&o,
-	       MDE1
-	       /* 2: port 443: skipped */
-	       "{\"Timestamp\":\"2024-05-01T00:00:01Z\",\"RemotePort\":443,"
-	       "\"Protocol\":\"Tcp\"}\n"
-	       /* 3: no port key: parsed (an evidence record) */
-	       "{\"Timestamp\":\"2024-05-01T00:00:02Z\",\"DeviceName\":\"x\"}\n"
-	       /* 4: null, 5: not a number, 6: nested only: parsed */
-	       "{\"Timestamp\":\"2024-05-01T00:00:03Z\",\"RemotePort\":null}\n"
-	       "{\"Timestamp\":\"2024-05-01T00:00:04Z\",\"RemotePort\":\"-\"}\n"
-	       "{\"Timestamp\":\"2024-05-01T00:00:05Z\",\"X\":{\"RemotePort\":"
-	       "80}}\n"
-	       /* 7: ICMP (normalise unsets the ports): parsed */
-	       "{\"Timestamp\":\"2024-05-01T00:00:06Z\",\"RemotePort\":80,"
-	       "\"Protocol\":\"Icmp\"}\n"
-	       /* 8: malformed (doubled comma) with a port outside the
-		* set: skipped unvalidated, as without pf_allow_unset */
-	       "{\"Timestamp\":\"2024-05-01T00:00:07Z\",\"RemotePort\":80,,}\n"
-	       /* 9: port 8080 with spaces: skipped */
-	       "{ \"Timestamp\" : \"2024-05-01T00:00:08Z\" , \"RemotePort\" : "
-	       "\"8080\" }\n"
-	       /* 10: a second value on the line (its port may be unset):
-		* parsed, two events */
-	       "{\"Timestamp\":\"2024-05-01T00:00:09Z\",\"RemotePort\":80} "
-	       "{\"DeviceName\":\"y\"}\n"
-	       /* 11: a nested object before the top-level port: skipped */
-	       "{\"Timestamp\":\"2024-05-01T00:00:10Z\",\"X\":{\"a\":[1]},"
-	       "\"RemotePort\":80}\n"
-	       /* 12: the port only inside a string (escaped quotes): parsed
-		* (the field is unset) */
-	       "{\"Timestamp\":\"2024-05-01T00:00:11Z\",\"N\":"
-	       "\"\\\"RemotePort\\\":"
-	       "80\"}\n"
-	       /* 13: a '}' inside a string, then the port: skipped */
-	       "{\"Timestamp\":\"2024-05-01T00:00:12Z\",\"N\":\"a}\","
-	       "\"RemotePort\":80}\n"
-	       /* 14: "} {" inside a string is not a second value: skipped
-		* (quote parity, pf_flat()) */
-	       "{\"Timestamp\":\"2024-05-01T00:00:13Z\",\"N\":\"a} {b\","
-	       "\"RemotePort\":80}\n",
-	       NULL, NULL);
-	g_unset = false;
+	pf_run(&o, UNSET_TEXT, NULL, NULL);
 	MH_CHECK_EQ_INT(o.n, 9);
 	MH_CHECK_EQ_INT(o.lines[0], 1);
 	MH_CHECK_EQ_INT(o.lines[1], 3);
@@ -573,6 +578,19 @@ static void test_unset_allowed(void)
 	MH_CHECK_EQ_INT(o.stats.skipped, 6);
 	MH_CHECK(o.have_t);
 	MH_CHECK_EQ_INT(o.t, T("2024-05-01T00:00:13Z"));
+
+	/* no rule allows the port unset with a Protocol set: the ICMP
+	 * line 7 is skipped too (its Protocol fails every rule) */
+	g_unset_proto = false;
+	pf_run(&o, UNSET_TEXT, NULL, NULL);
+	g_unset = false;
+	g_unset_proto = true;
+	MH_CHECK_EQ_INT(o.n, 8);
+	MH_CHECK_EQ_INT(o.lines[4], 6);
+	MH_CHECK_EQ_INT(o.lines[5], 10);
+	MH_CHECK_EQ_INT(o.lines[7], 12);
+	MH_CHECK_EQ_INT(o.bad, 0);
+	MH_CHECK_EQ_INT(o.stats.skipped, 7);
 }
 
 /* pf_str_set (Service): a line with a Service key is parsed whatever its
@@ -793,6 +811,7 @@ static void test_kernel_random(void)
 		}
 		g_unset = (seed >> 1) & 1;
 		g_no_time = (seed >> 2) & 1;
+		g_unset_proto = !((seed >> 3) & 1);
 		for (int mode = 0; mode < 3; mode++) {
 			const char *since =
 			    mode == 1 ? "2024-05-01T00:00:10Z" : NULL;
@@ -842,6 +861,7 @@ static void test_kernel_random(void)
 		free(b.p);
 	}
 	g_unset = g_no_time = false;
+	g_unset_proto = true;
 	MH_CHECK_EQ_INT(checked, 72);
 }
 

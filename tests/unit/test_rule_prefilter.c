@@ -26,6 +26,16 @@
 	"  connection:\n    DestinationPort|exists: true\n"                    \
 	"  condition: (cmd or script) and not connection\n"
 
+/* The shape of mailhunt_evidence_* now: a record with a Protocol is a
+ * connection record too (ICMP has no port). */
+#define EVIDENCE_PROTO                                                         \
+	HEAD("evp")                                                            \
+	"  cmd:\n    CommandLine|contains: smtp://\n"                          \
+	"  script:\n    ScriptBlockText|contains: Send-MailMessage\n"          \
+	"  connection:\n    - DestinationPort|exists: true\n"                  \
+	"    - Protocol|exists: true\n"                                        \
+	"  condition: (cmd or script) and not connection\n"
+
 /* The shape of mailhunt_default_net_service_port_mismatch. */
 #define MISMATCH                                                               \
 	HEAD("mm")                                                             \
@@ -85,6 +95,7 @@ static void test_evidence_allows_unset(void)
 	MH_CHECK_EQ_INT(p.field, MH_F_DESTINATION_PORT);
 	MH_CHECK_EQ_INT(p.n, 2);
 	MH_CHECK(p.allow_unset);
+	MH_CHECK(p.unset_proto); /* an ICMP record may match */
 	MH_CHECK_EQ_INT(p.str_field, MH_F_NONE);
 	mh_ruleset_free(rs);
 
@@ -96,6 +107,59 @@ static void test_evidence_allows_unset(void)
 		   NULL);
 	MH_CHECK(mh_ruleset_prefilter_ex(rs, &p));
 	MH_CHECK(p.allow_unset);
+	MH_CHECK(p.unset_proto);
+	mh_ruleset_free(rs);
+}
+
+/* not (port exists or Protocol exists): the port unset, and Protocol
+ * too, so no ICMP record (it has a Protocol) can match */
+static void test_unset_without_protocol(void)
+{
+	mh_ruleset *rs = build(NET_PORTS, EVIDENCE_PROTO, NULL);
+	mh_prefilter p;
+
+	MH_CHECK(mh_ruleset_prefilter_ex(rs, &p));
+	MH_CHECK_EQ_INT(p.n, 2);
+	MH_CHECK(p.allow_unset);
+	MH_CHECK(!p.unset_proto);
+	mh_ruleset_free(rs);
+	/* one rule that allows it with a Protocol is enough */
+	rs = build(NET_PORTS, EVIDENCE_PROTO, EVIDENCE);
+	MH_CHECK(mh_ruleset_prefilter_ex(rs, &p));
+	MH_CHECK(p.allow_unset);
+	MH_CHECK(p.unset_proto);
+	mh_ruleset_free(rs);
+	/* not (port exists or Image exists): only the port is known
+	 * unset */
+	rs = build(NET_PORTS,
+		   HEAD("img") "  cmd:\n    CommandLine|contains: smtp://\n"
+			       "  c:\n    - DestinationPort|exists: true\n"
+			       "    - Image|exists: true\n"
+			       "  condition: cmd and not c\n",
+		   NULL);
+	MH_CHECK(mh_ruleset_prefilter_ex(rs, &p));
+	MH_CHECK(p.allow_unset);
+	MH_CHECK(p.unset_proto);
+	mh_ruleset_free(rs);
+	/* not (Protocol exists) alone says nothing of the port: no
+	 * usable atom */
+	rs = build(NET_PORTS,
+		   HEAD("pr") "  cmd:\n    CommandLine|contains: smtp://\n"
+			      "  c:\n    - Protocol|exists: true\n"
+			      "    - Image|exists: true\n"
+			      "  condition: cmd and not c\n",
+		   NULL);
+	MH_CHECK(!mh_ruleset_prefilter_ex(rs, &p));
+	mh_ruleset_free(rs);
+	/* not (port exists and Protocol exists) does not imply the port
+	 * unset */
+	rs = build(NET_PORTS,
+		   HEAD("and") "  cmd:\n    CommandLine|contains: smtp://\n"
+			       "  c:\n    DestinationPort|exists: true\n"
+			       "    Protocol|exists: true\n"
+			       "  condition: cmd and not c\n",
+		   NULL);
+	MH_CHECK(!mh_ruleset_prefilter_ex(rs, &p));
 	mh_ruleset_free(rs);
 }
 
@@ -164,6 +228,8 @@ static void test_builtin_default_pack(void)
 	MH_CHECK(mh_ruleset_prefilter_ex(rs, &p));
 	MH_CHECK_EQ_INT(p.field, MH_F_DESTINATION_PORT);
 	MH_CHECK(p.allow_unset);
+	/* the evidence rules exclude connection records, ICMP included */
+	MH_CHECK(!p.unset_proto);
 	MH_CHECK_EQ_INT(p.str_field, MH_F_SERVICE);
 	MH_CHECK(p.n >= 8);
 	mh_ruleset_free(rs);
@@ -181,6 +247,7 @@ int main(void)
 {
 	MH_RUN(test_plain_form_unchanged);
 	MH_RUN(test_evidence_allows_unset);
+	MH_RUN(test_unset_without_protocol);
 	MH_RUN(test_service_atom);
 	MH_RUN(test_no_usable_atom);
 	MH_RUN(test_builtin_default_pack);
