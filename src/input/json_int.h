@@ -59,6 +59,7 @@ typedef struct pf_plan {
 	uint8_t last2[8192]; /* bitset: last two characters of patterns */
 	size_t nkern;	     /* bulk kernel: patterns, or 0 = not used */
 	bool avx2;	     /* the CPU has AVX2 (kernel, mh_json_pf_flat()) */
+	bool avx512;	     /* and AVX-512BW: the 64-byte kernel */
 	uint8_t kidx[PF_KPATS]; /* bulk kernel: their indexes in pat[] */
 	size_t slack;		/* bulk kernel: bytes it may read past lim */
 } pf_plan;
@@ -83,9 +84,11 @@ typedef struct pf_kout {
  * with *o filled for the bytes before it. */
 typedef const char *(*mh_json_pf_kernel_fn)(const pf_plan *pl, const char *q,
 					    const char *lim, pf_kout *o);
-/* The AVX2 kernel for np plan keys (1..PF_KPATS), or NULL (np out of
- * range, or not built for this machine). Call only when pl->avx2. */
-mh_json_pf_kernel_fn mh_json_pf_kernel(size_t np);
+/* The kernel for np plan keys (1..PF_KPATS), or NULL (np out of range,
+ * or not built for this machine): the AVX-512BW one with wide (call only
+ * when pl->avx512), else the AVX2 one (only when pl->avx2). Both give a
+ * line the same findings. */
+mh_json_pf_kernel_fn mh_json_pf_kernel(size_t np, bool wide);
 /* Is the record line [p, end) (p at '{') flat and single (see
  * json_pf_simd.c)? avx2: use the AVX2 scan; the same answer either way. */
 bool mh_json_pf_flat(bool avx2, const char *p, const char *end);

@@ -215,14 +215,129 @@ PF_KERNEL_N(8)
 static const mh_json_pf_kernel_fn pf_kernels[PF_KPATS + 1] = {
     NULL,	 pf_kernel_1, pf_kernel_2, pf_kernel_3, pf_kernel_4,
     pf_kernel_5, pf_kernel_6, pf_kernel_7, pf_kernel_8};
+
+/* The same scan as pf_kernel_body(), 64 bytes at a time with AVX-512BW:
+ * each test compares into a mask register, the two-part tests (a key's
+ * first character and its closing quote; a backslash and a 'u') are one
+ * masked compare, and '{' and '[' are one compare (they differ only in
+ * bit 0x20). Reads nothing at or past lim + slack either; a line whose
+ * '\n' lies in the last 64 bytes before lim is left to the caller (NULL),
+ * as a line past lim is. */
+#define PF_W512 "avx512f,avx512bw,popcnt,bmi,bmi2,lzcnt"
+__attribute__((target(PF_W512), always_inline)) static inline const char *
+pf_kernel512_body(const pf_plan *pl, const char *q, const char *lim, pf_kout *o,
+		  const size_t np)
+{
+	const __m512i vnl = _mm512_set1_epi8('\n');
+	const __m512i vbs = _mm512_set1_epi8('\\');
+	const __m512i vu = _mm512_set1_epi8('u');
+	const __m512i vq = _mm512_set1_epi8('"');
+	const __m512i v20 = _mm512_set1_epi8(0x20);
+	const __m512i vob = _mm512_set1_epi8('{'); /* '{' or '[' | 0x20 */
+	const __m512i vcb = _mm512_set1_epi8('}');
+	__m512i k0[PF_KPATS];
+	size_t kn[PF_KPATS];
+
+	o->nc = 0;
+	o->uesc = false;
+	o->open1 = o->open2 = o->last_close = PF_NONE;
+	o->nclose = 0;
+	for (size_t j = 0; j < np; j++) {
+		const pf_pat *pt = &pl->pat[pl->kidx[j]];
+		k0[j] = _mm512_set1_epi8(pt->k[0]);
+		kn[j] = pt->n;
+	}
+	for (const char *b = q; b + 64 <= lim; b += 64) {
+		__m512i v0, v1;
+		uint64_t mnl, mc = 0, mu, mo, mcl, below = UINT64_MAX;
+
+		/* non-temporal, 2 KiB ahead: see pf_kernel_body() */
+		_mm_prefetch(b + 2048, _MM_HINT_NTA);
+		v0 = _mm512_loadu_si512((const void *)b);
+		v1 = _mm512_loadu_si512((const void *)(b + 1));
+		for (size_t j = 0; j < np; j++)
+			mc |= _mm512_mask_cmpeq_epi8_mask(
+			    _mm512_cmpeq_epi8_mask(v1, k0[j]),
+			    _mm512_loadu_si512((const void *)(b + kn[j] + 1)),
+			    vq);
+		mnl = _mm512_cmpeq_epi8_mask(v0, vnl);
+		mu = _mm512_mask_cmpeq_epi8_mask(
+		    _mm512_cmpeq_epi8_mask(v0, vbs), v1, vu);
+		mo = _mm512_cmpeq_epi8_mask(_mm512_or_si512(v0, v20), vob);
+		mcl = _mm512_cmpeq_epi8_mask(v0, vcb);
+		if (__builtin_expect(!(mnl | mc | mu | mo | mcl), 1))
+			continue;
+		if (mnl) {
+			below = (mnl & (0 - mnl)) - 1;
+			mc &= below;
+			mu &= below;
+			mo &= below;
+			mcl &= below;
+		}
+		if (mu)
+			o->uesc = true;
+		for (; mc; mc &= mc - 1) {
+			if (o->nc < PF_CAND)
+				o->cand[o->nc] = (uint32_t)(b - q) +
+						 (uint32_t)__builtin_ctzll(mc);
+			o->nc++;
+		}
+		if (mo | mcl) {
+			/* `"{` `"[` `}"`: inside a string in valid JSON */
+			uint64_t mq = _mm512_cmpeq_epi8_mask(v0, vq);
+			uint64_t mq1 = _mm512_cmpeq_epi8_mask(v1, vq);
+			mo &= ~((mq << 1) | (uint64_t)(b > q && b[-1] == '"'));
+			mcl &= ~mq1;
+		}
+		for (; mo && o->open2 == PF_NONE; mo &= mo - 1) {
+			uint32_t at =
+			    (uint32_t)(b - q) + (uint32_t)__builtin_ctzll(mo);
+			if (o->open1 == PF_NONE)
+				o->open1 = at;
+			else
+				o->open2 = at;
+		}
+		if (mcl) {
+			o->nclose += (uint32_t)__builtin_popcountll(mcl);
+			o->last_close = (uint32_t)(b - q) + 63u -
+					(uint32_t)__builtin_clzll(mcl);
+		}
+		if (mnl)
+			return b + __builtin_ctzll(mnl);
+	}
+	return NULL;
+}
+
+#define PF_KERNEL512_N(N)                                                      \
+	__attribute__((target(PF_W512))) static const char *pf_kernel512_##N(  \
+	    const pf_plan *pl, const char *q, const char *lim, pf_kout *o)     \
+	{                                                                      \
+		return pf_kernel512_body(pl, q, lim, o, N);                    \
+	}
+PF_KERNEL512_N(1)
+PF_KERNEL512_N(2)
+PF_KERNEL512_N(3)
+PF_KERNEL512_N(4)
+PF_KERNEL512_N(5)
+PF_KERNEL512_N(6)
+PF_KERNEL512_N(7)
+PF_KERNEL512_N(8)
+
+static const mh_json_pf_kernel_fn pf_kernels512[PF_KPATS + 1] = {
+    NULL,	    pf_kernel512_1, pf_kernel512_2,
+    pf_kernel512_3, pf_kernel512_4, pf_kernel512_5,
+    pf_kernel512_6, pf_kernel512_7, pf_kernel512_8};
 #endif
 
-mh_json_pf_kernel_fn mh_json_pf_kernel(size_t np)
+mh_json_pf_kernel_fn mh_json_pf_kernel(size_t np, bool wide)
 {
 #ifdef MH_JSON_PF_SIMD
-	return np >= 1 && np <= PF_KPATS ? pf_kernels[np] : NULL;
+	if (np < 1 || np > PF_KPATS)
+		return NULL;
+	return wide ? pf_kernels512[np] : pf_kernels[np];
 #else
 	(void)np;
+	(void)wide;
 	return NULL;
 #endif
 }

@@ -110,13 +110,17 @@ static void pf_make_plan(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 	}
 	if (!any_time || f == MH_F_TIME)
 		pl->ok = false;
-	/* the bulk kernel (AVX2; MAILHUNT_PF_KERNEL=0 turns it off for the
-	 * equivalence tests) */
+	/* the bulk kernel (AVX-512BW, else AVX2; for the equivalence tests
+	 * MAILHUNT_PF_KERNEL=0 turns it off and =avx2 keeps to AVX2) */
 	pl->nkern = 0;
 #ifdef MH_JSON_PF_SIMD
-	pl->avx2 = __builtin_cpu_supports("avx2") &&
-		   !(getenv("MAILHUNT_PF_KERNEL") &&
-		     !strcmp(getenv("MAILHUNT_PF_KERNEL"), "0"));
+	{
+		const char *kv = getenv("MAILHUNT_PF_KERNEL");
+		pl->avx2 =
+		    __builtin_cpu_supports("avx2") && !(kv && !strcmp(kv, "0"));
+		pl->avx512 = pl->avx2 && __builtin_cpu_supports("avx512bw") &&
+			     !(kv && !strcmp(kv, "avx2"));
+	}
 	if (pl->ok && pl->avx2) {
 		size_t maxn = 0, nk = 0;
 		/* time keys are not looked for with pf_no_time */
@@ -976,7 +980,7 @@ void mh_json_pf_run(mh_reader *r)
 	mh_source_peek(r->src, &base, &n);
 	if (n < (size_t)pl->slack + 64)
 		return;
-	kern = mh_json_pf_kernel(pl->nkern);
+	kern = mh_json_pf_kernel(pl->nkern, pl->avx512);
 	if (!kern)
 		return;
 	/* a bounded stretch per call: the source releases the pages behind

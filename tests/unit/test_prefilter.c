@@ -154,7 +154,8 @@ static void pres_same(const pres *a, const pres *b)
 /* pf_run1() on text as given (too short for the bulk kernel, whose loads
  * need room past each line: the per-line path judges every line), and
  * again followed by 4096 blank lines (which change nothing), so the bulk
- * kernel judges them, and with the kernel off: all three must agree. */
+ * kernel judges them, with the kernel off, and with the AVX2 kernel
+ * (where the AVX-512 one is the default): all four must agree. */
 static void pf_run(pres *o, const char *text, const char *since,
 		   const char *until)
 {
@@ -171,6 +172,10 @@ static void pf_run(pres *o, const char *text, const char *since,
 	pf_run1(&k, pad, n + 4096, since, until);
 	pres_same(o, &k);
 	setenv("MAILHUNT_PF_KERNEL", "0", 1);
+	pf_run1(&nk, pad, n + 4096, since, until);
+	pres_same(o, &nk);
+	/* the AVX2 kernel where the AVX-512 one is the default */
+	setenv("MAILHUNT_PF_KERNEL", "avx2", 1);
 	pf_run1(&nk, pad, n + 4096, since, until);
 	unsetenv("MAILHUNT_PF_KERNEL");
 	pres_same(o, &nk);
@@ -819,6 +824,9 @@ static void test_kernel_random(void)
 			    mode == 2 ? "2024-05-20T00:00:00Z" : NULL;
 			pf_run1(&on, b.p, b.n, since, until);
 			setenv("MAILHUNT_PF_KERNEL", "0", 1);
+			pf_run1(&off, b.p, b.n, since, until);
+			pres_same(&on, &off);
+			setenv("MAILHUNT_PF_KERNEL", "avx2", 1);
 			pf_run1(&off, b.p, b.n, since, until);
 			unsetenv("MAILHUNT_PF_KERNEL");
 			pres_same(&on, &off);
