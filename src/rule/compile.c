@@ -736,6 +736,77 @@ static uint8_t re_jitted(pcre2_code *re)
 	return pcre2_pattern_info(re, PCRE2_INFO_JITSIZE, &sz) == 0 && sz > 0;
 }
 
+struct re_cache_ent {
+	const char *t; /* pattern, in rs->arena */
+	size_t n;
+	uint32_t opt;
+	pcre2_code *re; /* owned by rs->res */
+	const mh_re_lits *lits;
+	bool jit_tried;
+};
+
+/* The compiled code of pattern [t, t + n) with options opt, from the
+ * ruleset's cache or compiled now (not JIT-compiled: re_jit() does that
+ * for the matchers that remain after merging). NULL: a bad pattern (*ec,
+ * *eo say why) or out of memory (*ec = 0). *lits: its necessary
+ * literals (may be NULL). The code is shared by every matcher with the
+ * same pattern and options. */
+static pcre2_code *re_get(mh_ruleset *rs, const char *t, size_t n, uint32_t opt,
+			  const mh_re_lits **lits, int *ec, PCRE2_SIZE *eo)
+{
+	struct re_cache_ent *e;
+	pcre2_code *re;
+
+	*ec = 0;
+	for (size_t i = 0; i < rs->nrec; i++) {
+		e = &rs->rec[i];
+		if (e->opt == opt && e->n == n && !memcmp(e->t, t, n)) {
+			*lits = e->lits;
+			return e->re;
+		}
+	}
+	if (mh_rule_vec_grow((void **)&rs->rec, &rs->caprec, rs->nrec + 1,
+			     sizeof(*rs->rec)))
+		return NULL;
+	re = pcre2_compile((PCRE2_SPTR)t, n, opt, ec, eo, NULL);
+	if (!re)
+		return NULL;
+	if (mh_rs_add_re(rs, re)) {
+		*ec = 0;
+		return NULL;
+	}
+	e = &rs->rec[rs->nrec];
+	e->t = mh_rs_strdup(rs, t, n);
+	if (!e->t)
+		return NULL;
+	e->n = n;
+	e->opt = opt;
+	e->re = re;
+	e->lits = re_lits(rs, re, t, n, opt);
+	e->jit_tried = false;
+	rs->nrec++;
+	*lits = e->lits;
+	return re;
+}
+
+/* JIT-compile the code of M_RE matcher m (once per shared code; falls
+ * back to the interpreter if JIT is absent) and record whether it has
+ * JIT code. */
+static void re_jit(mh_ruleset *rs, mh_matcher *m)
+{
+	for (size_t i = 0; i < rs->nrec; i++) {
+		struct re_cache_ent *e = &rs->rec[i];
+		if (e->re != m->re)
+			continue;
+		if (!e->jit_tried) {
+			pcre2_jit_compile(e->re, PCRE2_JIT_COMPLETE);
+			e->jit_tried = true;
+		}
+		break;
+	}
+	m->num_int = re_jitted(m->re);
+}
+
 static mh_rc compile_re(pctx *c, yaml_node_t *vn, const char *field,
 			const mods *md, const char *t, size_t n, mh_matcher *m)
 {
@@ -750,7 +821,9 @@ static mh_rc compile_re(pctx *c, yaml_node_t *vn, const char *field,
 		opt |= PCRE2_MULTILINE;
 	if (md->re_s)
 		opt |= PCRE2_DOTALL;
-	re = pcre2_compile((PCRE2_SPTR)t, n, opt, &ec, &eo, NULL);
+	re = re_get(c->rs, t, n, opt, &m->lits, &ec, &eo);
+	if (!re && !ec)
+		return MH_ENOMEM;
 	if (!re) {
 		PCRE2_UCHAR msg[200];
 		pcre2_get_error_message(ec, msg, sizeof(msg));
@@ -758,13 +831,9 @@ static mh_rc compile_re(pctx *c, yaml_node_t *vn, const char *field,
 				"bad regular expression at offset %zu: %s",
 				(size_t)eo, (const char *)msg);
 	}
-	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back if absent */
-	if (mh_rs_add_re(c->rs, re))
-		return MH_ENOMEM;
 	m->kind = M_RE;
 	m->re = re;
-	m->num_int = re_jitted(re);
-	m->lits = re_lits(c->rs, re, t, n, opt);
+	m->num_int = 0; /* re_jit() once the value list is final */
 	m->s = mh_rs_strdup(c->rs, t, n);
 	m->n = n;
 	m->inum = opt;
@@ -812,6 +881,7 @@ static mh_rc merge_res(pctx *c, mlist *ml)
 		size_t cnt = 0, len = 0, k;
 		char *buf;
 		pcre2_code *re;
+		const mh_re_lits *lits;
 		int ec;
 		PCRE2_SIZE eo;
 
@@ -843,17 +913,14 @@ static mh_rc merge_res(pctx *c, mlist *ml)
 			len += b->n + 3;
 			buf[len++] = ')';
 		}
-		re = pcre2_compile((PCRE2_SPTR)buf, len, (uint32_t)a->inum, &ec,
-				   &eo, NULL);
-		if (!re) {
-			free(buf);
-			continue;
-		}
-		a->lits = re_lits(c->rs, re, buf, len, (uint32_t)a->inum);
+		re =
+		    re_get(c->rs, buf, len, (uint32_t)a->inum, &lits, &ec, &eo);
 		free(buf);
-		pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
-		if (mh_rs_add_re(c->rs, re))
+		if (!re && !ec)
 			return MH_ENOMEM;
+		if (!re)
+			continue;
+		a->lits = lits;
 		/* keep a (now the combined one), drop the merged others */
 		for (k = i + 1; k < ml->n;) {
 			mh_matcher *b = &ml->v[k];
@@ -866,7 +933,6 @@ static mh_rc merge_res(pctx *c, mlist *ml)
 			}
 		}
 		a->re = re;
-		a->num_int = re_jitted(re);
 		a->n = 0; /* mark: merged, not combinable again */
 		a->s = "";
 	}
@@ -1137,6 +1203,8 @@ static mh_rc finish_pred(pctx *c, mh_pred *p, mlist *ml)
 			continue;
 		if (p->set.cap && m->kind == M_EQ && !m->cased)
 			continue;
+		if (m->kind == M_RE)
+			re_jit(c->rs, m);
 		ml->v[k++] = *m;
 	}
 	ml->n = k;

@@ -151,6 +151,11 @@ struct mh_ruleset {
 	uint32_t *det; /* detection rule indexes */
 	size_t nre, capre;
 	pcre2_code **res;
+	/* compiled regexes by pattern and options (compile.c), so that a
+	 * pattern used by many rules (the evidence placeholders) is
+	 * compiled and JIT-compiled once; entries point into res/arena */
+	size_t nrec, caprec;
+	struct re_cache_ent *rec;
 	size_t nports, capports;
 	mh_portmap_entry *ports;
 	mh_profile_info *profile;

@@ -30,6 +30,7 @@ void mh_ruleset_free(mh_ruleset *rs)
 	for (size_t i = 0; i < rs->nre; i++)
 		pcre2_code_free(rs->res[i]);
 	free(rs->res);
+	free(rs->rec);
 	free(rs->rules);
 	free(rs->det);
 	free(rs->ports);
