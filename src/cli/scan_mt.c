@@ -287,6 +287,45 @@ static mh_rc run_chunk(mt *m, slot *s, wctx *w, const uint64_t *line_base,
 	return rc;
 }
 
+/* Claim the next chunk and scan it into its slot, if there is one and a
+ * free slot for it: true when a chunk was scanned. Called with m->mu
+ * held, which it releases while scanning; ok = w has a match context.
+ * Workers and the merging thread both call it. */
+static bool claim_run(mt *m, wctx *w, bool ok)
+{
+	slot *s;
+
+	if (m->stop || m->next_off >= m->len ||
+	    m->next_idx >= m->merged + m->nslots)
+		return false;
+	s = &m->slots[m->next_idx % m->nslots];
+	s->idx = m->next_idx++;
+	s->off = m->next_off;
+	s->len = mh_split_chunk(m->base, m->len, m->next_off, m->cur_chunk) -
+		 m->next_off;
+	m->next_off += s->len;
+	s->state = S_RUN;
+	pthread_mutex_unlock(&m->mu);
+
+	mh_arena_reset(&s->arena);
+	s->head = NULL;
+	s->tail = &s->head;
+	s->lines = s->events = s->matched = 0;
+	s->records = s->malformed = s->skipped = 0;
+	s->have_t = s->redo = false;
+	mh_err_clear(&s->err);
+	if (ok)
+		s->rc = run_chunk(m, s, w, NULL, &s->err);
+	else
+		s->rc =
+		    mh_err_set(&s->err, MH_ENOMEM, NULL, 0, 0, "out of memory");
+
+	pthread_mutex_lock(&m->mu);
+	s->state = S_DONE;
+	pthread_cond_broadcast(&m->cv_done);
+	return true;
+}
+
 static void *worker(void *arg)
 {
 	mt *m = arg;
@@ -297,43 +336,9 @@ static void *worker(void *arg)
 	mh_arena_init(&w.scratch, 64 * 1024, 0);
 	ok = mh_match_ctx_new(m->a->rs, &w.mctx) == MH_OK;
 	pthread_mutex_lock(&m->mu);
-	for (;;) {
-		slot *s;
-
-		if (m->stop || m->next_off >= m->len)
-			break;
-		if (m->next_idx >= m->merged + m->nslots) {
+	while (!m->stop && m->next_off < m->len)
+		if (!claim_run(m, &w, ok))
 			pthread_cond_wait(&m->cv_work, &m->mu);
-			continue;
-		}
-		s = &m->slots[m->next_idx % m->nslots];
-		s->idx = m->next_idx++;
-		s->off = m->next_off;
-		s->len =
-		    mh_split_chunk(m->base, m->len, m->next_off, m->cur_chunk) -
-		    m->next_off;
-		m->next_off += s->len;
-		s->state = S_RUN;
-		pthread_mutex_unlock(&m->mu);
-
-		mh_arena_reset(&s->arena);
-		s->head = NULL;
-		s->tail = &s->head;
-		s->lines = s->events = s->matched = 0;
-		s->records = s->malformed = s->skipped = 0;
-		s->have_t = s->redo = false;
-		mh_err_clear(&s->err);
-		if (ok) {
-			s->rc = run_chunk(m, s, &w, NULL, &s->err);
-		} else {
-			s->rc = mh_err_set(&s->err, MH_ENOMEM, NULL, 0, 0,
-					   "out of memory");
-		}
-
-		pthread_mutex_lock(&m->mu);
-		s->state = S_DONE;
-		pthread_cond_broadcast(&m->cv_done);
-	}
 	pthread_mutex_unlock(&m->mu);
 	mh_match_ctx_free(w.mctx);
 	mh_arena_free(&w.scratch);
@@ -475,7 +480,11 @@ mh_rc mh_scan_mt(const mh_mt_args *a, mh_reader *rd, mh_source *src,
 		mh_arena_init(&m.slots[i].arena, 256 * 1024, 0);
 	first_dialect(&m);
 	snprintf(rd->dialect, sizeof(rd->dialect), "%s", m.dialect);
-	for (; nt < a->threads; nt++)
+	/* N threads in all: N - 1 workers, and the calling thread, which
+	 * merges in file order and scans chunks too while the next one to
+	 * merge is not ready (a separate merging thread made N + 1 runnable
+	 * threads, and on N cores the scheduler time-sliced them). */
+	for (; nt < (a->threads > 1 ? a->threads - 1 : 1); nt++)
 		if (pthread_create(&tids[nt], NULL, worker, &m) != 0)
 			break;
 	if (nt == 0) {
@@ -491,7 +500,8 @@ mh_rc mh_scan_mt(const mh_mt_args *a, mh_reader *rd, mh_source *src,
 		s = &m.slots[m.merged % m.nslots];
 		while (!(s->state == S_DONE && s->idx == m.merged) &&
 		       !(m.next_off >= m.len && m.merged == m.next_idx))
-			pthread_cond_wait(&m.cv_done, &m.mu);
+			if (!claim_run(&m, &mw, true))
+				pthread_cond_wait(&m.cv_done, &m.mu);
 		if (m.next_off >= m.len && m.merged == m.next_idx) {
 			pthread_mutex_unlock(&m.mu);
 			break;
