@@ -125,6 +125,8 @@ fi
 now_ns() { date +%s%N; }
 # steal: CPU seconds the hypervisor gave to other guests (all CPUs, /proc/stat)
 steal() { awk '/^cpu / { printf "%.2f", $9 / 100 }' /proc/stat; }
+# sum_steal TOTAL BEFORE AFTER: TOTAL + AFTER - BEFORE
+sum_steal() { awk -v s="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", s + b - a }'; }
 
 # median of the numbers in file $1 (one per line)
 median() {
@@ -307,7 +309,11 @@ os.close(fd)' "$FILE" || say "$NAMING: could not drop the file's cache"
 	fi
 	DROWS=$(sed -n 's/.* rows=\([0-9]*\).*/\1/p' "$OUT/duck-$NAMING.txt" 2>/dev/null)
 
-	# interleaved timing: A B A B ... (mailhunt, DuckDB), per thread count
+	# interleaved timing: each repetition runs mailhunt, DuckDB and the
+	# default pack with 1 thread, then the same with 2, so that the
+	# 1-thread and 2-thread figures come from the same minutes (the
+	# machine's speed drifts; separate loops turned a drift into a
+	# thread ratio)
 	for T in 1 2; do
 		: >"$OUT/t-mh$T-$NAMING"
 		: >"$OUT/t-mhd$T-$NAMING"
@@ -315,11 +321,15 @@ os.close(fd)' "$FILE" || say "$NAMING: could not drop the file's cache"
 		: >"$OUT/c-mh$T-$NAMING"
 		: >"$OUT/c-mhd$T-$NAMING"
 		: >"$OUT/c-duck$T-$NAMING"
-		say "$NAMING: timing $REPS x (mailhunt --threads $T, DuckDB threads=$T, mailhunt default pack --threads $T)"
-		st0=$(steal)
-		i=0
-		while [ $i -lt "$REPS" ]; do
-			i=$((i + 1))
+	done
+	say "$NAMING: timing $REPS x (mailhunt, DuckDB, mailhunt default pack; --threads 1, then 2)"
+	STEAL_1=0
+	STEAL_2=0
+	i=0
+	while [ $i -lt "$REPS" ]; do
+		i=$((i + 1))
+		for T in 1 2; do
+			st0=$(steal)
 			if [ $MH_NAMING = 1 ] &&
 				s=$(mh_run "$NAMING" "$T" "$FILE" "$OUT/mh-t.csv"); then
 				echo "${s% *}" >>"$OUT/t-mh$T-$NAMING"
@@ -337,11 +347,16 @@ os.close(fd)' "$FILE" || say "$NAMING: could not drop the file's cache"
 				echo "${s% *}" >>"$OUT/t-mhd$T-$NAMING"
 				[ -n "${s#* }" ] && echo "${s#* }" >>"$OUT/c-mhd$T-$NAMING"
 			fi
+			st1=$(steal)
+			if [ "$T" = 1 ]; then
+				STEAL_1=$(sum_steal "$STEAL_1" "$st0" "$st1")
+			else
+				STEAL_2=$(sum_steal "$STEAL_2" "$st0" "$st1")
+			fi
 		done
-		st1=$(steal)
-		sv=$(awk -v a="$st0" -v b="$st1" 'BEGIN { printf "%.2f", b - a }')
-		eval "STEAL${T}_$NAMING=\$sv"
 	done
+	eval "STEAL1_$NAMING=\$STEAL_1"
+	eval "STEAL2_$NAMING=\$STEAL_2"
 	# anchor (c): the same scan through the simdjson reader (json-simd,
 	# a build option), one thread, when the binary has it
 	: >"$OUT/t-simd-$NAMING"
@@ -474,7 +489,7 @@ RSSDMAX_sysmon=$(printf '%s\n%s\n' "${RSSD1_sysmon:-}" "${RSSD2_sysmon:-}" | sor
 	else
 		echo "- Sysmon naming: DuckDB/ref.py use EventID = 3 in place of ActionType == \"ConnectionSuccess\""
 	fi
-	echo "- timing: median of $REPS runs, interleaved (mailhunt, DuckDB, mailhunt, ...), warm page cache;"
+	echo "- timing: median of $REPS runs, interleaved (per repetition: mailhunt, DuckDB, default pack with 1 thread, then with 2), warm page cache;"
 	echo "  mailhunt = wall time of the whole process; DuckDB = time of the query inside a fresh node process"
 	echo "  (start-up excluded, external file cache off)."
 	echo
