@@ -84,6 +84,31 @@ bool mh_json_pf_flat(bool avx2, const char *p, const char *end)
 }
 
 #ifdef MH_JSON_PF_SIMD
+/* Record in o what one block of a kernel found, at offset at from the
+ * line start: key candidates mc, opening brackets mo and closing braces
+ * mcl outside strings (bit i = byte at + i; the block's bits past the
+ * newline already cleared). Shared by the 32- and 64-byte kernels. */
+static inline __attribute__((always_inline)) void
+pf_kout_add(pf_kout *o, uint32_t at, uint64_t mc, uint64_t mo, uint64_t mcl)
+{
+	for (; mc; mc &= mc - 1) {
+		if (o->nc < PF_CAND)
+			o->cand[o->nc] = at + (uint32_t)__builtin_ctzll(mc);
+		o->nc++;
+	}
+	for (; mo && o->open2 == PF_NONE; mo &= mo - 1) {
+		uint32_t a = at + (uint32_t)__builtin_ctzll(mo);
+		if (o->open1 == PF_NONE)
+			o->open1 = a;
+		else
+			o->open2 = a;
+	}
+	if (mcl) {
+		o->nclose += (uint32_t)__builtin_popcountll(mcl);
+		o->last_close = at + 63u - (uint32_t)__builtin_clzll(mcl);
+	}
+}
+
 /* Scan from the line start q, reading nothing at or past lim + slack
  * (the plan's longest key + 2: lim leaves room for the loads at +n+1).
  * Returns the line's '\n' (NULL: not found before lim), with *o filled
@@ -157,12 +182,6 @@ pf_kernel_body(const pf_plan *pl, const char *q, const char *lim, pf_kout *o,
 		}
 		if (mu)
 			o->uesc = true;
-		for (; mc; mc &= mc - 1) {
-			if (o->nc < PF_CAND)
-				o->cand[o->nc] = (uint32_t)(b - q) +
-						 (uint32_t)__builtin_ctz(mc);
-			o->nc++;
-		}
 		uint32_t mo = (uint32_t)_mm256_movemask_epi8(vo) & below;
 		uint32_t mcl = (uint32_t)_mm256_movemask_epi8(vc) & below;
 
@@ -175,20 +194,7 @@ pf_kernel_body(const pf_plan *pl, const char *q, const char *lim, pf_kout *o,
 			mo &= ~((mq << 1) | (uint32_t)(b > q && b[-1] == '"'));
 			mcl &= ~mq1;
 		}
-
-		for (; mo && o->open2 == PF_NONE; mo &= mo - 1) {
-			uint32_t at =
-			    (uint32_t)(b - q) + (uint32_t)__builtin_ctz(mo);
-			if (o->open1 == PF_NONE)
-				o->open1 = at;
-			else
-				o->open2 = at;
-		}
-		if (mcl) {
-			o->nclose += (uint32_t)__builtin_popcount(mcl);
-			o->last_close = (uint32_t)(b - q) + 31u -
-					(uint32_t)__builtin_clz(mcl);
-		}
+		pf_kout_add(o, (uint32_t)(b - q), mc, mo, mcl);
 		if (mnl)
 			return b + __builtin_ctz(mnl);
 	}
@@ -276,12 +282,6 @@ pf_kernel512_body(const pf_plan *pl, const char *q, const char *lim, pf_kout *o,
 		}
 		if (mu)
 			o->uesc = true;
-		for (; mc; mc &= mc - 1) {
-			if (o->nc < PF_CAND)
-				o->cand[o->nc] = (uint32_t)(b - q) +
-						 (uint32_t)__builtin_ctzll(mc);
-			o->nc++;
-		}
 		if (mo | mcl) {
 			/* `"{` `"[` `}"`: inside a string in valid JSON */
 			uint64_t mq = _mm512_cmpeq_epi8_mask(v0, vq);
@@ -289,19 +289,7 @@ pf_kernel512_body(const pf_plan *pl, const char *q, const char *lim, pf_kout *o,
 			mo &= ~((mq << 1) | (uint64_t)(b > q && b[-1] == '"'));
 			mcl &= ~mq1;
 		}
-		for (; mo && o->open2 == PF_NONE; mo &= mo - 1) {
-			uint32_t at =
-			    (uint32_t)(b - q) + (uint32_t)__builtin_ctzll(mo);
-			if (o->open1 == PF_NONE)
-				o->open1 = at;
-			else
-				o->open2 = at;
-		}
-		if (mcl) {
-			o->nclose += (uint32_t)__builtin_popcountll(mcl);
-			o->last_close = (uint32_t)(b - q) + 63u -
-					(uint32_t)__builtin_clzll(mcl);
-		}
+		pf_kout_add(o, (uint32_t)(b - q), mc, mo, mcl);
 		if (mnl)
 			return b + __builtin_ctzll(mnl);
 	}
