@@ -742,7 +742,6 @@ struct re_cache_ent {
 	uint32_t opt;
 	pcre2_code *re; /* owned by rs->res */
 	const mh_re_lits *lits;
-	bool jit_tried;
 };
 
 /* The compiled code of pattern [t, t + n) with options opt, from the
@@ -783,27 +782,18 @@ static pcre2_code *re_get(mh_ruleset *rs, const char *t, size_t n, uint32_t opt,
 	e->opt = opt;
 	e->re = re;
 	e->lits = re_lits(rs, re, t, n, opt);
-	e->jit_tried = false;
 	rs->nrec++;
 	*lits = e->lits;
 	return re;
 }
 
-/* JIT-compile the code of M_RE matcher m (once per shared code; falls
- * back to the interpreter if JIT is absent) and record whether it has
- * JIT code. */
-static void re_jit(mh_ruleset *rs, mh_matcher *m)
+/* JIT-compile the code of M_RE matcher m unless it has JIT code already
+ * (codes are shared; falls back to the interpreter if JIT is absent) and
+ * record whether it has JIT code. */
+static void re_jit(mh_matcher *m)
 {
-	for (size_t i = 0; i < rs->nrec; i++) {
-		struct re_cache_ent *e = &rs->rec[i];
-		if (e->re != m->re)
-			continue;
-		if (!e->jit_tried) {
-			pcre2_jit_compile(e->re, PCRE2_JIT_COMPLETE);
-			e->jit_tried = true;
-		}
-		break;
-	}
+	if (!re_jitted(m->re))
+		pcre2_jit_compile(m->re, PCRE2_JIT_COMPLETE);
 	m->num_int = re_jitted(m->re);
 }
 
@@ -1204,7 +1194,7 @@ static mh_rc finish_pred(pctx *c, mh_pred *p, mlist *ml)
 		if (p->set.cap && m->kind == M_EQ && !m->cased)
 			continue;
 		if (m->kind == M_RE)
-			re_jit(c->rs, m);
+			re_jit(m);
 		ml->v[k++] = *m;
 	}
 	ml->n = k;
