@@ -508,6 +508,34 @@ void mh_event_normalize(const mh_norm_ctx *ctx, mh_event *ev)
 		strip_angles(ev, MH_F_RCPT_TO);
 }
 
+bool mh_event_norm_sources(mh_field f, mh_fieldset *src)
+{
+	switch (f) {
+	case MH_F_IMAGE:
+	case MH_F_PROCESS_NAME:
+		/* join_mde_image(): Image + sep + ProcessName;
+		 * derive_process_name(): the basename of Image */
+		mh_fieldset_add(src, MH_F_IMAGE);
+		mh_fieldset_add(src, MH_F_PROCESS_NAME);
+		return true;
+	case MH_F_DIRECTION:
+	case MH_F_OUTCOME:
+	case MH_F_MAIL_PROTOCOL:
+	case MH_F_LOOKALIKE_OF:
+	case MH_F_SERVICE:
+	case MH_F_PROTOCOL:
+	case MH_F_MAIL_FROM:
+	case MH_F_RCPT_TO:
+	case MH_F_DIALECT:
+		return false; /* derived words, rewritten lists */
+	default:
+		if (mh_field_type(f) != MH_T_STR)
+			return false;
+		mh_fieldset_add(src, f);
+		return true;
+	}
+}
+
 static bool blank(char c)
 {
 	return c == ' ' || c == '\t';

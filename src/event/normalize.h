@@ -36,6 +36,16 @@ typedef struct mh_norm_ctx {
 
 void mh_event_normalize(const mh_norm_ctx *ctx, mh_event *ev);
 
+/* What normalising makes of string field f, for the JSON reader's value
+ * prefilter (issue 4): true when every run of f's normalised value that
+ * holds no '\\' or '/' lies inside the value one field of *src (f
+ * included) had as read, so a text that such a run contains was in one
+ * of those values. *src is added to, not cleared. false when
+ * normalising may write other text into f (a derived word, a rewritten
+ * list) or f is not a string field. Keep in step with the derivations
+ * above (tests/unit/test_normalize.c checks them). */
+bool mh_event_norm_sources(mh_field f, mh_fieldset *src);
+
 /* Parse "10.0.0.0/8,192.168.0.0/16" into an array (malloc'd, caller
  * frees). Error names the bad element. */
 mh_rc mh_home_net_parse(const char *spec, mh_cidr **out, size_t *n,

@@ -358,6 +358,106 @@ static void test_mail_protocol(void)
 	MH_CHECK(!mh_event_has(&ev, MH_F_DIRECTION));
 }
 
+/* mh_event_norm_sources() against what normalising does: on random
+ * events, every run without '\\' or '/' of a string field's final value
+ * lies inside the value, as set, of one of its source fields. */
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+static unsigned rnd(unsigned n)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (unsigned)(rng % n);
+}
+
+static bool run_inside(const char *run, size_t n, const mh_event *orig,
+		       const mh_fieldset *src)
+{
+	for (int f = 0; f < MH_F__COUNT; f++) {
+		const mh_str *v = mh_event_get(orig, (mh_field)f);
+		if (!v || !mh_fieldset_has(src, (mh_field)f))
+			continue;
+		for (size_t i = 0; i + n <= v->n; i++)
+			if (!memcmp(v->p + i, run, n))
+				return true;
+	}
+	return n == 0;
+}
+
+static void test_sources(void)
+{
+	static const char *const pool[] = {"C:\\Windows\\System32",
+					   "C:\\Tools\\",
+					   "/usr/bin",
+					   "/usr/bin/curl",
+					   "powershell.exe",
+					   "POWERSHELL.EXE",
+					   "evil",
+					   "evil.dll",
+					   "C:\\x\\evil.exe",
+					   "(null)",
+					   "-",
+					   "",
+					   "smtp,imap",
+					   "<a@b.example>",
+					   "icmp",
+					   "1",
+					   "outbound",
+					   "ConnectionSuccess",
+					   "true",
+					   "success"};
+	static const char *const dia[] = {"mde", "sysmon", "zeek", "ecs",
+					  "splunk"};
+	unsigned checked = 0;
+
+	for (int iter = 0; iter < 20000; iter++) {
+		mh_event ev, orig;
+
+		ev_init(&ev);
+		for (int f = 0; f < MH_F__COUNT; f++)
+			if (f != MH_F_DIALECT && rnd(100) < 30)
+				set(&ev, (mh_field)f,
+				    pool[rnd(sizeof(pool) / sizeof(pool[0]))]);
+		if (rnd(100) < 90)
+			set(&ev, MH_F_DIALECT,
+			    dia[rnd(sizeof(dia) / sizeof(dia[0]))]);
+		orig = ev;
+		mh_event_normalize(&all_ctx, &ev);
+		for (int f = 0; f < MH_F__COUNT; f++) {
+			mh_fieldset src;
+			const mh_str *v = mh_event_get(&ev, (mh_field)f);
+			size_t i = 0;
+
+			memset(&src, 0, sizeof(src));
+			if (!v || !mh_event_norm_sources((mh_field)f, &src))
+				continue;
+			MH_CHECK(mh_fieldset_has(&src, (mh_field)f));
+			while (i <= v->n) {
+				size_t j = i;
+				while (j < v->n && v->p[j] != '\\' &&
+				       v->p[j] != '/')
+					j++;
+				MH_CHECK(
+				    run_inside(v->p + i, j - i, &orig, &src));
+				checked++;
+				i = j + 1;
+			}
+		}
+	}
+	MH_CHECK(checked > 100000);
+	/* derived words and non-string fields have none */
+	{
+		mh_fieldset src;
+		memset(&src, 0, sizeof(src));
+		MH_CHECK(!mh_event_norm_sources(MH_F_DIRECTION, &src));
+		MH_CHECK(!mh_event_norm_sources(MH_F_SERVICE, &src));
+		MH_CHECK(!mh_event_norm_sources(MH_F_DESTINATION_PORT, &src));
+		MH_CHECK(!mh_event_norm_sources(MH_F_DESTINATION_IP, &src));
+		MH_CHECK(mh_event_norm_sources(MH_F_PROCESS_NAME, &src));
+		MH_CHECK(mh_fieldset_has(&src, MH_F_IMAGE));
+	}
+}
+
 int main(void)
 {
 	mh_arena_init(&arena, 4096, 0);
@@ -367,6 +467,7 @@ int main(void)
 	MH_RUN(test_home_net);
 	MH_RUN(test_outcome);
 	MH_RUN(test_mail_protocol);
+	MH_RUN(test_sources);
 	mh_arena_free(&arena);
 	MH_DONE();
 }
