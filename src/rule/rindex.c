@@ -463,7 +463,7 @@ static mh_rc ac_renumber(rx_fm *F, const uint32_t *bfs, uint32_t nst)
 
 /* The Aho-Corasick DFA of scanner F over its contains literals, and the
  * anchored tries. */
-static mh_rc ac_build(rx_index *ix, rx_fm *F, int32_t fmi)
+mh_rc mh_rx_ac_build(rx_index *ix, rx_fm *F, int32_t fmi)
 {
 	uint32_t C, maxst = 1, nst = 1;
 	uint32_t *q = NULL, *fail = NULL, qh = 0, qt = 0;
@@ -605,7 +605,7 @@ static mh_rc build(bctx *b)
 	}
 	for (size_t i = 0; i < ix->nfm; i++) {
 		if (ix->fm[i].ac_ok &&
-		    (rc = ac_build(ix, &ix->fm[i], (int32_t)i)))
+		    (rc = mh_rx_ac_build(ix, &ix->fm[i], (int32_t)i)))
 			return rc;
 		if ((rc = eq_build(ix, &ix->fm[i], (int32_t)i)))
 			return rc;
@@ -631,7 +631,7 @@ static mh_rc build(bctx *b)
 		if (ix->fm[i].atom)
 			ix->atom_fm[k++] = (int32_t)i;
 	ix->natom_fm = k;
-	return MH_OK;
+	return mh_rx_vf_build(b);
 }
 
 mh_rc mh_rindex_build(mh_ruleset *rs)
@@ -661,6 +661,7 @@ mh_rc mh_rindex_build(mh_ruleset *rs)
 	free(b.slot_used);
 	free(b.iat);
 	free(b.cat);
+	free(b.vf_slot);
 	if (rc) {
 		mh_rindex_free(b.ix);
 		/* predicates are evaluated without the index */
@@ -714,5 +715,7 @@ void mh_rindex_free(rx_index *ix)
 	free(ix->ints);
 	free(ix->cidrs);
 	free(ix->atom_fm);
+	free(ix->vf);
+	mh_rindex_free(ix->vx);
 	free(ix);
 }

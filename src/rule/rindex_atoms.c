@@ -344,6 +344,23 @@ static mh_rc build_cidr_atoms(bctx *b)
 	return MH_OK;
 }
 
+/* The value prefilter's share of a rule (rindex_vf.c): the slots of its
+ * first clause that has slot atoms only, else b->vf_off. */
+static void vf_pick(bctx *b, const aset c[2])
+{
+	for (int k = 0; k < 2; k++) {
+		bool slots = c[k].n > 0;
+		for (size_t i = 0; i < c[k].n && slots; i++)
+			slots = c[k].a[i].t == A_SLOT;
+		if (!slots)
+			continue;
+		for (size_t i = 0; i < c[k].n; i++)
+			b->vf_slot[c[k].a[i].slot] = 1;
+		return;
+	}
+	b->vf_off = true;
+}
+
 /* The atoms of every detection rule (its two clauses, or none: always
  * evaluated) and the integer and CIDR atom tables, into b->ix, whose
  * always, need2 and slot_rule arrays are allocated. */
@@ -352,12 +369,17 @@ mh_rc mh_rx_atoms_build(bctx *b)
 	rx_index *ix = b->ix;
 	mh_rc rc = MH_OK;
 
+	b->vf_slot = calloc(ix->nslot ? ix->nslot : 1, 1);
+	if (!b->vf_slot)
+		return MH_ENOMEM;
+	b->vf_off = !ix->ndet;
 	for (size_t i = 0; i < ix->ndet; i++) {
 		aset c[2] = {{0}, {0}};
 		int r = clauses_of(b, b->rs->rules[b->rs->det[i]]->root, c);
 		if (r < 0 || (c[0].n && add_atoms(b, &c[0], (uint32_t)i, 0)) ||
 		    (c[1].n && add_atoms(b, &c[1], (uint32_t)i, 1)))
 			rc = MH_ENOMEM;
+		vf_pick(b, c);
 		if (!c[0].n)
 			set_bit(ix->always, i);
 		if (c[1].n)

@@ -5,6 +5,7 @@
 #define MH_RULE_RINDEX_INT_H
 
 #include "rule/rule_int.h"
+#include "rule/vfilter.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -111,6 +112,10 @@ struct rx_index {
 	rx_cidrs *cidrs;
 	size_t natom_fm;
 	int32_t *atom_fm;
+	/* the value prefilter (rindex_vf.c), NULL when there is none; its
+	 * automaton is the one scanner of vx */
+	mh_vfilter *vf;
+	rx_index *vx;
 };
 
 static inline size_t words(size_t nbits)
@@ -193,6 +198,10 @@ typedef struct bctx {
 	iatom *iat;
 	size_t niat;
 	catom *cat;
+	/* the value prefilter: by slot, 1 when a rule's chosen clause
+	 * has it; vf_off when some rule has no clause of slots only */
+	uint8_t *vf_slot;
+	bool vf_off;
 } bctx;
 
 static inline bool pred_indexable(const mh_pred *p)
@@ -200,7 +209,12 @@ static inline bool pred_indexable(const mh_pred *p)
 	return p->field != MH_F_NONE && !p->exists;
 }
 
+/* rindex.c: the Aho-Corasick DFA (and anchored tries) of scanner F =
+ * ix->fm[fmi] over the literals of ix with fm == fmi, from F->used. */
+mh_rc mh_rx_ac_build(rx_index *ix, rx_fm *F, int32_t fmi);
 /* rindex_atoms.c */
 mh_rc mh_rx_atoms_build(bctx *b);
+/* rindex_vf.c: b->ix->vf from the clauses rindex_atoms.c chose */
+mh_rc mh_rx_vf_build(bctx *b);
 
 #endif

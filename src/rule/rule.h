@@ -203,6 +203,10 @@ typedef struct mh_prefilter {
 } mh_prefilter;
 bool mh_ruleset_prefilter_ex(const mh_ruleset *rs, mh_prefilter *out);
 
+/* The value prefilter (rule/vfilter.h), NULL when the ruleset has none.
+ * Valid while rs lives. */
+const struct mh_vfilter *mh_ruleset_vfilter(const mh_ruleset *rs);
+
 /* Names of the embedded profiles (NULL-terminated static array). */
 const char *const *mh_builtin_profiles(void);
 
