@@ -330,6 +330,11 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 		rd.pf_until_set = o->until_set;
 		rd.pf_until_ns = o->until_ns;
 	}
+	/* The value prefilter (issue 4) refines either form;
+	 * MAILHUNT_NO_VALUE_PREFILTER=1 turns it off (equivalence tests) */
+	if (rd.pf_n && !(getenv("MAILHUNT_NO_VALUE_PREFILTER") &&
+			 strcmp(getenv("MAILHUNT_NO_VALUE_PREFILTER"), "0")))
+		rd.pf_vf = mh_ruleset_vfilter(rs);
 	/* With --now the engine never reads skipped times (max_t) */
 	rd.pf_no_time = o->now_set;
 	ev.arena = &arena;

@@ -89,6 +89,12 @@ struct mh_reader {
 	 * (scan --now: skip_time_ns is never used), so a record may be
 	 * dropped without looking for its time at all. */
 	bool pf_no_time;
+	/* With pf_n > 0 (issue 4): the ruleset's value prefilter
+	 * (rule/vfilter.h), or NULL. A record the test above would keep
+	 * because its pf_field is in the set may still be dropped when no
+	 * value of the prefilter's fields (or their sources) contains a
+	 * core of it. */
+	const struct mh_vfilter *pf_vf;
 };
 
 /* The registry. NULL-terminated. */

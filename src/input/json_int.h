@@ -7,6 +7,7 @@
 #include "input/dialect.h"
 #include "input/input.h"
 #include "input/json_scan.h"
+#include "rule/vfilter.h"
 #include "util/timefmt.h"
 
 #include <stdlib.h>
@@ -38,6 +39,7 @@ typedef enum jmode { M_NDJSON, M_STREAM } jmode;
 #define PF_TIMEOCC 12
 #define PF_KPATS   8  /* patterns the bulk kernel compares at once */
 #define PF_KMAXN   64 /* longest pattern the bulk kernel takes */
+#define PF_VPATS   16 /* keys of the value stage */
 /* pf_pat.role (issue 4): a key of the prefilter field, or (with
  * pf_allow_unset) of Protocol, or of pf_str_field */
 enum { PR_FIELD, PR_PROTO, PR_STR };
@@ -62,6 +64,15 @@ typedef struct pf_plan {
 	bool avx512;	     /* and AVX-512BW: the 64-byte kernel */
 	uint8_t kidx[PF_KPATS]; /* bulk kernel: their indexes in pat[] */
 	size_t slack;		/* bulk kernel: bytes it may read past lim */
+	/* the value stage (pf_vclear()): keys (last path component, as
+	 * in pat[]) that feed the value prefilter's fields */
+	bool vs;
+	struct {
+		const char *k;
+		uint8_t n;
+	} vpat[PF_VPATS];
+	size_t nvpat;
+	uint8_t vlast2[8192]; /* bitset: last two characters of vpat */
 } pf_plan;
 
 /* json_pf_simd.c: the byte scanners of the prefilter. */
@@ -126,7 +137,7 @@ typedef struct jstate {
 	size_t nkeys;
 	pf_plan pf;
 	bool pf_judged; /* mh_json_pf_run() stopped at a line to parse */
-	char tx[40];	/* see pf_same_layout() */
+	char tx[40]; /* see pf_same_layout() */
 	uint8_t txn;
 	bool tpending; /* tx is later than skip_time_ns */
 	uint8_t nw;    /* tx's layout, 8 bytes at a time at off[] */

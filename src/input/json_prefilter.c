@@ -2,6 +2,7 @@
  * NDJSON line, without a parse, that a record cannot match the ruleset's
  * cheapest necessary condition, while keeping the default `now` exact.
  * Split from json.c; shares its private state through json_int.h. */
+#include "event/normalize.h"
 #include "input/json_int.h"
 
 #if defined(__SSE2__)
@@ -74,6 +75,54 @@ static void pf_add(pf_plan *pl, const mh_dialect_map *m, bool time,
 	}
 }
 
+/* The value stage's keys for dialect d (pl->vs, vpat[]): every key that
+ * maps to a field the value prefilter's fields are built from. None when
+ * one of those fields has unknown sources, a key converts its value or
+ * cannot be matched by its raw text, or there are too many. */
+static void pf_plan_values(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
+{
+	const mh_vfilter *vf = r->pf_vf;
+	mh_fieldset src;
+
+	pl->vs = false;
+	pl->nvpat = 0;
+	memset(pl->vlast2, 0, sizeof(pl->vlast2));
+	if (!vf || !d)
+		return;
+	memset(&src, 0, sizeof(src));
+	for (int f = 0; f < MH_F__COUNT; f++)
+		if (mh_fieldset_has(&vf->fields, (mh_field)f) &&
+		    !mh_event_norm_sources((mh_field)f, &src))
+			return;
+	for (size_t i = 0; i < d->nmap; i++) {
+		const mh_dialect_map *m = &d->map[i];
+		const char *dot = strrchr(m->key, '.');
+		const char *l = dot ? dot + 1 : m->key;
+		size_t n = strlen(l), j;
+		unsigned h;
+
+		if (!mh_fieldset_has(&src, m->field))
+			continue;
+		if (m->conv != MH_CONV_NONE || n < 2 || n > 250 ||
+		    strpbrk(m->key, "\"\\/"))
+			return;
+		for (j = 0; j < pl->nvpat; j++)
+			if (pl->vpat[j].n == n && !memcmp(pl->vpat[j].k, l, n))
+				break;
+		if (j < pl->nvpat)
+			continue;
+		if (pl->nvpat == PF_VPATS)
+			return;
+		pl->vpat[pl->nvpat].k = l;
+		pl->vpat[pl->nvpat].n = (uint8_t)n;
+		pl->nvpat++;
+		h = (unsigned)(unsigned char)l[n - 2] << 8 |
+		    (unsigned char)l[n - 1];
+		pl->vlast2[h >> 3] |= (uint8_t)(1u << (h & 7));
+	}
+	pl->vs = true;
+}
+
 /* With r->pf_allow_unset (issue 4) a line is skipped only when a
  * top-level flat key of pf_field certainly holds an integer outside the
  * set (so the field is set, not unset), no Protocol key holds anything
@@ -110,6 +159,7 @@ static void pf_make_plan(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 	}
 	if (!any_time || f == MH_F_TIME)
 		pl->ok = false;
+	pf_plan_values(pl, d, r);
 	/* the bulk kernel (AVX-512BW, else AVX2; for the equivalence tests
 	 * MAILHUNT_PF_KERNEL=0 turns it off and =avx2 keeps to AVX2) */
 	pl->nkern = 0;
@@ -353,6 +403,9 @@ typedef struct pf_ls {
 	 * line holds one value only. */
 	const char *first_open;
 	bool single;
+	/* the value stage: vs = the plan has one; vhit = a key of pf_field
+	 * holds an integer in the set (the caller asks pf_vclear()) */
+	bool vs, vhit;
 } pf_ls;
 
 /* The key of pattern pt at ks (its opening quote or '.'), whose ':' is c:
@@ -400,8 +453,12 @@ static void pf_occ_one(const mh_reader *r, const pf_pat *pt, const char *ks,
 			return;
 		}
 		if (pf_in(r->pf_vals, r->pf_n, v)) {
-			ls->unsure = true;
-			return;
+			if (!ls->vs) {
+				ls->unsure = true;
+				return;
+			}
+			/* the field is set: as below, for pf_decide() */
+			ls->vhit = true;
 		}
 		if ((r->pf_allow_unset || r->pf_no_time) && *ks == '"' &&
 		    pt->flat && ls->nset < PF_SETOCC)
@@ -643,6 +700,116 @@ static inline bool pf_open_before(const pf_ls *ls, const char *p,
 	return ls->first_open ? ls->first_open < ks : pf_has_open(p + 1, ks);
 }
 
+/* One value of a value-stage key, its ':' at c: true when it certainly
+ * holds no core of vf (what the parser would store for it, JSON escapes
+ * decoded, is fed to the automaton). An array, a `\u` or bad escape, or
+ * a truncated string says maybe. An object holds no value of the key
+ * itself (its members are keys of their own), nor does null. */
+static bool pf_vvalue(const mh_vfilter *vf, const char *c, const char *end)
+{
+	const char *q = json_skip_ws(c + 1, end);
+	uint32_t s = 0;
+
+	if (q >= end || *q == '[')
+		return false;
+	if (*q == '{' || *q == 'n')
+		return true;
+	if (*q != '"') {
+		/* a number, true or false: stored as its text */
+		for (; q < end && *q != ',' && *q != '}' && *q != ']' &&
+		       !json_is_ws(*q);
+		     q++)
+			if ((s = mh_vfilter_step(vf, s, (unsigned char)*q)) &
+			    MH_VF_HIT)
+				return false;
+		return true;
+	}
+	for (q++; q < end; q++) {
+		unsigned char ch = (unsigned char)*q;
+
+		if (ch == '"')
+			return true;
+		if (ch == '\\') {
+			if (++q == end)
+				return false;
+			switch (*q) {
+			case '"':
+			case '\\':
+			case '/':
+				ch = (unsigned char)*q;
+				break;
+			case 'b':
+				ch = '\b';
+				break;
+			case 'f':
+				ch = '\f';
+				break;
+			case 'n':
+				ch = '\n';
+				break;
+			case 'r':
+				ch = '\r';
+				break;
+			case 't':
+				ch = '\t';
+				break;
+			default:
+				return false; /* \u or not JSON: parse */
+			}
+		}
+		if ((s = mh_vfilter_step(vf, s, ch)) & MH_VF_HIT)
+			return false;
+	}
+	return false;
+}
+
+/* The value stage (issue 4) for the record line [p, end): true when no
+ * value of a key of pl->vpat contains a core of the value prefilter, so
+ * the record matches no rule whatever its port. Keys are found as in
+ * pf_scan_range(), by every ':' (nested keys and text inside strings
+ * only add values to test). */
+static bool pf_vclear(const mh_reader *r, const pf_plan *pl, const char *p,
+		      const char *end)
+{
+	for (const char *blk = p; blk < end; blk += 16) {
+		unsigned mc = 0;
+
+#ifdef __SSE2__
+		if (end - blk >= 16)
+			mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+			    _mm_loadu_si128((const __m128i *)blk),
+			    _mm_set1_epi8(':')));
+		else
+#endif
+			for (int i = 0; i < 16 && blk + i < end; i++)
+				mc |= (unsigned)(blk[i] == ':') << i;
+		for (; mc; mc &= mc - 1) {
+			const char *c = blk + __builtin_ctz(mc), *e = c - 1;
+			unsigned h;
+
+			while (e > p && json_is_ws(*e))
+				e--;
+			if (e < p + 3 || *e != '"')
+				continue;
+			h = (unsigned)(unsigned char)e[-2] << 8 |
+			    (unsigned char)e[-1];
+			if (!(pl->vlast2[h >> 3] & (1u << (h & 7))))
+				continue;
+			for (size_t i = 0; i < pl->nvpat; i++) {
+				const char *ks = e - pl->vpat[i].n - 1;
+				if (ks < p || (*ks != '"' && *ks != '.') ||
+				    memcmp(ks + 1, pl->vpat[i].k,
+					   pl->vpat[i].n) != 0)
+					continue;
+				if (!pf_vvalue(r->pf_vf, c, end))
+					return false;
+				break;
+			}
+		}
+	}
+	return true;
+}
+
 /* Decide for the record line [p, end) (p at '{') from the scan ls, which
  * saw every key of the line without finding a reason to parse. Returns
  * true when the line may be skipped; *t / *have_t receive its time
@@ -768,10 +935,13 @@ static bool pf_check(const mh_reader *r, const pf_plan *pl, const char *p,
 
 	ls.nocc = ls.nset = 0;
 	ls.unsure = false;
+	ls.vs = pl->vs;
+	ls.vhit = false;
 	ls.first_open = NULL;
 	ls.single = false;
 	*have_t = false;
-	if (!pf_scan_range(r, pl, p, p, end, end, &ls))
+	if (!pf_scan_range(r, pl, p, p, end, end, &ls) ||
+	    (ls.vhit && !pf_vclear(r, pl, p, end)))
 		return false;
 	return pf_decide(r, p, end, &ls, t, have_t, tv, tsame);
 }
@@ -929,6 +1099,8 @@ static bool pf_line(mh_reader *r, const pf_plan *pl, const char *q,
 		return false;
 	ls.nocc = ls.nset = 0;
 	ls.unsure = false;
+	ls.vs = pl->vs;
+	ls.vhit = false;
 	{
 		ls.first_open = fo == PF_NONE ? end : q + fo;
 		/* one '}' and nothing after it: no second value (none at
@@ -957,7 +1129,8 @@ static bool pf_line(mh_reader *r, const pf_plan *pl, const char *q,
 				return false;
 		}
 	}
-	if (!pf_decide(r, p, end, &ls, &t, &have_t, &tv, &tsame))
+	if ((ls.vhit && !pf_vclear(r, pl, p, end)) ||
+	    !pf_decide(r, p, end, &ls, &t, &have_t, &tv, &tsame))
 		return false;
 	pf_note_skip(r, have_t, t, tv, tsame);
 	return true;
