@@ -332,11 +332,21 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 	}
 	/* The value prefilter (issue 4) refines either form;
 	 * MAILHUNT_NO_VALUE_PREFILTER=1 turns it off (equivalence tests) */
-	if (rd.pf_n && !(getenv("MAILHUNT_NO_VALUE_PREFILTER") &&
-			 strcmp(getenv("MAILHUNT_NO_VALUE_PREFILTER"), "0")))
+	if (!no_pf && !(getenv("MAILHUNT_NO_VALUE_PREFILTER") &&
+			strcmp(getenv("MAILHUNT_NO_VALUE_PREFILTER"), "0")))
 		rd.pf_vf = mh_ruleset_vfilter(rs);
 	/* With --now the engine never reads skipped times (max_t) */
 	rd.pf_no_time = o->now_set;
+	if (!rd.pf_n && rd.pf_vf) {
+		/* no port condition: the value stage alone, which needs the
+		 * time keys to keep the dialect (see pf_decide()) */
+		rd.pf_vonly = true;
+		rd.pf_no_time = false;
+		rd.pf_since_set = o->since_set;
+		rd.pf_since_ns = o->since_ns;
+		rd.pf_until_set = o->until_set;
+		rd.pf_until_ns = o->until_ns;
+	}
 	ev.arena = &arena;
 
 	{

@@ -195,6 +195,7 @@ static mh_rc run_chunk(mt *m, slot *s, wctx *w, const uint64_t *line_base,
 	r.pf_str_set = pr->pf_str_set;
 	r.pf_str_field = pr->pf_str_field;
 	r.pf_vf = pr->pf_vf;
+	r.pf_vonly = pr->pf_vonly;
 	r.pf_since_set = pr->pf_since_set;
 	r.pf_since_ns = pr->pf_since_ns;
 	r.pf_until_set = pr->pf_until_set;

@@ -95,6 +95,11 @@ struct mh_reader {
 	 * value of the prefilter's fields (or their sources) contains a
 	 * core of it. */
 	const struct mh_vfilter *pf_vf;
+	/* With pf_n == 0 and pf_vf (issue 4): every NDJSON line goes to the
+	 * value stage alone (a ruleset with no port condition, such as
+	 * command-line rules). The fast path then always looks for the
+	 * time keys: set pf_no_time false. */
+	bool pf_vonly;
 };
 
 /* The registry. NULL-terminated. */

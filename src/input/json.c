@@ -992,7 +992,7 @@ static mh_rc json_next_rec(mh_reader *r, mh_event *ev, mh_err *err)
 		st->env = ENV_NONE;
 		if (st->mode == M_NDJSON) {
 			mh_str l;
-			if (r->pf_n && st->d && !st->pf_judged)
+			if ((r->pf_n || r->pf_vonly) && st->d && !st->pf_judged)
 				mh_json_pf_run(r);
 			judged = st->pf_judged;
 			st->pf_judged = false;
@@ -1053,8 +1053,8 @@ static mh_rc json_next_rec(mh_reader *r, mh_event *ev, mh_err *err)
 			st->rest_line = line + count_nl(p, arr);
 			continue;
 		}
-		if (!rec && st->mode == M_NDJSON && r->pf_n && st->d &&
-		    !judged && mh_json_pf_skip_line(r, p, end))
+		if (!rec && st->mode == M_NDJSON && (r->pf_n || r->pf_vonly) &&
+		    st->d && !judged && mh_json_pf_skip_line(r, p, end))
 			continue;
 		if (rec) {
 			/* Splunk export: the record is `result`. */

@@ -160,6 +160,8 @@ static void pf_make_plan(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 	if (!any_time || f == MH_F_TIME)
 		pl->ok = false;
 	pf_plan_values(pl, d, r);
+	if (r->pf_vonly && !pl->vs)
+		pl->ok = false; /* nothing to judge a line by */
 	/* the bulk kernel (AVX-512BW, else AVX2; for the equivalence tests
 	 * MAILHUNT_PF_KERNEL=0 turns it off and =avx2 keeps to AVX2) */
 	pl->nkern = 0;
@@ -936,7 +938,7 @@ static bool pf_check(const mh_reader *r, const pf_plan *pl, const char *p,
 	ls.nocc = ls.nset = 0;
 	ls.unsure = false;
 	ls.vs = pl->vs;
-	ls.vhit = false;
+	ls.vhit = r->pf_vonly; /* no port: the value stage judges */
 	ls.first_open = NULL;
 	ls.single = false;
 	*have_t = false;
@@ -1100,7 +1102,7 @@ static bool pf_line(mh_reader *r, const pf_plan *pl, const char *q,
 	ls.nocc = ls.nset = 0;
 	ls.unsure = false;
 	ls.vs = pl->vs;
-	ls.vhit = false;
+	ls.vhit = r->pf_vonly; /* no port: the value stage judges */
 	{
 		ls.first_open = fo == PF_NONE ? end : q + fo;
 		/* one '}' and nothing after it: no second value (none at
