@@ -37,9 +37,11 @@ typedef enum jmode { M_NDJSON, M_STREAM } jmode;
  * their last path component L: `"L"` or `.L"` followed by ':'. */
 #define PF_PATS	   16
 #define PF_TIMEOCC 12
-#define PF_KPATS   8  /* patterns the bulk kernel compares at once */
-#define PF_KMAXN   64 /* longest pattern the bulk kernel takes */
-#define PF_VPATS   16 /* keys of the value stage */
+#define PF_KPATS   8		 /* patterns the bulk kernel compares at once */
+#define PF_KMAXN   64		 /* longest pattern the bulk kernel takes */
+#define PF_VPATS   16		 /* keys of the value stage */
+enum { VK_TEXT = 1, VK_IP = 2 }; /* a core in the text; an address */
+#define PF_IPTEXT 128 /* longest address text the value stage parses */
 /* pf_pat.role (issue 4): a key of the prefilter field, or (with
  * pf_allow_unset) of Protocol, or of pf_str_field */
 enum { PR_FIELD, PR_PROTO, PR_STR };
@@ -70,6 +72,7 @@ typedef struct pf_plan {
 	struct {
 		const char *k;
 		uint8_t n;
+		uint8_t kind; /* VK_*: what its values are tested for */
 	} vpat[PF_VPATS];
 	size_t nvpat;
 	uint8_t vlast2[8192]; /* bitset: last two characters of vpat */
@@ -137,7 +140,7 @@ typedef struct jstate {
 	size_t nkeys;
 	pf_plan pf;
 	bool pf_judged; /* mh_json_pf_run() stopped at a line to parse */
-	char tx[40]; /* see pf_same_layout() */
+	char tx[40];	/* see pf_same_layout() */
 	uint8_t txn;
 	bool tpending; /* tx is later than skip_time_ns */
 	uint8_t nw;    /* tx's layout, 8 bytes at a time at off[] */

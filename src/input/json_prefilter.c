@@ -76,9 +76,10 @@ static void pf_add(pf_plan *pl, const mh_dialect_map *m, bool time,
 }
 
 /* The value stage's keys for dialect d (pl->vs, vpat[]): every key that
- * maps to a field the value prefilter's fields are built from. None when
- * one of those fields has unknown sources, a key converts its value or
- * cannot be matched by its raw text, or there are too many. */
+ * maps to a field the value prefilter's fields are built from (VK_TEXT)
+ * or to one of its address fields (VK_IP). None when one of those fields
+ * has unknown sources, a key converts its value or cannot be matched by
+ * its raw text, or there are too many. */
 static void pf_plan_values(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 {
 	const mh_vfilter *vf = r->pf_vf;
@@ -100,8 +101,12 @@ static void pf_plan_values(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 		const char *l = dot ? dot + 1 : m->key;
 		size_t n = strlen(l), j;
 		unsigned h;
+		uint8_t kind =
+		    (uint8_t)((mh_fieldset_has(&src, m->field) ? VK_TEXT : 0) |
+			      (mh_fieldset_has(&vf->ipfields, m->field) ? VK_IP
+									: 0));
 
-		if (!mh_fieldset_has(&src, m->field))
+		if (!kind)
 			continue;
 		if (m->conv != MH_CONV_NONE || n < 2 || n > 250 ||
 		    strpbrk(m->key, "\"\\/"))
@@ -109,12 +114,15 @@ static void pf_plan_values(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 		for (j = 0; j < pl->nvpat; j++)
 			if (pl->vpat[j].n == n && !memcmp(pl->vpat[j].k, l, n))
 				break;
-		if (j < pl->nvpat)
+		if (j < pl->nvpat) {
+			pl->vpat[j].kind |= kind;
 			continue;
+		}
 		if (pl->nvpat == PF_VPATS)
 			return;
 		pl->vpat[pl->nvpat].k = l;
 		pl->vpat[pl->nvpat].n = (uint8_t)n;
+		pl->vpat[pl->nvpat].kind = kind;
 		pl->nvpat++;
 		h = (unsigned)(unsigned char)l[n - 2] << 8 |
 		    (unsigned char)l[n - 1];
@@ -702,15 +710,37 @@ static inline bool pf_open_before(const pf_ls *ls, const char *p,
 	return ls->first_open ? ls->first_open < ks : pf_has_open(p + 1, ks);
 }
 
+/* Feed one byte of a value to the value stage's tests (kind: VK_*):
+ * false when a core ends there or the address text overflows ip[]. */
+static inline bool pf_vbyte(const mh_vfilter *vf, uint8_t kind, uint32_t *s,
+			    char *ip, size_t *nip, unsigned char ch)
+{
+	if (kind & VK_TEXT) {
+		*s = mh_vfilter_step(vf, *s, ch);
+		if (*s & MH_VF_HIT)
+			return false;
+	}
+	if (kind & VK_IP) {
+		if (*nip == PF_IPTEXT)
+			return false;
+		ip[(*nip)++] = (char)ch;
+	}
+	return true;
+}
+
 /* One value of a value-stage key, its ':' at c: true when it certainly
- * holds no core of vf (what the parser would store for it, JSON escapes
- * decoded, is fed to the automaton). An array, a `\u` or bad escape, or
- * a truncated string says maybe. An object holds no value of the key
- * itself (its members are keys of their own), nor does null. */
-static bool pf_vvalue(const mh_vfilter *vf, const char *c, const char *end)
+ * holds no core of vf and (VK_IP) no address inside one of its blocks,
+ * judged on what the parser would store for it (JSON escapes decoded).
+ * An array, a `\u` or bad escape, or a truncated string says maybe. An
+ * object holds no value of the key itself (its members are keys of their
+ * own), nor does null. */
+static bool pf_vvalue(const mh_vfilter *vf, uint8_t kind, const char *c,
+		      const char *end)
 {
 	const char *q = json_skip_ws(c + 1, end);
 	uint32_t s = 0;
+	char ip[PF_IPTEXT];
+	size_t nip = 0;
 
 	if (q >= end || *q == '[')
 		return false;
@@ -721,16 +751,17 @@ static bool pf_vvalue(const mh_vfilter *vf, const char *c, const char *end)
 		for (; q < end && *q != ',' && *q != '}' && *q != ']' &&
 		       !json_is_ws(*q);
 		     q++)
-			if ((s = mh_vfilter_step(vf, s, (unsigned char)*q)) &
-			    MH_VF_HIT)
+			if (!pf_vbyte(vf, kind, &s, ip, &nip,
+				      (unsigned char)*q))
 				return false;
-		return true;
+		return !(kind & VK_IP) || !mh_vfilter_ip_hit(vf, ip, nip);
 	}
 	for (q++; q < end; q++) {
 		unsigned char ch = (unsigned char)*q;
 
 		if (ch == '"')
-			return true;
+			return !(kind & VK_IP) ||
+			       !mh_vfilter_ip_hit(vf, ip, nip);
 		if (ch == '\\') {
 			if (++q == end)
 				return false;
@@ -759,14 +790,15 @@ static bool pf_vvalue(const mh_vfilter *vf, const char *c, const char *end)
 				return false; /* \u or not JSON: parse */
 			}
 		}
-		if ((s = mh_vfilter_step(vf, s, ch)) & MH_VF_HIT)
+		if (!pf_vbyte(vf, kind, &s, ip, &nip, ch))
 			return false;
 	}
 	return false;
 }
 
 /* The value stage (issue 4) for the record line [p, end): true when no
- * value of a key of pl->vpat contains a core of the value prefilter, so
+ * value of a key of pl->vpat contains a core of the value prefilter (or an
+ * address in one of its blocks), so
  * the record matches no rule whatever its port. Keys are found as in
  * pf_scan_range(), by every ':' (nested keys and text inside strings
  * only add values to test). */
@@ -803,7 +835,8 @@ static bool pf_vclear(const mh_reader *r, const pf_plan *pl, const char *p,
 				    memcmp(ks + 1, pl->vpat[i].k,
 					   pl->vpat[i].n) != 0)
 					continue;
-				if (!pf_vvalue(r->pf_vf, c, end))
+				if (!pf_vvalue(r->pf_vf, pl->vpat[i].kind, c,
+					       end))
 					return false;
 				break;
 			}

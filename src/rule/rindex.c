@@ -662,6 +662,7 @@ mh_rc mh_rindex_build(mh_ruleset *rs)
 	free(b.iat);
 	free(b.cat);
 	free(b.vf_slot);
+	free(b.vf_cat);
 	if (rc) {
 		mh_rindex_free(b.ix);
 		/* predicates are evaluated without the index */

@@ -209,6 +209,26 @@ static int clauses_of(const bctx *b, const cnode *n, aset c[2])
 	return 0;
 }
 
+/* Append CIDR atom a (its network masked) to the vector *cat. */
+static mh_rc add_catom(catom **cat, size_t *n, size_t *cap, const atom *a,
+		       uint32_t rule)
+{
+	catom *c;
+	unsigned full = a->c.bits / 8, rem = a->c.bits % 8;
+
+	if (mh_rule_vec_grow((void **)cat, cap, *n + 1, sizeof(**cat)))
+		return MH_ENOMEM;
+	c = &(*cat)[(*n)++];
+	memset(c, 0, sizeof(*c));
+	c->f = a->f;
+	c->bits = a->c.bits;
+	c->rule = rule;
+	memcpy(c->net, a->c.net.b, full);
+	if (rem)
+		c->net[full] = a->c.net.b[full] & (uint8_t)(0xff00u >> rem);
+	return MH_OK;
+}
+
 /* Register the atoms of clause k (0, 1) of detection rule `rule`. The
  * integer and CIDR tables hold rule << 1 | k. */
 static mh_rc add_atoms(bctx *b, const aset *s, uint32_t rule, unsigned k)
@@ -228,23 +248,9 @@ static mh_rc add_atoms(bctx *b, const aset *s, uint32_t rule, unsigned k)
 			b->iat[b->niat].v = a->v;
 			b->iat[b->niat].rule = rule << 1 | k;
 			b->niat++;
-		} else {
-			catom *c;
-			unsigned full, rem;
-			if (mh_rule_vec_grow((void **)&b->cat, &b->capcatom,
-					     b->ncatom + 1, sizeof(*b->cat)))
-				return MH_ENOMEM;
-			c = &b->cat[b->ncatom++];
-			memset(c, 0, sizeof(*c));
-			c->f = a->f;
-			c->bits = a->c.bits;
-			c->rule = rule << 1 | k;
-			full = a->c.bits / 8;
-			rem = a->c.bits % 8;
-			memcpy(c->net, a->c.net.b, full);
-			if (rem)
-				c->net[full] = a->c.net.b[full] &
-					       (uint8_t)(0xff00u >> rem);
+		} else if (add_catom(&b->cat, &b->ncatom, &b->capcatom, a,
+				     rule << 1 | k)) {
+			return MH_ENOMEM;
 		}
 	}
 	return MH_OK;
@@ -302,63 +308,78 @@ static mh_rc build_int_atoms(bctx *b)
 	return MH_OK;
 }
 
-static mh_rc build_cidr_atoms(bctx *b)
+/* The CIDR tables of cat[0..n) (sorted here): one per field, one group
+ * per prefix length, into *out (calloc'd, MH_F__COUNT entries) and
+ * *nout. */
+mh_rc mh_rx_cidr_tables(catom *cat, size_t n, rx_cidrs **out, size_t *nout)
 {
-	rx_index *ix = b->ix;
 	size_t i = 0;
 
-	if (!b->ncatom)
+	if (!n)
 		return MH_OK;
-	qsort(b->cat, b->ncatom, sizeof(*b->cat), cmp_catom);
-	ix->cidrs = calloc(MH_F__COUNT, sizeof(*ix->cidrs));
-	if (!ix->cidrs)
+	qsort(cat, n, sizeof(*cat), cmp_catom);
+	*out = calloc(MH_F__COUNT, sizeof(**out));
+	if (!*out)
 		return MH_ENOMEM;
-	while (i < b->ncatom) {
-		rx_cidrs *t = &ix->cidrs[ix->ncidrs++];
+	while (i < n) {
+		rx_cidrs *t = &(*out)[(*nout)++];
 		size_t j = i, ng = 0;
-		while (j < b->ncatom && b->cat[j].f == b->cat[i].f) {
-			if (j == i || b->cat[j].bits != b->cat[j - 1].bits)
+		while (j < n && cat[j].f == cat[i].f) {
+			if (j == i || cat[j].bits != cat[j - 1].bits)
 				ng++;
 			j++;
 		}
-		t->f = b->cat[i].f;
+		t->f = cat[i].f;
 		t->grp = calloc(ng, sizeof(*t->grp));
 		if (!t->grp)
 			return MH_ENOMEM;
 		while (i < j) {
 			size_t k = i;
 			rx_cgroup *g = &t->grp[t->ngrp++];
-			while (k < j && b->cat[k].bits == b->cat[i].bits)
+			while (k < j && cat[k].bits == cat[i].bits)
 				k++;
-			g->bits = b->cat[i].bits;
+			g->bits = cat[i].bits;
 			g->net = malloc((k - i) * sizeof(*g->net));
 			g->rule = malloc((k - i) * sizeof(*g->rule));
 			if (!g->net || !g->rule)
 				return MH_ENOMEM;
 			for (; i < k; i++) {
-				memcpy(g->net[g->n], b->cat[i].net, 16);
-				g->rule[g->n++] = b->cat[i].rule;
+				memcpy(g->net[g->n], cat[i].net, 16);
+				g->rule[g->n++] = cat[i].rule;
 			}
 		}
 	}
 	return MH_OK;
 }
 
-/* The value prefilter's share of a rule (rindex_vf.c): the slots of its
- * first clause that has slot atoms only, else b->vf_off. */
-static void vf_pick(bctx *b, const aset c[2])
+/* The value prefilter's share of a rule (rindex_vf.c): the slots and CIDR
+ * blocks of its first clause that has no other atoms (integers), else
+ * b->vf_off. The CIDR atoms go to b->vf_cat, all under field NONE (one
+ * table: any address field's value is probed against every block). */
+static mh_rc vf_pick(bctx *b, const aset c[2])
 {
 	for (int k = 0; k < 2; k++) {
-		bool slots = c[k].n > 0;
-		for (size_t i = 0; i < c[k].n && slots; i++)
-			slots = c[k].a[i].t == A_SLOT;
-		if (!slots)
+		bool ok = c[k].n > 0;
+		for (size_t i = 0; i < c[k].n && ok; i++)
+			ok = c[k].a[i].t == A_SLOT || c[k].a[i].t == A_CIDR;
+		if (!ok)
 			continue;
-		for (size_t i = 0; i < c[k].n; i++)
-			b->vf_slot[c[k].a[i].slot] = 1;
-		return;
+		for (size_t i = 0; i < c[k].n; i++) {
+			const atom *a = &c[k].a[i];
+			if (a->t == A_SLOT) {
+				b->vf_slot[a->slot] = 1;
+				continue;
+			}
+			mh_fieldset_add(&b->vf_ipf, a->f);
+			if (add_catom(&b->vf_cat, &b->nvf_cat, &b->capvf_cat, a,
+				      0))
+				return MH_ENOMEM;
+			b->vf_cat[b->nvf_cat - 1].f = MH_F_NONE;
+		}
+		return MH_OK;
 	}
 	b->vf_off = true;
+	return MH_OK;
 }
 
 /* The atoms of every detection rule (its two clauses, or none: always
@@ -379,7 +400,8 @@ mh_rc mh_rx_atoms_build(bctx *b)
 		if (r < 0 || (c[0].n && add_atoms(b, &c[0], (uint32_t)i, 0)) ||
 		    (c[1].n && add_atoms(b, &c[1], (uint32_t)i, 1)))
 			rc = MH_ENOMEM;
-		vf_pick(b, c);
+		if (!rc && vf_pick(b, c))
+			rc = MH_ENOMEM;
 		if (!c[0].n)
 			set_bit(ix->always, i);
 		if (c[1].n)
@@ -391,5 +413,5 @@ mh_rc mh_rx_atoms_build(bctx *b)
 	}
 	if ((rc = build_int_atoms(b)))
 		return rc;
-	return build_cidr_atoms(b);
+	return mh_rx_cidr_tables(b->cat, b->ncatom, &ix->cidrs, &ix->ncidrs);
 }

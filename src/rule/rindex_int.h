@@ -115,7 +115,7 @@ struct rx_index {
 	/* the value prefilter (rindex_vf.c), NULL when there is none; its
 	 * automaton is the one scanner of vx */
 	mh_vfilter *vf;
-	rx_index *vx;
+	rx_index *vx; /* its cores' automaton, and its CIDR table */
 };
 
 static inline size_t words(size_t nbits)
@@ -202,6 +202,9 @@ typedef struct bctx {
 	 * has it; vf_off when some rule has no clause of slots only */
 	uint8_t *vf_slot;
 	bool vf_off;
+	catom *vf_cat; /* the chosen CIDR atoms (field NONE) */
+	size_t nvf_cat, capvf_cat;
+	mh_fieldset vf_ipf; /* their fields */
 } bctx;
 
 static inline bool pred_indexable(const mh_pred *p)
@@ -214,6 +217,7 @@ static inline bool pred_indexable(const mh_pred *p)
 mh_rc mh_rx_ac_build(rx_index *ix, rx_fm *F, int32_t fmi);
 /* rindex_atoms.c */
 mh_rc mh_rx_atoms_build(bctx *b);
+mh_rc mh_rx_cidr_tables(catom *cat, size_t n, rx_cidrs **out, size_t *nout);
 /* rindex_vf.c: b->ix->vf from the clauses rindex_atoms.c chose */
 mh_rc mh_rx_vf_build(bctx *b);
 

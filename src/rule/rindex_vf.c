@@ -1,6 +1,7 @@
 /* The value prefilter (rule/vfilter.h), built from the clauses
  * rindex_atoms.c chose: the cores of the literals of each rule's first
- * clause of slot atoms, in one Aho-Corasick DFA (rindex.c builds it). */
+ * clause of slot and CIDR atoms, in one Aho-Corasick DFA (rindex.c
+ * builds it), and its CIDR blocks in one table. */
 #include "event/normalize.h"
 #include "rule/rindex_int.h"
 
@@ -77,14 +78,14 @@ mh_rc mh_rx_vf_build(bctx *b)
 		return MH_OK;
 	for (size_t l = 0; l < ix->nlit; l++)
 		n += chosen(b, &ix->lit[l]);
-	if (!n)
+	if (!n && !b->nvf_cat)
 		return MH_OK;
 	memset(&fields, 0, sizeof(fields));
 	vx = calloc(1, sizeof(*vx));
 	if (!vx)
 		goto out;
 	vx->fm = calloc(1, sizeof(*vx->fm));
-	vx->lit = calloc(n, sizeof(*vx->lit));
+	vx->lit = calloc(n ? n : 1, sizeof(*vx->lit));
 	if (!vx->fm || !vx->lit)
 		goto out;
 	vx->nfm = 1;
@@ -97,21 +98,62 @@ mh_rc mh_rx_vf_build(bctx *b)
 		ncls += vx->fm[0].used[c];
 	if ((vx->fm[0].total_len + 1) * ncls > b->max_cells)
 		goto out;
-	if ((rc = mh_rx_ac_build(vx, &vx->fm[0], 0)) || !vx->fm[0].delta)
+	if (n && ((rc = mh_rx_ac_build(vx, &vx->fm[0], 0)) || !vx->fm[0].delta))
+		goto out;
+	if ((rc = mh_rx_cidr_tables(b->vf_cat, b->nvf_cat, &vx->cidrs,
+				    &vx->ncidrs)))
 		goto out;
 	rc = MH_ENOMEM;
 	vf = calloc(1, sizeof(*vf));
 	if (!vf)
 		goto out;
 	vf->fields = fields;
-	memcpy(vf->cls, vx->fm[0].cls, sizeof(vf->cls));
-	vf->delta = vx->fm[0].delta;
+	vf->ipfields = b->vf_ipf;
+	vf->cidr = vx->ncidrs ? &vx->cidrs[0] : NULL;
+	if (n) {
+		memcpy(vf->cls, vx->fm[0].cls, sizeof(vf->cls));
+		vf->delta = vx->fm[0].delta;
+	} else {
+		/* no literal: one state that never reports */
+		static const uint32_t none[1];
+		vf->delta = none;
+	}
 	ix->vf = vf;
 	ix->vx = vx;
 	return MH_OK;
 out:
 	mh_rindex_free(vx);
 	return rc;
+}
+
+bool mh_vfilter_ip_hit(const mh_vfilter *vf, const char *p, size_t n)
+{
+	const rx_cidrs *t = vf->cidr;
+	mh_ip ip;
+
+	if (!t || !mh_ip_parse(p, n, &ip))
+		return false;
+	for (size_t g = 0; g < t->ngrp; g++) {
+		const rx_cgroup *G = &t->grp[g];
+		unsigned full = G->bits / 8, rem = G->bits % 8;
+		uint8_t key[16];
+		size_t lo = 0, hi = G->n;
+
+		memset(key, 0, sizeof(key));
+		memcpy(key, ip.b, full);
+		if (rem)
+			key[full] = ip.b[full] & (uint8_t)(0xff00u >> rem);
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (net_cmp(G->net[mid], key) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo < G->n && !net_cmp(G->net[lo], key))
+			return true;
+	}
+	return false;
 }
 
 const mh_vfilter *mh_ruleset_vfilter(const mh_ruleset *rs)

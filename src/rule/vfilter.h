@@ -5,13 +5,14 @@
  *
  * It exists when every detection rule needs some literal (equality,
  * contains, startswith, endswith; any case, any |all group) of a string
- * field to occur in that field's value: the index's atoms say so (see
- * rule/rindex.c). Each such literal is weakened to its core, its longest
- * run without '\\' or '/', which then occurs, ASCII-folded, inside one
- * value the record had as read: in a value of the field itself or of a
- * field normalising builds it from (mh_event_norm_sources()). So a
- * record none of whose values of those fields contains a core matches
- * no rule. One Aho-Corasick DFA over all cores answers that.
+ * field to occur in that field's value, or an address field to lie in
+ * some CIDR block: the index's atoms say so (see rule/rindex.c). Each such
+ * literal is weakened to its core, its longest run without '\\' or '/', which
+ * then occurs, ASCII-folded, inside one value the record had as read: in a
+ * value of the field itself or of a field normalising builds it from
+ * (mh_event_norm_sources()). So a record none of whose values of those fields
+ * contains a core matches no rule. One Aho-Corasick DFA over all cores answers
+ * that, and one table of CIDR blocks the addresses (mh_vfilter_ip_hit()).
  *
  * Built by mh_ruleset_compile() with the rule index (none with
  * MAILHUNT_NO_RULE_INDEX=1), read-only afterwards: safe to share across
@@ -34,6 +35,10 @@ typedef struct mh_vfilter {
 	/* delta[state + cls[byte]]: the next state (an offset), with
 	 * MH_VF_HIT when a core ends there */
 	const uint32_t *delta;
+	/* address fields some rule's chosen CIDR blocks are on (no
+	 * sources: normalising does not write them) */
+	mh_fieldset ipfields;
+	const struct rx_cidrs *cidr; /* NULL: none */
 } mh_vfilter;
 
 /* One byte of a value; start each value at state 0. Returns the next
@@ -44,5 +49,10 @@ static inline uint32_t mh_vfilter_step(const mh_vfilter *vf, uint32_t s,
 {
 	return vf->delta[(s & ~MH_VF_HIT) + vf->cls[c]];
 }
+
+/* May the text p[0..n) (a value of a field of vf->ipfields, as stored)
+ * be an address inside one of vf's CIDR blocks? It is parsed as the
+ * matcher parses it (mh_ip_parse()). */
+bool mh_vfilter_ip_hit(const mh_vfilter *vf, const char *p, size_t n);
 
 #endif

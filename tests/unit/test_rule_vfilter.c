@@ -41,6 +41,14 @@
 	"  act:\n    Action|cased: ConnectionSuccess\n"                        \
 	"  condition: cmd and act\n"
 
+/* an address block, or an image */
+#define NET_OR_IMAGE                                                           \
+	HEAD("ni")                                                             \
+	"  net:\n    DestinationIp|cidr: [10.0.0.0/8, '2001:db8::/32']\n"      \
+	"  img:\n    Image|endswith: '\\x.exe'\n"                              \
+	"  filter:\n    User: admin\n"                                        \
+	"  condition: (net or img) and not filter\n"
+
 /* no literal a rule needs */
 #define PORT_ONLY                                                              \
 	HEAD("po")                                                             \
@@ -136,6 +144,35 @@ static void test_port_and_process(void)
 	mh_ruleset_free(ra);
 }
 
+static void test_cidr(void)
+{
+	mh_ruleset *rs = build(NET_OR_IMAGE, PORT_NAME, NULL);
+	const mh_vfilter *vf = mh_ruleset_vfilter(rs);
+
+	MH_CHECK(vf != NULL);
+	MH_CHECK(mh_fieldset_has(&vf->ipfields, MH_F_DESTINATION_IP));
+	MH_CHECK(!mh_fieldset_has(&vf->fields, MH_F_DESTINATION_IP));
+	MH_CHECK(mh_fieldset_has(&vf->fields, MH_F_IMAGE));
+	MH_CHECK(hit(vf, "C:\\x.exe"));
+	MH_CHECK(mh_vfilter_ip_hit(vf, "10.1.2.3", 8));
+	MH_CHECK(mh_vfilter_ip_hit(vf, "::ffff:10.9.9.9", 15));
+	MH_CHECK(mh_vfilter_ip_hit(vf, "[2001:db8::1]", 13));
+	MH_CHECK(!mh_vfilter_ip_hit(vf, "11.1.2.3", 8));
+	MH_CHECK(!mh_vfilter_ip_hit(vf, "2001:db9::1", 11));
+	MH_CHECK(!mh_vfilter_ip_hit(vf, "10.1.2", 6)); /* not an address */
+	mh_ruleset_free(rs);
+	/* blocks alone */
+	rs = build(HEAD("n") "  net:\n    DestinationIp|cidr: 192.0.2.0/24\n"
+			     "  condition: net\n",
+		   NULL, NULL);
+	vf = mh_ruleset_vfilter(rs);
+	MH_CHECK(vf != NULL);
+	MH_CHECK(!hit(vf, "192.0.2.1"));
+	MH_CHECK(mh_vfilter_ip_hit(vf, "192.0.2.1", 9));
+	MH_CHECK(!mh_vfilter_ip_hit(vf, "192.0.3.1", 9));
+	mh_ruleset_free(rs);
+}
+
 static void test_none(void)
 {
 	const char *const alone[] = {PORT_ONLY, DERIVED, SEP_ONLY, OR_REGEX};
@@ -168,6 +205,7 @@ static void test_no_index(void)
 int main(void)
 {
 	MH_RUN(test_port_and_process);
+	MH_RUN(test_cidr);
 	MH_RUN(test_none);
 	MH_RUN(test_no_index);
 	MH_DONE();
