@@ -262,6 +262,65 @@ static bool in_sorted(const int64_t *v, size_t n, int64_t x)
 
 /* Scan one input. Returns an exit code (OK unless the input could not be
  * opened/read). */
+static void vprobe_bad(void *ud, const char *file, uint64_t line,
+		       const char *why)
+{
+	(void)ud;
+	(void)file;
+	(void)line;
+	(void)why;
+}
+
+/* The value stage alone (pf_vonly) takes a look at every line: worth it
+ * only when it drops most of them. Decided once per file from its first
+ * MiB, before any thread starts, so that every --threads count gives the
+ * same reports: the sample is read as the scan would read it, and the
+ * stage stays when it dropped at least half of the sample's records.
+ * An input not held in memory (a pipe) keeps it. */
+static bool vstage_pays(const mh_reader *proto, mh_source *src)
+{
+	const char *base;
+	size_t len;
+	mh_source *s = NULL;
+	mh_reader r;
+	mh_event ev;
+	mh_arena ar;
+	bool pays = true;
+
+	if (!mh_input_json_is_ndjson(proto))
+		return false; /* the stage is in the NDJSON fast path only */
+	if (!mh_source_mem(src, &base, &len))
+		return true;
+	len = mh_split_chunk(base, len, 0, 1u << 20);
+	memset(&ev, 0, sizeof(ev));
+	mh_arena_init(&ar, 64 * 1024, 0);
+	ev.arena = &ar;
+	if (mh_source_open_slice(src, 0, len, &s, NULL) != MH_OK)
+		goto out;
+	r = *proto;
+	r.src = s;
+	r.priv = NULL;
+	r.on_malformed = vprobe_bad;
+	r.ud = NULL;
+	memset(&r.stats, 0, sizeof(r.stats));
+	r.dialect[0] = 0;
+	r.skip_time_set = false;
+	if (r.ops->open(&r, NULL) != MH_OK)
+		goto out;
+	for (;;) {
+		mh_event_clear(&ev);
+		mh_arena_reset(&ar);
+		if (r.ops->next(&r, &ev, NULL) != MH_OK)
+			break;
+	}
+	pays = r.stats.skipped >= r.stats.records;
+	r.ops->close(&r);
+out:
+	mh_source_close(s);
+	mh_arena_free(&ar);
+	return pays;
+}
+
 static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 		     mh_match_ctx *mctx, mh_engine *eng,
 		     const mh_norm_ctx *nctx, const mh_fieldset *need)
@@ -346,6 +405,11 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 		rd.pf_since_ns = o->since_ns;
 		rd.pf_until_set = o->until_set;
 		rd.pf_until_ns = o->until_ns;
+		if (!vstage_pays(&rd, src)) {
+			rd.pf_vonly = false;
+			rd.pf_vf = NULL;
+			rd.pf_no_time = o->now_set;
+		}
 	}
 	ev.arena = &arena;
 
