@@ -46,7 +46,7 @@
 	HEAD("ni")                                                             \
 	"  net:\n    DestinationIp|cidr: [10.0.0.0/8, '2001:db8::/32']\n"      \
 	"  img:\n    Image|endswith: '\\x.exe'\n"                              \
-	"  filter:\n    User: admin\n"                                        \
+	"  filter:\n    User: admin\n"                                         \
 	"  condition: (net or img) and not filter\n"
 
 /* no literal a rule needs */
