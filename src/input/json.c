@@ -1178,6 +1178,7 @@ static void json_close(mh_reader *r)
 		return;
 	mh_arena_free(&st->arena);
 	mh_arena_free(&st->karena);
+	mh_vf_state_free(&st->vfs);
 	free(st->dc);
 	free(st);
 	r->priv = NULL;

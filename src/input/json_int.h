@@ -37,10 +37,12 @@ typedef enum jmode { M_NDJSON, M_STREAM } jmode;
  * their last path component L: `"L"` or `.L"` followed by ':'. */
 #define PF_PATS	   16
 #define PF_TIMEOCC 12
-#define PF_KPATS   8		 /* patterns the bulk kernel compares at once */
-#define PF_KMAXN   64		 /* longest pattern the bulk kernel takes */
-#define PF_VPATS   16		 /* keys of the value stage */
-enum { VK_TEXT = 1, VK_IP = 2 }; /* a core in the text; an address */
+#define PF_KPATS   8  /* patterns the bulk kernel compares at once */
+#define PF_KMAXN   64 /* longest pattern the bulk kernel takes */
+#define PF_VPATS   16 /* keys of the value stage */
+/* what a value-stage key's values are tested for: cores in the text, an
+ * address, an integer */
+enum { VK_TEXT = 1, VK_IP = 2, VK_INT = 4 };
 #define PF_IPTEXT 128 /* longest address text the value stage parses */
 /* pf_pat.role (issue 4): a key of the prefilter field, or (with
  * pf_allow_unset) of Protocol, or of pf_str_field */
@@ -139,8 +141,9 @@ typedef struct jstate {
 	mh_str keys[DETECT_KEYS];
 	size_t nkeys;
 	pf_plan pf;
-	bool pf_judged; /* mh_json_pf_run() stopped at a line to parse */
-	char tx[40];	/* see pf_same_layout() */
+	bool pf_judged;	 /* mh_json_pf_run() stopped at a line to parse */
+	mh_vf_state vfs; /* the value stage's per-line state */
+	char tx[40];	 /* see pf_same_layout() */
 	uint8_t txn;
 	bool tpending; /* tx is later than skip_time_ns */
 	uint8_t nw;    /* tx's layout, 8 bytes at a time at off[] */

@@ -76,19 +76,21 @@ static void pf_add(pf_plan *pl, const mh_dialect_map *m, bool time,
 }
 
 /* The value stage's keys for dialect d (pl->vs, vpat[]): every key that
- * maps to a field the value prefilter's fields are built from (VK_TEXT)
- * or to one of its address fields (VK_IP). None when one of those fields
- * has unknown sources, a key converts its value or cannot be matched by
- * its raw text, or there are too many. */
+ * maps to a field the value prefilter's string fields are built from
+ * (VK_TEXT), to one of its address fields (VK_IP) or integer fields
+ * (VK_INT). None when one of those string fields has unknown sources, a
+ * key converts its value or cannot be matched by its raw text, there are
+ * too many keys, or no memory for the per-line state. */
 static void pf_plan_values(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 {
 	const mh_vfilter *vf = r->pf_vf;
+	jstate *st = r->priv;
 	mh_fieldset src;
 
 	pl->vs = false;
 	pl->nvpat = 0;
 	memset(pl->vlast2, 0, sizeof(pl->vlast2));
-	if (!vf || !d)
+	if (!vf || !d || (!st->vfs.hit && mh_vf_state_init(vf, &st->vfs)))
 		return;
 	memset(&src, 0, sizeof(src));
 	for (int f = 0; f < MH_F__COUNT; f++)
@@ -101,11 +103,14 @@ static void pf_plan_values(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 		const char *l = dot ? dot + 1 : m->key;
 		size_t n = strlen(l), j;
 		unsigned h;
-		uint8_t kind =
-		    (uint8_t)((mh_fieldset_has(&src, m->field) ? VK_TEXT : 0) |
-			      (mh_fieldset_has(&vf->ipfields, m->field) ? VK_IP
-									: 0));
+		uint8_t kind = 0;
 
+		if (mh_fieldset_has(&src, m->field))
+			kind |= VK_TEXT;
+		if (mh_fieldset_has(&vf->ipfields, m->field))
+			kind |= VK_IP;
+		if (mh_fieldset_has(&vf->intfields, m->field))
+			kind |= VK_INT;
 		if (!kind)
 			continue;
 		if (m->conv != MH_CONV_NONE || n < 2 || n > 250 ||
@@ -711,36 +716,47 @@ static inline bool pf_open_before(const pf_ls *ls, const char *p,
 }
 
 /* Feed one byte of a value to the value stage's tests (kind: VK_*):
- * false when a core ends there or the address text overflows ip[]. */
-static inline bool pf_vbyte(const mh_vfilter *vf, uint8_t kind, uint32_t *s,
-			    char *ip, size_t *nip, unsigned char ch)
+ * false when a rule is now complete (keep the line) or the address or
+ * integer text overflows txt[]. */
+static inline bool pf_vbyte(const mh_vfilter *vf, mh_vf_state *vs, uint8_t kind,
+			    uint32_t *s, char *txt, size_t *nt,
+			    unsigned char ch)
 {
 	if (kind & VK_TEXT) {
 		*s = mh_vfilter_step(vf, *s, ch);
-		if (*s & MH_VF_HIT)
+		if ((*s & MH_VF_HIT) && mh_vfilter_report(vf, vs, *s))
 			return false;
 	}
-	if (kind & VK_IP) {
-		if (*nip == PF_IPTEXT)
+	if (kind & (VK_IP | VK_INT)) {
+		if (*nt == PF_IPTEXT)
 			return false;
-		ip[(*nip)++] = (char)ch;
+		txt[(*nt)++] = (char)ch;
 	}
 	return true;
 }
 
-/* One value of a value-stage key, its ':' at c: true when it certainly
- * holds no core of vf and (VK_IP) no address inside one of its blocks,
- * judged on what the parser would store for it (JSON escapes decoded).
- * An array, a `\u` or bad escape, or a truncated string says maybe. An
- * object holds no value of the key itself (its members are keys of their
- * own), nor does null. */
-static bool pf_vvalue(const mh_vfilter *vf, uint8_t kind, const char *c,
-		      const char *end)
+/* The whole text of a value seen: its address and integer atoms. true
+ * when no rule is complete yet. */
+static bool pf_vend(const mh_vfilter *vf, mh_vf_state *vs, uint8_t kind,
+		    const char *txt, size_t nt)
+{
+	if ((kind & VK_IP) && mh_vfilter_ip(vf, vs, txt, nt))
+		return false;
+	return !((kind & VK_INT) && mh_vfilter_int(vf, vs, txt, nt));
+}
+
+/* One value of a value-stage key, its ':' at c, judged on what the
+ * parser would store for it (JSON escapes decoded): its atoms are marked
+ * in vs; false when a rule is then complete, or when unsure (an array, a
+ * `\u` or bad escape, a truncated string). An object holds no value of
+ * the key itself (its members are keys of their own), nor does null. */
+static bool pf_vvalue(const mh_vfilter *vf, mh_vf_state *vs, uint8_t kind,
+		      const char *c, const char *end)
 {
 	const char *q = json_skip_ws(c + 1, end);
 	uint32_t s = 0;
-	char ip[PF_IPTEXT];
-	size_t nip = 0;
+	char txt[PF_IPTEXT];
+	size_t nt = 0;
 
 	if (q >= end || *q == '[')
 		return false;
@@ -751,17 +767,16 @@ static bool pf_vvalue(const mh_vfilter *vf, uint8_t kind, const char *c,
 		for (; q < end && *q != ',' && *q != '}' && *q != ']' &&
 		       !json_is_ws(*q);
 		     q++)
-			if (!pf_vbyte(vf, kind, &s, ip, &nip,
+			if (!pf_vbyte(vf, vs, kind, &s, txt, &nt,
 				      (unsigned char)*q))
 				return false;
-		return !(kind & VK_IP) || !mh_vfilter_ip_hit(vf, ip, nip);
+		return pf_vend(vf, vs, kind, txt, nt);
 	}
 	for (q++; q < end; q++) {
 		unsigned char ch = (unsigned char)*q;
 
 		if (ch == '"')
-			return !(kind & VK_IP) ||
-			       !mh_vfilter_ip_hit(vf, ip, nip);
+			return pf_vend(vf, vs, kind, txt, nt);
 		if (ch == '\\') {
 			if (++q == end)
 				return false;
@@ -790,21 +805,24 @@ static bool pf_vvalue(const mh_vfilter *vf, uint8_t kind, const char *c,
 				return false; /* \u or not JSON: parse */
 			}
 		}
-		if (!pf_vbyte(vf, kind, &s, ip, &nip, ch))
+		if (!pf_vbyte(vf, vs, kind, &s, txt, &nt, ch))
 			return false;
 	}
 	return false;
 }
 
 /* The value stage (issue 4) for the record line [p, end): true when no
- * value of a key of pl->vpat contains a core of the value prefilter (or an
- * address in one of its blocks), so
- * the record matches no rule whatever its port. Keys are found as in
- * pf_scan_range(), by every ':' (nested keys and text inside strings
- * only add values to test). */
+ * rule sees an atom of each of its clauses in the values of the keys of
+ * pl->vpat, so the record matches no rule whatever its port. Keys are
+ * found as in pf_scan_range(), by every ':' (nested keys and text inside
+ * strings only add values to test). */
 static bool pf_vclear(const mh_reader *r, const pf_plan *pl, const char *p,
 		      const char *end)
 {
+	jstate *st = r->priv;
+	mh_vf_state *vs = &st->vfs;
+
+	mh_vf_state_clear(vs);
 	for (const char *blk = p; blk < end; blk += 16) {
 		unsigned mc = 0;
 
@@ -835,8 +853,8 @@ static bool pf_vclear(const mh_reader *r, const pf_plan *pl, const char *p,
 				    memcmp(ks + 1, pl->vpat[i].k,
 					   pl->vpat[i].n) != 0)
 					continue;
-				if (!pf_vvalue(r->pf_vf, pl->vpat[i].kind, c,
-					       end))
+				if (!pf_vvalue(r->pf_vf, vs, pl->vpat[i].kind,
+					       c, end))
 					return false;
 				break;
 			}

@@ -661,7 +661,8 @@ mh_rc mh_rindex_build(mh_ruleset *rs)
 	free(b.slot_used);
 	free(b.iat);
 	free(b.cat);
-	free(b.vf_slot);
+	free(b.vf_need);
+	free(b.vf_iat);
 	free(b.vf_cat);
 	if (rc) {
 		mh_rindex_free(b.ix);
@@ -718,5 +719,7 @@ void mh_rindex_free(rx_index *ix)
 	free(ix->atom_fm);
 	free(ix->vf);
 	mh_rindex_free(ix->vx);
+	free(ix->vf_tag);
+	free(ix->vf_need);
 	free(ix);
 }

@@ -279,30 +279,31 @@ static int cmp_catom(const void *a, const void *b)
 	return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
 
-static mh_rc build_int_atoms(bctx *b)
+/* The integer tables of iat[0..n) (sorted here): one per field, into
+ * *out (calloc'd, MH_F__COUNT entries) and *nout. */
+mh_rc mh_rx_int_tables(iatom *iat, size_t n, rx_ints **out, size_t *nout)
 {
-	rx_index *ix = b->ix;
 	size_t i = 0;
 
-	if (!b->niat)
+	if (!n)
 		return MH_OK;
-	qsort(b->iat, b->niat, sizeof(*b->iat), cmp_iatom);
-	ix->ints = calloc(MH_F__COUNT, sizeof(*ix->ints));
-	if (!ix->ints)
+	qsort(iat, n, sizeof(*iat), cmp_iatom);
+	*out = calloc(MH_F__COUNT, sizeof(**out));
+	if (!*out)
 		return MH_ENOMEM;
-	while (i < b->niat) {
+	while (i < n) {
 		size_t j = i;
-		rx_ints *t = &ix->ints[ix->nints++];
-		while (j < b->niat && b->iat[j].f == b->iat[i].f)
+		rx_ints *t = &(*out)[(*nout)++];
+		while (j < n && iat[j].f == iat[i].f)
 			j++;
-		t->f = b->iat[i].f;
+		t->f = iat[i].f;
 		t->v = malloc((j - i) * sizeof(*t->v));
 		t->rule = malloc((j - i) * sizeof(*t->rule));
 		if (!t->v || !t->rule)
 			return MH_ENOMEM;
 		for (; i < j; i++) {
-			t->v[t->n] = b->iat[i].v;
-			t->rule[t->n++] = b->iat[i].rule;
+			t->v[t->n] = iat[i].v;
+			t->rule[t->n++] = iat[i].rule;
 		}
 	}
 	return MH_OK;
@@ -352,33 +353,42 @@ mh_rc mh_rx_cidr_tables(catom *cat, size_t n, rx_cidrs **out, size_t *nout)
 	return MH_OK;
 }
 
-/* The value prefilter's share of a rule (rindex_vf.c): the slots and CIDR
- * blocks of its first clause that has no other atoms (integers), else
- * b->vf_off. The CIDR atoms go to b->vf_cat, all under field NONE (one
- * table: any address field's value is probed against every block). */
-static mh_rc vf_pick(bctx *b, const aset c[2])
+/* The value prefilter's share of rule `rule` (rindex_vf.c): which of its
+ * clauses it has (b->vf_need; none: b->vf_off, the rule may match any
+ * record), and its integer and CIDR atoms, tagged rule << 2 | clause bit,
+ * all under field NONE (one table each: any integer or address key's
+ * value is probed against every atom). Slot atoms are in slot_rule. */
+static mh_rc vf_note(bctx *b, uint32_t rule, const aset c[2])
 {
-	for (int k = 0; k < 2; k++) {
-		bool ok = c[k].n > 0;
-		for (size_t i = 0; i < c[k].n && ok; i++)
-			ok = c[k].a[i].t == A_SLOT || c[k].a[i].t == A_CIDR;
-		if (!ok)
+	for (unsigned k = 0; k < 2; k++) {
+		if (!c[k].n)
 			continue;
+		b->vf_need[rule] |= (uint8_t)(1u << k);
 		for (size_t i = 0; i < c[k].n; i++) {
 			const atom *a = &c[k].a[i];
-			if (a->t == A_SLOT) {
-				b->vf_slot[a->slot] = 1;
-				continue;
+			uint32_t tag = rule << 2 | 1u << k;
+			if (a->t == A_INT) {
+				iatom *t;
+				if (mh_rule_vec_grow(
+					(void **)&b->vf_iat, &b->capvf_iat,
+					b->nvf_iat + 1, sizeof(*b->vf_iat)))
+					return MH_ENOMEM;
+				t = &b->vf_iat[b->nvf_iat++];
+				t->f = MH_F_NONE;
+				t->v = a->v;
+				t->rule = tag;
+				mh_fieldset_add(&b->vf_intf, a->f);
+			} else if (a->t == A_CIDR) {
+				if (add_catom(&b->vf_cat, &b->nvf_cat,
+					      &b->capvf_cat, a, tag))
+					return MH_ENOMEM;
+				b->vf_cat[b->nvf_cat - 1].f = MH_F_NONE;
+				mh_fieldset_add(&b->vf_ipf, a->f);
 			}
-			mh_fieldset_add(&b->vf_ipf, a->f);
-			if (add_catom(&b->vf_cat, &b->nvf_cat, &b->capvf_cat, a,
-				      0))
-				return MH_ENOMEM;
-			b->vf_cat[b->nvf_cat - 1].f = MH_F_NONE;
 		}
-		return MH_OK;
 	}
-	b->vf_off = true;
+	if (!b->vf_need[rule])
+		b->vf_off = true;
 	return MH_OK;
 }
 
@@ -390,8 +400,8 @@ mh_rc mh_rx_atoms_build(bctx *b)
 	rx_index *ix = b->ix;
 	mh_rc rc = MH_OK;
 
-	b->vf_slot = calloc(ix->nslot ? ix->nslot : 1, 1);
-	if (!b->vf_slot)
+	b->vf_need = calloc(ix->ndet ? ix->ndet : 1, 1);
+	if (!b->vf_need)
 		return MH_ENOMEM;
 	b->vf_off = !ix->ndet;
 	for (size_t i = 0; i < ix->ndet; i++) {
@@ -400,7 +410,7 @@ mh_rc mh_rx_atoms_build(bctx *b)
 		if (r < 0 || (c[0].n && add_atoms(b, &c[0], (uint32_t)i, 0)) ||
 		    (c[1].n && add_atoms(b, &c[1], (uint32_t)i, 1)))
 			rc = MH_ENOMEM;
-		if (!rc && vf_pick(b, c))
+		if (!rc && vf_note(b, (uint32_t)i, c))
 			rc = MH_ENOMEM;
 		if (!c[0].n)
 			set_bit(ix->always, i);
@@ -411,7 +421,7 @@ mh_rc mh_rx_atoms_build(bctx *b)
 		if (rc)
 			return rc;
 	}
-	if ((rc = build_int_atoms(b)))
+	if ((rc = mh_rx_int_tables(b->iat, b->niat, &ix->ints, &ix->nints)))
 		return rc;
 	return mh_rx_cidr_tables(b->cat, b->ncatom, &ix->cidrs, &ix->ncidrs);
 }

@@ -115,7 +115,11 @@ struct rx_index {
 	/* the value prefilter (rindex_vf.c), NULL when there is none; its
 	 * automaton is the one scanner of vx */
 	mh_vfilter *vf;
-	rx_index *vx; /* its cores' automaton, and its CIDR table */
+	rx_index *vx;
+	/* in vx only (rindex_vf.c): by core use, the rule clauses it marks
+	 * (rule << 2 | clause bits); by rule, the clause bits it needs */
+	uint32_t *vf_tag;
+	uint8_t *vf_need;
 };
 
 static inline size_t words(size_t nbits)
@@ -198,13 +202,15 @@ typedef struct bctx {
 	iatom *iat;
 	size_t niat;
 	catom *cat;
-	/* the value prefilter: by slot, 1 when a rule's chosen clause
-	 * has it; vf_off when some rule has no clause of slots only */
-	uint8_t *vf_slot;
+	/* the value prefilter (rindex_atoms.c's vf_note()): by rule, its
+	 * clause bits; vf_off when a rule has none */
+	uint8_t *vf_need;
 	bool vf_off;
-	catom *vf_cat; /* the chosen CIDR atoms (field NONE) */
+	iatom *vf_iat; /* integer atoms (field NONE, tag rule << 2 | bit) */
+	size_t nvf_iat, capvf_iat;
+	catom *vf_cat; /* CIDR atoms (the same) */
 	size_t nvf_cat, capvf_cat;
-	mh_fieldset vf_ipf; /* their fields */
+	mh_fieldset vf_intf, vf_ipf; /* their fields */
 } bctx;
 
 static inline bool pred_indexable(const mh_pred *p)
@@ -218,6 +224,7 @@ mh_rc mh_rx_ac_build(rx_index *ix, rx_fm *F, int32_t fmi);
 /* rindex_atoms.c */
 mh_rc mh_rx_atoms_build(bctx *b);
 mh_rc mh_rx_cidr_tables(catom *cat, size_t n, rx_cidrs **out, size_t *nout);
+mh_rc mh_rx_int_tables(iatom *iat, size_t n, rx_ints **out, size_t *nout);
 /* rindex_vf.c: b->ix->vf from the clauses rindex_atoms.c chose */
 mh_rc mh_rx_vf_build(bctx *b);
 

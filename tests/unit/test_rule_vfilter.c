@@ -1,6 +1,7 @@
 /* The value prefilter (issue 4, rule/vfilter.h): which rulesets have one,
- * on which fields, and what its automaton finds (the cores of the chosen
- * literals, ASCII-folded, anywhere in a value). */
+ * on which fields, and which values complete a rule (an atom of each of
+ * its clauses: a literal's core, ASCII-folded, anywhere in a value, an
+ * integer, an address in a block). */
 #include "mh_test.h"
 #include "rule/rule.h"
 #include "rule/vfilter.h"
@@ -49,7 +50,13 @@
 	"  filter:\n    User: admin\n"                                         \
 	"  condition: (net or img) and not filter\n"
 
-/* no literal a rule needs */
+/* only a `not` filter */
+#define NOT_ONLY                                                               \
+	HEAD("no")                                                             \
+	"  filter:\n    ProcessName: outlook.exe\n"                            \
+	"  condition: not filter\n"
+
+/* a port list and a filter: integers alone */
 #define PORT_ONLY                                                              \
 	HEAD("po")                                                             \
 	"  sel:\n    DestinationPort: [25]\n"                                  \
@@ -94,16 +101,28 @@ static mh_ruleset *build(const char *a, const char *b, const char *c)
 	return rs;
 }
 
-/* Does the automaton find a core in s? */
-static bool hit(const mh_vfilter *vf, const char *s)
+/* Feed the text of one value; true when some rule is complete. */
+static bool feed(const mh_vfilter *vf, mh_vf_state *st, const char *s)
 {
-	uint32_t st = 0;
+	uint32_t q = 0;
+	bool done = false;
 
-	for (; *s; s++)
-		if ((st = mh_vfilter_step(vf, st, (unsigned char)*s)) &
-		    MH_VF_HIT)
-			return true;
-	return false;
+	for (; *s; s++) {
+		q = mh_vfilter_step(vf, q, (unsigned char)*s);
+		if (q & MH_VF_HIT)
+			done |= mh_vfilter_report(vf, st, q);
+	}
+	return done;
+}
+
+static bool port(const mh_vfilter *vf, mh_vf_state *st, const char *s)
+{
+	return mh_vfilter_int(vf, st, s, strlen(s));
+}
+
+static bool addr(const mh_vfilter *vf, mh_vf_state *st, const char *s)
+{
+	return mh_vfilter_ip(vf, st, s, strlen(s));
 }
 
 static void test_port_and_process(void)
@@ -111,36 +130,57 @@ static void test_port_and_process(void)
 	mh_ruleset *rs = build(PORT_IMAGE, PORT_NAME, CMD_ALL);
 	mh_ruleset *ra = build(ACT_CMD, NULL, NULL);
 	const mh_vfilter *vf = mh_ruleset_vfilter(rs);
+	mh_vf_state st;
 
 	MH_CHECK(vf != NULL);
+	MH_CHECK(mh_vf_state_init(vf, &st) == MH_OK);
 	MH_CHECK(mh_fieldset_has(&vf->fields, MH_F_IMAGE));
 	MH_CHECK(mh_fieldset_has(&vf->fields, MH_F_PROCESS_NAME));
 	MH_CHECK(mh_fieldset_has(&vf->fields, MH_F_COMMAND_LINE));
+	MH_CHECK(mh_fieldset_has(&vf->intfields, MH_F_DESTINATION_PORT));
 	/* the negated User literal is no part of it */
 	MH_CHECK(!mh_fieldset_has(&vf->fields, MH_F_USER));
-	MH_CHECK(!mh_fieldset_has(&vf->fields, MH_F_DESTINATION_PORT));
-	/* cores: "evil.exe", "bin" (of /usr/bin/sw: the first longest),
-	 * "mailer.exe", "x y.exe", "smtp", "auth" */
-	MH_CHECK(hit(vf, "C:\\Tools\\EVIL.exe"));
-	MH_CHECK(hit(vf, "evil.exe")); /* the file name of a joined Image */
-	MH_CHECK(hit(vf, "/usr/bin"));
-	MH_CHECK(hit(vf, "MAILER.exe"));
-	MH_CHECK(hit(vf, "c:\\x y.exe"));
-	MH_CHECK(hit(vf, "curl SMTP://m"));
-	MH_CHECK(!hit(vf, "C:\\Tools\\evil.ex"));
-	MH_CHECK(!hit(vf, "mailer.ex"));
-	MH_CHECK(!hit(vf, "ConnectionFailed"));
-	MH_CHECK(!hit(vf, "admin"));
-	/* the automaton is restarted per value: no hit across two */
-	MH_CHECK(!hit(vf, "sm") && !hit(vf, "tp"));
+	/* a rule needs an atom of each clause: the port and the image */
+	MH_CHECK(!feed(vf, &st, "C:\\Tools\\EVIL.exe"));
+	MH_CHECK(port(vf, &st, "25"));
+	mh_vf_state_clear(&st);
+	MH_CHECK(!port(vf, &st, "25"));
+	MH_CHECK(feed(vf, &st, "evil.exe")); /* the file name of a join */
+	mh_vf_state_clear(&st);
+	MH_CHECK(!port(vf, &st, "443"));
+	MH_CHECK(!feed(vf, &st, "evil.exe")); /* that rule's other ports */
+	MH_CHECK(!port(vf, &st, "993"));      /* a port of the other rule */
+	MH_CHECK(feed(vf, &st, "MAILER.exe"));
+	mh_vf_state_clear(&st);
+	MH_CHECK(!port(vf, &st, "587"));
+	MH_CHECK(feed(vf, &st, "/usr/bin")); /* core "bin" of /usr/bin/sw */
+	mh_vf_state_clear(&st);
+	MH_CHECK(!port(vf, &st, "993"));
+	MH_CHECK(!feed(vf, &st, "mailer.ex"));
+	MH_CHECK(!feed(vf, &st, "C:\\Tools\\evil.ex"));
+	MH_CHECK(!port(vf, &st, "x25"));
+	MH_CHECK(!feed(vf, &st, "admin"));
+	MH_CHECK(feed(vf, &st, "c:\\x y.exe"));
+	/* a rule without a port: its |all group alone */
+	mh_vf_state_clear(&st);
+	MH_CHECK(feed(vf, &st, "curl SMTP://m -u AUTH"));
+	mh_vf_state_clear(&st);
+	MH_CHECK(!feed(vf, &st, "curl"));
+	mh_vf_state_free(&st);
 	mh_ruleset_free(rs);
 
+	/* two clauses of literals: both */
 	vf = mh_ruleset_vfilter(ra);
 	MH_CHECK(vf != NULL);
+	MH_CHECK(mh_vf_state_init(vf, &st) == MH_OK);
 	MH_CHECK(mh_fieldset_has(&vf->fields, MH_F_ACTION));
-	MH_CHECK(!mh_fieldset_has(&vf->fields, MH_F_COMMAND_LINE));
-	MH_CHECK(hit(vf, "connectionSUCCESS")); /* |cased: folded here */
-	MH_CHECK(!hit(vf, "mail"));
+	MH_CHECK(mh_fieldset_has(&vf->fields, MH_F_COMMAND_LINE));
+	MH_CHECK(!feed(vf, &st, "connectionSUCCESS")); /* |cased: folded */
+	MH_CHECK(feed(vf, &st, "mail"));
+	mh_vf_state_clear(&st);
+	MH_CHECK(!feed(vf, &st, "mail"));
+	MH_CHECK(!feed(vf, &st, "ConnectionFailed"));
+	mh_vf_state_free(&st);
 	mh_ruleset_free(ra);
 }
 
@@ -148,18 +188,25 @@ static void test_cidr(void)
 {
 	mh_ruleset *rs = build(NET_OR_IMAGE, PORT_NAME, NULL);
 	const mh_vfilter *vf = mh_ruleset_vfilter(rs);
+	mh_vf_state st;
 
 	MH_CHECK(vf != NULL);
+	MH_CHECK(mh_vf_state_init(vf, &st) == MH_OK);
 	MH_CHECK(mh_fieldset_has(&vf->ipfields, MH_F_DESTINATION_IP));
 	MH_CHECK(!mh_fieldset_has(&vf->fields, MH_F_DESTINATION_IP));
 	MH_CHECK(mh_fieldset_has(&vf->fields, MH_F_IMAGE));
-	MH_CHECK(hit(vf, "C:\\x.exe"));
-	MH_CHECK(mh_vfilter_ip_hit(vf, "10.1.2.3", 8));
-	MH_CHECK(mh_vfilter_ip_hit(vf, "::ffff:10.9.9.9", 15));
-	MH_CHECK(mh_vfilter_ip_hit(vf, "[2001:db8::1]", 13));
-	MH_CHECK(!mh_vfilter_ip_hit(vf, "11.1.2.3", 8));
-	MH_CHECK(!mh_vfilter_ip_hit(vf, "2001:db9::1", 11));
-	MH_CHECK(!mh_vfilter_ip_hit(vf, "10.1.2", 6)); /* not an address */
+	MH_CHECK(feed(vf, &st, "C:\\x.exe"));
+	mh_vf_state_clear(&st);
+	MH_CHECK(addr(vf, &st, "10.1.2.3"));
+	mh_vf_state_clear(&st);
+	MH_CHECK(addr(vf, &st, "::ffff:10.9.9.9"));
+	mh_vf_state_clear(&st);
+	MH_CHECK(addr(vf, &st, "[2001:db8::1]"));
+	mh_vf_state_clear(&st);
+	MH_CHECK(!addr(vf, &st, "11.1.2.3"));
+	MH_CHECK(!addr(vf, &st, "2001:db9::1"));
+	MH_CHECK(!addr(vf, &st, "10.1.2")); /* not an address */
+	mh_vf_state_free(&st);
 	mh_ruleset_free(rs);
 	/* blocks alone */
 	rs = build(HEAD("n") "  net:\n    DestinationIp|cidr: 192.0.2.0/24\n"
@@ -167,15 +214,18 @@ static void test_cidr(void)
 		   NULL, NULL);
 	vf = mh_ruleset_vfilter(rs);
 	MH_CHECK(vf != NULL);
-	MH_CHECK(!hit(vf, "192.0.2.1"));
-	MH_CHECK(mh_vfilter_ip_hit(vf, "192.0.2.1", 9));
-	MH_CHECK(!mh_vfilter_ip_hit(vf, "192.0.3.1", 9));
+	MH_CHECK(mh_vf_state_init(vf, &st) == MH_OK);
+	MH_CHECK(!feed(vf, &st, "192.0.2.1"));
+	MH_CHECK(addr(vf, &st, "192.0.2.1"));
+	mh_vf_state_clear(&st);
+	MH_CHECK(!addr(vf, &st, "192.0.3.1"));
+	mh_vf_state_free(&st);
 	mh_ruleset_free(rs);
 }
 
 static void test_none(void)
 {
-	const char *const alone[] = {PORT_ONLY, DERIVED, SEP_ONLY, OR_REGEX};
+	const char *const alone[] = {NOT_ONLY, DERIVED, SEP_ONLY, OR_REGEX};
 
 	for (size_t i = 0; i < sizeof(alone) / sizeof(alone[0]); i++) {
 		mh_ruleset *rs = build(alone[i], NULL, NULL);
@@ -184,6 +234,18 @@ static void test_none(void)
 		/* one such rule among others takes it away */
 		rs = build(PORT_IMAGE, alone[i], NULL);
 		MH_CHECK(mh_ruleset_vfilter(rs) == NULL);
+		mh_ruleset_free(rs);
+	}
+	/* a port list alone: its integers */
+	{
+		mh_ruleset *rs = build(PORT_ONLY, NULL, NULL);
+		const mh_vfilter *vf = mh_ruleset_vfilter(rs);
+		mh_vf_state st;
+		MH_CHECK(vf != NULL);
+		MH_CHECK(mh_vf_state_init(vf, &st) == MH_OK);
+		MH_CHECK(!port(vf, &st, "26"));
+		MH_CHECK(port(vf, &st, " 25"));
+		mh_vf_state_free(&st);
 		mh_ruleset_free(rs);
 	}
 }
