@@ -43,7 +43,7 @@ typedef enum jmode { M_NDJSON, M_STREAM } jmode;
 /* what a value-stage key's values are tested for: cores in the text, an
  * address, an integer */
 enum { VK_TEXT = 1, VK_IP = 2, VK_INT = 4 };
-#define PF_IPTEXT 128 /* longest address text the value stage parses */
+#define PF_VBUF 4096 /* longest value with escapes the value stage decodes */
 /* pf_pat.role (issue 4): a key of the prefilter field, or (with
  * pf_allow_unset) of Protocol, or of pf_str_field */
 enum { PR_FIELD, PR_PROTO, PR_STR };
@@ -74,7 +74,8 @@ typedef struct pf_plan {
 	struct {
 		const char *k;
 		uint8_t n;
-		uint8_t kind; /* VK_*: what its values are tested for */
+		uint8_t kind;	/* VK_*: what its values are tested for */
+		uint64_t fmask; /* VK_TEXT: the cores' fields it feeds */
 	} vpat[PF_VPATS];
 	size_t nvpat;
 	uint8_t vlast2[8192]; /* bitset: last two characters of vpat */
@@ -141,9 +142,10 @@ typedef struct jstate {
 	mh_str keys[DETECT_KEYS];
 	size_t nkeys;
 	pf_plan pf;
-	bool pf_judged;	 /* mh_json_pf_run() stopped at a line to parse */
-	mh_vf_state vfs; /* the value stage's per-line state */
-	char tx[40];	 /* see pf_same_layout() */
+	bool pf_judged;	    /* mh_json_pf_run() stopped at a line to parse */
+	mh_vf_state vfs;    /* the value stage's per-line state */
+	char vbuf[PF_VBUF]; /* and a value it decodes */
+	char tx[40];	    /* see pf_same_layout() */
 	uint8_t txn;
 	bool tpending; /* tx is later than skip_time_ns */
 	uint8_t nw;    /* tx's layout, 8 bytes at a time at off[] */

@@ -85,7 +85,7 @@ static void pf_plan_values(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 {
 	const mh_vfilter *vf = r->pf_vf;
 	jstate *st = r->priv;
-	mh_fieldset src;
+	mh_fieldset src, fsrc[64];
 
 	pl->vs = false;
 	pl->nvpat = 0;
@@ -93,10 +93,13 @@ static void pf_plan_values(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 	if (!vf || !d || (!st->vfs.hit && mh_vf_state_init(vf, &st->vfs)))
 		return;
 	memset(&src, 0, sizeof(src));
-	for (int f = 0; f < MH_F__COUNT; f++)
-		if (mh_fieldset_has(&vf->fields, (mh_field)f) &&
-		    !mh_event_norm_sources((mh_field)f, &src))
+	for (size_t i = 0; i < vf->nfield; i++) {
+		memset(&fsrc[i], 0, sizeof(fsrc[i]));
+		if (!mh_event_norm_sources(vf->field[i], &fsrc[i]))
 			return;
+		for (unsigned w = 0; w < MH_FIELD_WORDS; w++)
+			src.w[w] |= fsrc[i].w[w];
+	}
 	for (size_t i = 0; i < d->nmap; i++) {
 		const mh_dialect_map *m = &d->map[i];
 		const char *dot = strrchr(m->key, '.');
@@ -104,8 +107,12 @@ static void pf_plan_values(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 		size_t n = strlen(l), j;
 		unsigned h;
 		uint8_t kind = 0;
+		uint64_t fmask = 0;
 
-		if (mh_fieldset_has(&src, m->field))
+		for (size_t k = 0; k < vf->nfield; k++)
+			if (mh_fieldset_has(&fsrc[k], m->field))
+				fmask |= 1ULL << k;
+		if (fmask)
 			kind |= VK_TEXT;
 		if (mh_fieldset_has(&vf->ipfields, m->field))
 			kind |= VK_IP;
@@ -121,6 +128,7 @@ static void pf_plan_values(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 				break;
 		if (j < pl->nvpat) {
 			pl->vpat[j].kind |= kind;
+			pl->vpat[j].fmask |= fmask;
 			continue;
 		}
 		if (pl->nvpat == PF_VPATS)
@@ -128,6 +136,7 @@ static void pf_plan_values(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 		pl->vpat[pl->nvpat].k = l;
 		pl->vpat[pl->nvpat].n = (uint8_t)n;
 		pl->vpat[pl->nvpat].kind = kind;
+		pl->vpat[pl->nvpat].fmask = fmask;
 		pl->nvpat++;
 		h = (unsigned)(unsigned char)l[n - 2] << 8 |
 		    (unsigned char)l[n - 1];
@@ -715,48 +724,18 @@ static inline bool pf_open_before(const pf_ls *ls, const char *p,
 	return ls->first_open ? ls->first_open < ks : pf_has_open(p + 1, ks);
 }
 
-/* Feed one byte of a value to the value stage's tests (kind: VK_*):
- * false when a rule is now complete (keep the line) or the address or
- * integer text overflows txt[]. */
-static inline bool pf_vbyte(const mh_vfilter *vf, mh_vf_state *vs, uint8_t kind,
-			    uint32_t *s, char *txt, size_t *nt,
-			    unsigned char ch)
-{
-	if (kind & VK_TEXT) {
-		*s = mh_vfilter_step(vf, *s, ch);
-		if ((*s & MH_VF_HIT) && mh_vfilter_report(vf, vs, *s))
-			return false;
-	}
-	if (kind & (VK_IP | VK_INT)) {
-		if (*nt == PF_IPTEXT)
-			return false;
-		txt[(*nt)++] = (char)ch;
-	}
-	return true;
-}
-
-/* The whole text of a value seen: its address and integer atoms. true
- * when no rule is complete yet. */
-static bool pf_vend(const mh_vfilter *vf, mh_vf_state *vs, uint8_t kind,
-		    const char *txt, size_t nt)
-{
-	if ((kind & VK_IP) && mh_vfilter_ip(vf, vs, txt, nt))
-		return false;
-	return !((kind & VK_INT) && mh_vfilter_int(vf, vs, txt, nt));
-}
-
 /* One value of a value-stage key, its ':' at c, judged on what the
- * parser would store for it (JSON escapes decoded): its atoms are marked
- * in vs; false when a rule is then complete, or when unsure (an array, a
- * `\u` or bad escape, a truncated string). An object holds no value of
- * the key itself (its members are keys of their own), nor does null. */
+ * parser would store for it (JSON escapes decoded; buf holds it when it
+ * has escapes): its atoms are marked in vs. false when a rule is then
+ * complete, or when unsure (an array, a `\u` or bad escape, a truncated
+ * string, a value with escapes longer than buf). An object holds no
+ * value of the key itself (its members are keys of their own), nor does
+ * null. */
 static bool pf_vvalue(const mh_vfilter *vf, mh_vf_state *vs, uint8_t kind,
-		      const char *c, const char *end)
+		      uint64_t fmask, const char *c, const char *end, char *buf)
 {
-	const char *q = json_skip_ws(c + 1, end);
-	uint32_t s = 0;
-	char txt[PF_IPTEXT];
-	size_t nt = 0;
+	const char *q = json_skip_ws(c + 1, end), *v, *e;
+	size_t n;
 
 	if (q >= end || *q == '[')
 		return false;
@@ -764,51 +743,62 @@ static bool pf_vvalue(const mh_vfilter *vf, mh_vf_state *vs, uint8_t kind,
 		return true;
 	if (*q != '"') {
 		/* a number, true or false: stored as its text */
-		for (; q < end && *q != ',' && *q != '}' && *q != ']' &&
-		       !json_is_ws(*q);
-		     q++)
-			if (!pf_vbyte(vf, vs, kind, &s, txt, &nt,
-				      (unsigned char)*q))
-				return false;
-		return pf_vend(vf, vs, kind, txt, nt);
-	}
-	for (q++; q < end; q++) {
-		unsigned char ch = (unsigned char)*q;
-
-		if (ch == '"')
-			return pf_vend(vf, vs, kind, txt, nt);
-		if (ch == '\\') {
-			if (++q == end)
-				return false;
-			switch (*q) {
-			case '"':
-			case '\\':
-			case '/':
-				ch = (unsigned char)*q;
-				break;
-			case 'b':
-				ch = '\b';
-				break;
-			case 'f':
-				ch = '\f';
-				break;
-			case 'n':
-				ch = '\n';
-				break;
-			case 'r':
-				ch = '\r';
-				break;
-			case 't':
-				ch = '\t';
-				break;
-			default:
-				return false; /* \u or not JSON: parse */
-			}
-		}
-		if (!pf_vbyte(vf, vs, kind, &s, txt, &nt, ch))
+		for (e = q; e < end && *e != ',' && *e != '}' && *e != ']' &&
+			    !json_is_ws(*e);
+		     e++)
+			;
+		v = q;
+		n = (size_t)(e - q);
+	} else {
+		bool esc;
+		if (json_skip_string(q, end, &e, &esc) != JS_OK)
 			return false;
+		v = q + 1;
+		n = (size_t)(e - 1 - v);
+		if (esc) {
+			/* decode the simple escapes; \u and others: parse */
+			size_t o = 0;
+			if (n > PF_VBUF)
+				return false;
+			for (size_t i = 0; i < n; i++) {
+				char ch = v[i];
+				if (ch == '\\') {
+					switch (v[++i]) {
+					case '"':
+					case '\\':
+					case '/':
+						ch = v[i];
+						break;
+					case 'b':
+						ch = '\b';
+						break;
+					case 'f':
+						ch = '\f';
+						break;
+					case 'n':
+						ch = '\n';
+						break;
+					case 'r':
+						ch = '\r';
+						break;
+					case 't':
+						ch = '\t';
+						break;
+					default:
+						return false;
+					}
+				}
+				buf[o++] = ch;
+			}
+			v = buf;
+			n = o;
+		}
 	}
-	return false;
+	if ((kind & VK_TEXT) && mh_vfilter_scan(vf, vs, fmask, v, n))
+		return false;
+	if ((kind & VK_IP) && mh_vfilter_ip(vf, vs, v, n))
+		return false;
+	return !((kind & VK_INT) && mh_vfilter_int(vf, vs, v, n));
 }
 
 /* The value stage (issue 4) for the record line [p, end): true when no
@@ -854,7 +844,8 @@ static bool pf_vclear(const mh_reader *r, const pf_plan *pl, const char *p,
 					   pl->vpat[i].n) != 0)
 					continue;
 				if (!pf_vvalue(r->pf_vf, vs, pl->vpat[i].kind,
-					       c, end))
+					       pl->vpat[i].fmask, c, end,
+					       st->vbuf))
 					return false;
 				break;
 			}

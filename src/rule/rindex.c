@@ -721,5 +721,9 @@ void mh_rindex_free(rx_index *ix)
 	mh_rindex_free(ix->vx);
 	free(ix->vf_tag);
 	free(ix->vf_need);
+	free(ix->fp_bits);
+	free(ix->fp_start);
+	free(ix->fp_core);
+	free(ix->fp_off);
 	free(ix);
 }

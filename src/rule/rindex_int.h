@@ -120,7 +120,15 @@ struct rx_index {
 	 * (rule << 2 | clause bits); by rule, the clause bits it needs */
 	uint32_t *vf_tag;
 	uint8_t *vf_need;
+	/* in vx only: the long cores' fingerprint table (rindex_vf.c) */
+	uint64_t *fp_bits;
+	uint32_t *fp_start, *fp_core, *fp_off;
+	size_t nfp;
 };
+
+#define VF_FP	4	   /* cores this long and longer: fingerprints */
+#define VF_FPH	(1u << 16) /* fingerprint hash values */
+#define VF_MAXF 64	   /* fields with cores (the reader's masks) */
 
 static inline size_t words(size_t nbits)
 {

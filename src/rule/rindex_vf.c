@@ -1,8 +1,16 @@
 /* The value prefilter (rule/vfilter.h), built from the clauses of the
- * rule index: the cores of the literals of the slot atoms in one
- * Aho-Corasick DFA (rindex.c builds it), each with the rule clauses its
- * literal's slots are atoms of; the integer and CIDR atoms in one table
- * each. All of it lives in vx, a private rx_index. */
+ * rule index: the cores of the literals of the slot atoms, each with the
+ * rule clauses its literal's slots are atoms of; the integer and CIDR
+ * atoms in one table each. All of it lives in vx, a private rx_index.
+ *
+ * Cores are found in a value in two ways. Cores of 1 to 3 bytes go into
+ * one Aho-Corasick DFA (rindex.c builds it): few states, so it stays in
+ * the cache. Longer cores are found by their first 4 bytes: each
+ * position of the value hashes its 4 bytes (case bits set) into a 2^16
+ * bit set; a set bit sends to the cores of that hash, compared in full
+ * (ASCII-folded). A DFA over 1,000 and more long cores takes megabytes
+ * and a cache miss per byte; the bit set is 8 KiB and no position
+ * depends on the one before. */
 #include "event/normalize.h"
 #include "rule/rindex_int.h"
 
@@ -43,9 +51,9 @@ static bool add_core(const rx_index *ix, rx_index *vx, mh_fieldset *fields,
 {
 	mh_field f = ix->fm[L->fm].field;
 	mh_fieldset src;
-	rx_fm *F = &vx->fm[0];
+	rx_fm *F;
 	rx_lit *C;
-	size_t off, len;
+	size_t off, len, fi;
 
 	memset(&src, 0, sizeof(src));
 	if (!mh_event_norm_sources(f, &src))
@@ -53,14 +61,24 @@ static bool add_core(const rx_index *ix, rx_index *vx, mh_fieldset *fields,
 	core_of(L->s, L->n, &off, &len);
 	if (!len)
 		return false;
+	/* the core's field: scanner 1 + its index (fm[0] is unused) */
+	for (fi = 1; fi < vx->nfm && vx->fm[fi].field != f; fi++)
+		;
+	if (fi == vx->nfm) {
+		if (fi == 1 + VF_MAXF)
+			return false;
+		vx->fm[vx->nfm++].field = f;
+	}
+	F = &vx->fm[fi];
 	mh_fieldset_add(fields, f);
 	C = &vx->lit[vx->nlit++];
 	memset(C, 0, sizeof(*C));
 	C->s = L->s + off;
 	C->n = (uint32_t)len;
-	C->need = F_CONT;
-	C->fm = 0;
+	C->fm = (int32_t)fi;
 	C->next = -1;
+	/* long cores are found by the fingerprint table, not the DFA */
+	C->need = len >= VF_FP ? 0 : F_CONT;
 	C->use0 = (uint32_t)*nuse;
 	for (uint32_t u = L->use0; u < L->use0 + L->nuse; u++) {
 		uint32_t r = ix->slot_rule[ix->use[u].slot];
@@ -68,10 +86,74 @@ static bool add_core(const rx_index *ix, rx_index *vx, mh_fieldset *fields,
 			vx->vf_tag[(*nuse)++] = r;
 	}
 	C->nuse = (uint32_t)*nuse - C->use0;
-	F->total_len += len;
-	for (size_t i = 0; i < len; i++)
-		F->used[mh_lc((unsigned char)C->s[i])] = 1;
+	if (len < VF_FP) {
+		F->total_len += len;
+		for (size_t i = 0; i < len; i++)
+			F->used[mh_lc((unsigned char)C->s[i])] = 1;
+	}
 	return true;
+}
+
+/* The fingerprint of the 4 bytes at p: case bits set (a coarser fold
+ * than mh_lc(): equal folded bytes give equal fingerprints), hashed to
+ * 16 bits. */
+static inline uint32_t fp_hash(const char *p)
+{
+	uint32_t x;
+
+	memcpy(&x, p, 4);
+	return ((x | 0x20202020u) * 0x9e3779b1u) >> 16;
+}
+
+/* The fingerprint table of vx's long cores: the bit set, and the cores
+ * by hash (fp_start[h] .. fp_start[h + 1] in fp_core, each with the
+ * offset of its window in fp_off). Each core takes the window whose hash
+ * has the fewest cores so far (the later one on a tie): cores that share
+ * a prefix ("Invoke-WebRequest ...") then spread over their distinct
+ * parts, and a hit is checked against few cores. */
+static mh_rc build_fp(rx_index *vx)
+{
+	uint32_t *cnt, *off;
+
+	vx->fp_bits = calloc(VF_FPH / 64, sizeof(*vx->fp_bits));
+	vx->fp_start = calloc(VF_FPH + 1, sizeof(*vx->fp_start));
+	vx->fp_core = malloc((vx->nlit ? vx->nlit : 1) * sizeof(*vx->fp_core));
+	vx->fp_off = malloc((vx->nlit ? vx->nlit : 1) * sizeof(*vx->fp_off));
+	cnt = calloc(VF_FPH, sizeof(*cnt));
+	off = calloc(vx->nlit ? vx->nlit : 1, sizeof(*off));
+	if (!vx->fp_bits || !vx->fp_start || !vx->fp_core || !vx->fp_off ||
+	    !cnt || !off) {
+		free(cnt);
+		free(off);
+		return MH_ENOMEM;
+	}
+	for (size_t l = 0; l < vx->nlit; l++) {
+		const rx_lit *C = &vx->lit[l];
+		uint32_t best = 0, h;
+		if (C->n < VF_FP)
+			continue;
+		for (uint32_t o = 1; o + VF_FP <= C->n; o++)
+			if (cnt[fp_hash(C->s + o)] <= cnt[fp_hash(C->s + best)])
+				best = o;
+		off[l] = best;
+		h = fp_hash(C->s + best);
+		vx->fp_bits[h / 64] |= 1ULL << (h % 64);
+		cnt[h]++;
+		vx->nfp++;
+	}
+	for (uint32_t h = 0; h < VF_FPH; h++)
+		vx->fp_start[h + 1] = vx->fp_start[h] + cnt[h];
+	memset(cnt, 0, VF_FPH * sizeof(*cnt));
+	for (size_t l = 0; l < vx->nlit; l++)
+		if (vx->lit[l].n >= VF_FP) {
+			uint32_t h = fp_hash(vx->lit[l].s + off[l]);
+			uint32_t k = vx->fp_start[h] + cnt[h]++;
+			vx->fp_core[k] = (uint32_t)l;
+			vx->fp_off[k] = off[l];
+		}
+	free(cnt);
+	free(off);
+	return MH_OK;
 }
 
 /* The cores of the atom literals into vx (its DFA and uses); MH_OK with
@@ -88,7 +170,7 @@ static mh_rc build_cores(const bctx *b, rx_index *vx, mh_fieldset *fields,
 		n += k > 0;
 		nuse += k;
 	}
-	vx->fm = calloc(1, sizeof(*vx->fm));
+	vx->fm = calloc(1 + VF_MAXF, sizeof(*vx->fm));
 	vx->lit = calloc(n ? n : 1, sizeof(*vx->lit));
 	vx->vf_tag = calloc(nuse ? nuse : 1, sizeof(*vx->vf_tag));
 	if (!vx->fm || !vx->lit || !vx->vf_tag)
@@ -99,16 +181,21 @@ static mh_rc build_cores(const bctx *b, rx_index *vx, mh_fieldset *fields,
 		if (atom_uses(ix, &ix->lit[l]) &&
 		    !add_core(ix, vx, fields, &ix->lit[l], &nuse))
 			return MH_OK;
-	for (int c = 0; c < 256; c++)
-		ncls += vx->fm[0].used[c];
-	if ((vx->fm[0].total_len + 1) * ncls > b->max_cells)
-		return MH_OK;
+	for (size_t k = 1; k < vx->nfm; k++) {
+		rx_fm *F = &vx->fm[k];
+		mh_rc rc;
+		ncls = 1;
+		for (int c = 0; c < 256; c++)
+			ncls += F->used[c];
+		if ((F->total_len + 1) * ncls > b->max_cells)
+			return MH_OK;
+		if ((rc = mh_rx_ac_build(vx, F, (int32_t)k)))
+			return rc;
+	}
 	if (n) {
-		mh_rc rc = mh_rx_ac_build(vx, &vx->fm[0], 0);
+		mh_rc rc = build_fp(vx);
 		if (rc)
 			return rc;
-		if (!vx->fm[0].delta)
-			return MH_OK;
 	}
 	*ok = true;
 	return MH_OK;
@@ -143,19 +230,14 @@ mh_rc mh_rx_vf_build(bctx *b)
 		goto out;
 	memcpy(vx->vf_need, b->vf_need, ix->ndet);
 	vf->fields = fields;
+	vf->nfield = vx->nfm - 1;
+	for (size_t k = 1; k < vx->nfm; k++)
+		vf->field[k - 1] = vx->fm[k].field;
 	vf->intfields = b->vf_intf;
 	vf->ipfields = b->vf_ipf;
 	vf->nrules = ix->ndet;
 	vf->need = vx->vf_need;
 	vf->vx = vx;
-	if (vx->fm[0].delta) {
-		memcpy(vf->cls, vx->fm[0].cls, sizeof(vf->cls));
-		vf->delta = vx->fm[0].delta;
-	} else {
-		/* no literal: one state that never reports */
-		static const uint32_t none[1];
-		vf->delta = none;
-	}
 	ix->vf = vf;
 	ix->vx = vx;
 	return MH_OK;
@@ -204,11 +286,13 @@ static inline bool mark(const mh_vfilter *vf, mh_vf_state *s, uint32_t tag)
 	return (s->hit[r] & vf->need[r]) == vf->need[r];
 }
 
-bool mh_vfilter_report(const mh_vfilter *vf, mh_vf_state *s, uint32_t st)
+/* The short cores of F ending at its DFA state st (an offset, RX_OUT
+ * cleared). */
+static bool report_short(const mh_vfilter *vf, const rx_fm *F, mh_vf_state *s,
+			 uint32_t st)
 {
 	const rx_index *vx = vf->vx;
-	const rx_fm *F = &vx->fm[0];
-	uint32_t n = (st & ~MH_VF_HIT) / F->ncls;
+	uint32_t n = st / F->ncls;
 	uint32_t t = F->term[n] >= 0 ? n : F->dict[n];
 	bool done = false;
 
@@ -219,6 +303,61 @@ bool mh_vfilter_report(const mh_vfilter *vf, mh_vf_state *s, uint32_t st)
 				done |= mark(vf, s, vx->vf_tag[u]);
 		}
 	return done;
+}
+
+/* Do the n bytes at p equal core c, ASCII-folded? */
+static inline bool fold_eq(const char *p, const char *c, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (mh_lc((unsigned char)p[i]) != mh_lc((unsigned char)c[i]))
+			return false;
+	return true;
+}
+
+bool mh_vfilter_scan(const mh_vfilter *vf, mh_vf_state *s, uint64_t mask,
+		     const char *p, size_t n)
+{
+	const rx_index *vx = vf->vx;
+	const uint64_t *bits = vx->fp_bits;
+
+	for (uint64_t m = mask; m; m &= m - 1) {
+		const rx_fm *F = &vx->fm[1 + __builtin_ctzll(m)];
+		const uint32_t *d = F->delta;
+		uint32_t q = 0;
+		if (!d)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			q = d[q + F->cls[(unsigned char)p[i]]];
+			if (MH_UNLIKELY(q & RX_OUT)) {
+				q &= ~RX_OUT;
+				if (report_short(vf, F, s, q))
+					return true;
+			}
+		}
+	}
+	if (!vx->nfp || n < VF_FP)
+		return false;
+	for (size_t i = 0; i + VF_FP <= n; i++) {
+		uint32_t h = fp_hash(p + i);
+
+		if (MH_LIKELY(!(bits[h / 64] >> (h % 64) & 1)))
+			continue;
+		for (uint32_t k = vx->fp_start[h]; k < vx->fp_start[h + 1];
+		     k++) {
+			const rx_lit *C = &vx->lit[vx->fp_core[k]];
+			uint32_t o = vx->fp_off[k];
+			bool done = false;
+			if (!(mask >> (C->fm - 1) & 1) || o > i ||
+			    C->n > n - (i - o) ||
+			    !fold_eq(p + i - o, C->s, C->n))
+				continue;
+			for (uint32_t u = C->use0; u < C->use0 + C->nuse; u++)
+				done |= mark(vf, s, vx->vf_tag[u]);
+			if (done)
+				return true;
+		}
+	}
+	return false;
 }
 
 bool mh_vfilter_int(const mh_vfilter *vf, mh_vf_state *s, const char *p,

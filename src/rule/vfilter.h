@@ -28,17 +28,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define MH_VF_HIT 0x80000000u
-
 typedef struct mh_vfilter {
 	/* string fields with literals; the reader adds their sources */
 	mh_fieldset fields;
 	mh_fieldset intfields; /* integer fields with integer atoms */
 	mh_fieldset ipfields;  /* address fields with CIDR atoms */
-	uint8_t cls[256];      /* byte -> class, ASCII-folded */
-	/* delta[state + cls[byte]]: the next state (an offset), with
-	 * MH_VF_HIT when a core ends there (mh_vfilter_report()) */
-	const uint32_t *delta;
+	/* the string fields with cores, by index: the mask of
+	 * mh_vfilter_scan() tells which of them a value may feed */
+	size_t nfield;
+	mh_field field[64];
 	size_t nrules;		   /* detection rules */
 	const uint8_t *need;	   /* by rule: its clause bits (1, 2, or 3) */
 	const struct rx_index *vx; /* rindex_vf.c: cores, tables */
@@ -61,19 +59,13 @@ static inline void mh_vf_state_clear(mh_vf_state *s)
 	s->nt = 0;
 }
 
-/* One byte of a value; start each value at state 0. Returns the next
- * state, with MH_VF_HIT set when a core ends at this byte: then call
- * mh_vfilter_report() with it. */
-static inline uint32_t mh_vfilter_step(const mh_vfilter *vf, uint32_t s,
-				       unsigned char c)
-{
-	return vf->delta[(s & ~MH_VF_HIT) + vf->cls[c]];
-}
-
-/* The cores ending at DFA state st (as mh_vfilter_step() returned it)
- * mark their rules' clauses in s. True when some rule has now seen every
- * clause it needs (keep the record). */
-bool mh_vfilter_report(const mh_vfilter *vf, mh_vf_state *s, uint32_t st);
+/* The text p[0..n) of one value, as stored, of a field that feeds the
+ * fields field[i] for the bits i of mask (the field itself, or one
+ * normalising builds them from): their cores in it mark their rules'
+ * clauses in s. True when some rule has then seen every clause it needs
+ * (keep the record); it may stop marking there. */
+bool mh_vfilter_scan(const mh_vfilter *vf, mh_vf_state *s, uint64_t mask,
+		     const char *p, size_t n);
 /* The value p[0..n) of an address field (of an integer field), as
  * stored: its atoms mark their rules' clauses; true as above. */
 bool mh_vfilter_ip(const mh_vfilter *vf, mh_vf_state *s, const char *p,

@@ -104,15 +104,7 @@ static mh_ruleset *build(const char *a, const char *b, const char *c)
 /* Feed the text of one value; true when some rule is complete. */
 static bool feed(const mh_vfilter *vf, mh_vf_state *st, const char *s)
 {
-	uint32_t q = 0;
-	bool done = false;
-
-	for (; *s; s++) {
-		q = mh_vfilter_step(vf, q, (unsigned char)*s);
-		if (q & MH_VF_HIT)
-			done |= mh_vfilter_report(vf, st, q);
-	}
-	return done;
+	return mh_vfilter_scan(vf, st, ~0ULL, s, strlen(s)); /* any field */
 }
 
 static bool port(const mh_vfilter *vf, mh_vf_state *st, const char *s)
