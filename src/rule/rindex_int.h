@@ -92,6 +92,16 @@ typedef struct rx_cidrs {
 	rx_cgroup *grp;
 } rx_cidrs;
 
+/* A fingerprint table (rindex_vf.c): the cores whose window of w bytes
+ * at off[k] hashes to h are core[start[h] .. start[h + 1]); bits has h
+ * set when there is one. */
+typedef struct rx_fp {
+	unsigned w;
+	uint64_t fmask; /* the fields (mh_vfilter.field indexes) of its cores */
+	uint64_t *bits;
+	uint32_t *start, *core, *off;
+} rx_fp;
+
 struct rx_index {
 	size_t nfm;
 	rx_fm *fm;
@@ -120,13 +130,11 @@ struct rx_index {
 	 * (rule << 2 | clause bits); by rule, the clause bits it needs */
 	uint32_t *vf_tag;
 	uint8_t *vf_need;
-	/* in vx only: the long cores' fingerprint table (rindex_vf.c) */
-	uint64_t *fp_bits;
-	uint32_t *fp_start, *fp_core, *fp_off;
-	size_t nfp;
+	/* in vx only: the cores' fingerprint tables (rindex_vf.c), by
+	 * windows of 4 bytes and of 2 */
+	struct rx_fp *fp4, *fp2;
 };
 
-#define VF_FP	4	   /* cores this long and longer: fingerprints */
 #define VF_FPH	(1u << 16) /* fingerprint hash values */
 #define VF_MAXF 64	   /* fields with cores (the reader's masks) */
 

@@ -3,14 +3,14 @@
  * rule clauses its literal's slots are atoms of; the integer and CIDR
  * atoms in one table each. All of it lives in vx, a private rx_index.
  *
- * Cores are found in a value in two ways. Cores of 1 to 3 bytes go into
- * one Aho-Corasick DFA (rindex.c builds it): few states, so it stays in
- * the cache. Longer cores are found by their first 4 bytes: each
- * position of the value hashes its 4 bytes (case bits set) into a 2^16
- * bit set; a set bit sends to the cores of that hash, compared in full
- * (ASCII-folded). A DFA over 1,000 and more long cores takes megabytes
- * and a cache miss per byte; the bit set is 8 KiB and no position
- * depends on the one before. */
+ * Cores are found in a value by a window of their bytes: each position
+ * of the value hashes its next 4 bytes (case bits set) into a 2^16 bit
+ * set; a set bit sends to the cores with that window hash, compared in
+ * full (ASCII-folded). Cores of 2 or 3 bytes have a table of their own,
+ * by 2-byte windows (the hash is the pair itself), and cores of one byte
+ * a DFA (rindex.c builds it, per field). A DFA over 1,000 and more cores
+ * takes megabytes and a cache miss per byte; a bit set is 8 KiB and no
+ * position depends on the one before. */
 #include "event/normalize.h"
 #include "rule/rindex_int.h"
 
@@ -77,8 +77,9 @@ static bool add_core(const rx_index *ix, rx_index *vx, mh_fieldset *fields,
 	C->n = (uint32_t)len;
 	C->fm = (int32_t)fi;
 	C->next = -1;
-	/* long cores are found by the fingerprint table, not the DFA */
-	C->need = len >= VF_FP ? 0 : F_CONT;
+	/* only 1-byte cores go to the DFA: the others to a fingerprint
+	 * table */
+	C->need = len >= 2 ? 0 : F_CONT;
 	C->use0 = (uint32_t)*nuse;
 	for (uint32_t u = L->use0; u < L->use0 + L->nuse; u++) {
 		uint32_t r = ix->slot_rule[ix->use[u].slot];
@@ -86,7 +87,7 @@ static bool add_core(const rx_index *ix, rx_index *vx, mh_fieldset *fields,
 			vx->vf_tag[(*nuse)++] = r;
 	}
 	C->nuse = (uint32_t)*nuse - C->use0;
-	if (len < VF_FP) {
+	if (len < 2) {
 		F->total_len += len;
 		for (size_t i = 0; i < len; i++)
 			F->used[mh_lc((unsigned char)C->s[i])] = 1;
@@ -94,66 +95,86 @@ static bool add_core(const rx_index *ix, rx_index *vx, mh_fieldset *fields,
 	return true;
 }
 
-/* The fingerprint of the 4 bytes at p: case bits set (a coarser fold
- * than mh_lc(): equal folded bytes give equal fingerprints), hashed to
- * 16 bits. */
-static inline uint32_t fp_hash(const char *p)
+/* The fingerprint of the w (4 or 2) bytes at p: case bits set (a
+ * coarser fold than mh_lc(): equal folded bytes give equal
+ * fingerprints), 16 bits. */
+static inline uint32_t fp_hash(unsigned w, const char *p)
 {
-	uint32_t x;
-
-	memcpy(&x, p, 4);
-	return ((x | 0x20202020u) * 0x9e3779b1u) >> 16;
+	if (w == 4) {
+		uint32_t x;
+		memcpy(&x, p, 4);
+		return ((x | 0x20202020u) * 0x9e3779b1u) >> 16;
+	} else {
+		uint16_t x;
+		memcpy(&x, p, 2);
+		return (uint32_t)(x | 0x2020u);
+	}
 }
 
-/* The fingerprint table of vx's long cores: the bit set, and the cores
- * by hash (fp_start[h] .. fp_start[h + 1] in fp_core, each with the
- * offset of its window in fp_off). Each core takes the window whose hash
- * has the fewest cores so far (the later one on a tie): cores that share
- * a prefix ("Invoke-WebRequest ...") then spread over their distinct
- * parts, and a hit is checked against few cores. */
-static mh_rc build_fp(rx_index *vx)
+/* Does table T take core C (its length)? */
+static bool fp_takes(unsigned w, const rx_lit *C)
 {
-	uint32_t *cnt, *off;
+	return w == 4 ? C->n >= 4 : C->n >= 2 && C->n < 4;
+}
 
-	vx->fp_bits = calloc(VF_FPH / 64, sizeof(*vx->fp_bits));
-	vx->fp_start = calloc(VF_FPH + 1, sizeof(*vx->fp_start));
-	vx->fp_core = malloc((vx->nlit ? vx->nlit : 1) * sizeof(*vx->fp_core));
-	vx->fp_off = malloc((vx->nlit ? vx->nlit : 1) * sizeof(*vx->fp_off));
-	cnt = calloc(VF_FPH, sizeof(*cnt));
-	off = calloc(vx->nlit ? vx->nlit : 1, sizeof(*off));
-	if (!vx->fp_bits || !vx->fp_start || !vx->fp_core || !vx->fp_off ||
-	    !cnt || !off) {
-		free(cnt);
-		free(off);
+/* The fingerprint table of vx's cores of w-byte windows (w 4: 4 bytes and
+ * longer; w 2: 2 and 3 bytes). Each core takes the window whose hash has
+ * the fewest cores so far (the later one on a tie): cores that share a
+ * prefix ("Invoke-WebRequest ...") then spread over their distinct parts,
+ * and a hit is checked against few cores. NULL (MH_OK) when no core. */
+static mh_rc build_fp(rx_index *vx, unsigned w, rx_fp **out)
+{
+	uint32_t *cnt = NULL, *off = NULL;
+	rx_fp *T;
+	size_t n = 0;
+	mh_rc rc = MH_ENOMEM;
+
+	for (size_t l = 0; l < vx->nlit; l++)
+		n += fp_takes(w, &vx->lit[l]);
+	if (!n)
+		return MH_OK;
+	*out = T = calloc(1, sizeof(*T));
+	if (!T)
 		return MH_ENOMEM;
-	}
+	T->w = w;
+	T->bits = calloc(VF_FPH / 64, sizeof(*T->bits));
+	T->start = calloc(VF_FPH + 1, sizeof(*T->start));
+	T->core = malloc(n * sizeof(*T->core));
+	T->off = malloc(n * sizeof(*T->off));
+	cnt = calloc(VF_FPH, sizeof(*cnt));
+	off = calloc(vx->nlit, sizeof(*off));
+	if (!T->bits || !T->start || !T->core || !T->off || !cnt || !off)
+		goto out;
 	for (size_t l = 0; l < vx->nlit; l++) {
 		const rx_lit *C = &vx->lit[l];
 		uint32_t best = 0, h;
-		if (C->n < VF_FP)
+		if (!fp_takes(w, C))
 			continue;
-		for (uint32_t o = 1; o + VF_FP <= C->n; o++)
-			if (cnt[fp_hash(C->s + o)] <= cnt[fp_hash(C->s + best)])
+		for (uint32_t o = 1; o + w <= C->n; o++)
+			if (cnt[fp_hash(w, C->s + o)] <=
+			    cnt[fp_hash(w, C->s + best)])
 				best = o;
 		off[l] = best;
-		h = fp_hash(C->s + best);
-		vx->fp_bits[h / 64] |= 1ULL << (h % 64);
+		T->fmask |= 1ULL << (C->fm - 1);
+		h = fp_hash(w, C->s + best);
+		T->bits[h / 64] |= 1ULL << (h % 64);
 		cnt[h]++;
-		vx->nfp++;
 	}
 	for (uint32_t h = 0; h < VF_FPH; h++)
-		vx->fp_start[h + 1] = vx->fp_start[h] + cnt[h];
+		T->start[h + 1] = T->start[h] + cnt[h];
 	memset(cnt, 0, VF_FPH * sizeof(*cnt));
 	for (size_t l = 0; l < vx->nlit; l++)
-		if (vx->lit[l].n >= VF_FP) {
-			uint32_t h = fp_hash(vx->lit[l].s + off[l]);
-			uint32_t k = vx->fp_start[h] + cnt[h]++;
-			vx->fp_core[k] = (uint32_t)l;
-			vx->fp_off[k] = off[l];
+		if (fp_takes(w, &vx->lit[l])) {
+			uint32_t h = fp_hash(w, vx->lit[l].s + off[l]);
+			uint32_t k = T->start[h] + cnt[h]++;
+			T->core[k] = (uint32_t)l;
+			T->off[k] = off[l];
 		}
+	rc = MH_OK;
+out:
 	free(cnt);
 	free(off);
-	return MH_OK;
+	return rc;
 }
 
 /* The cores of the atom literals into vx (its DFA and uses); MH_OK with
@@ -193,8 +214,8 @@ static mh_rc build_cores(const bctx *b, rx_index *vx, mh_fieldset *fields,
 			return rc;
 	}
 	if (n) {
-		mh_rc rc = build_fp(vx);
-		if (rc)
+		mh_rc rc = build_fp(vx, 4, &vx->fp4);
+		if (rc || (rc = build_fp(vx, 2, &vx->fp2)))
 			return rc;
 	}
 	*ok = true;
@@ -314,11 +335,40 @@ static inline bool fold_eq(const char *p, const char *c, size_t n)
 	return true;
 }
 
+/* The cores of table T (of the fields in mask) in p[0..n). */
+static bool scan_fp(const mh_vfilter *vf, const rx_fp *T, mh_vf_state *s,
+		    uint64_t mask, const char *p, size_t n)
+{
+	const rx_index *vx = vf->vx;
+	const uint64_t *bits = T->bits;
+	unsigned w = T->w;
+
+	for (size_t i = 0; i + w <= n; i++) {
+		uint32_t h = fp_hash(w, p + i);
+
+		if (MH_LIKELY(!(bits[h / 64] >> (h % 64) & 1)))
+			continue;
+		for (uint32_t k = T->start[h]; k < T->start[h + 1]; k++) {
+			const rx_lit *C = &vx->lit[T->core[k]];
+			uint32_t o = T->off[k];
+			bool done = false;
+			if (!(mask >> (C->fm - 1) & 1) || o > i ||
+			    C->n > n - (i - o) ||
+			    !fold_eq(p + i - o, C->s, C->n))
+				continue;
+			for (uint32_t u = C->use0; u < C->use0 + C->nuse; u++)
+				done |= mark(vf, s, vx->vf_tag[u]);
+			if (done)
+				return true;
+		}
+	}
+	return false;
+}
+
 bool mh_vfilter_scan(const mh_vfilter *vf, mh_vf_state *s, uint64_t mask,
 		     const char *p, size_t n)
 {
 	const rx_index *vx = vf->vx;
-	const uint64_t *bits = vx->fp_bits;
 
 	for (uint64_t m = mask; m; m &= m - 1) {
 		const rx_fm *F = &vx->fm[1 + __builtin_ctzll(m)];
@@ -335,29 +385,10 @@ bool mh_vfilter_scan(const mh_vfilter *vf, mh_vf_state *s, uint64_t mask,
 			}
 		}
 	}
-	if (!vx->nfp || n < VF_FP)
-		return false;
-	for (size_t i = 0; i + VF_FP <= n; i++) {
-		uint32_t h = fp_hash(p + i);
-
-		if (MH_LIKELY(!(bits[h / 64] >> (h % 64) & 1)))
-			continue;
-		for (uint32_t k = vx->fp_start[h]; k < vx->fp_start[h + 1];
-		     k++) {
-			const rx_lit *C = &vx->lit[vx->fp_core[k]];
-			uint32_t o = vx->fp_off[k];
-			bool done = false;
-			if (!(mask >> (C->fm - 1) & 1) || o > i ||
-			    C->n > n - (i - o) ||
-			    !fold_eq(p + i - o, C->s, C->n))
-				continue;
-			for (uint32_t u = C->use0; u < C->use0 + C->nuse; u++)
-				done |= mark(vf, s, vx->vf_tag[u]);
-			if (done)
-				return true;
-		}
-	}
-	return false;
+	return (vx->fp4 && (vx->fp4->fmask & mask) &&
+		scan_fp(vf, vx->fp4, s, mask, p, n)) ||
+	       (vx->fp2 && (vx->fp2->fmask & mask) &&
+		scan_fp(vf, vx->fp2, s, mask, p, n));
 }
 
 bool mh_vfilter_int(const mh_vfilter *vf, mh_vf_state *s, const char *p,

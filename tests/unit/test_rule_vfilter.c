@@ -50,6 +50,13 @@
 	"  filter:\n    User: admin\n"                                         \
 	"  condition: (net or img) and not filter\n"
 
+/* short cores: 1, 2 and 3 bytes (a DFA, the 2-byte table) */
+#define SHORT                                                                  \
+	HEAD("sh")                                                             \
+	"  host:\n    DestinationHostname|endswith: ['.ru', '.TK']\n"          \
+	"  img:\n    Image|startswith: ['/dev/', 'q']\n"                       \
+	"  condition: host or img\n"
+
 /* only a `not` filter */
 #define NOT_ONLY                                                               \
 	HEAD("no")                                                             \
@@ -215,6 +222,36 @@ static void test_cidr(void)
 	mh_ruleset_free(rs);
 }
 
+static void test_short(void)
+{
+	mh_ruleset *rs = build(SHORT, NULL, NULL);
+	const mh_vfilter *vf = mh_ruleset_vfilter(rs);
+	mh_vf_state st;
+
+	MH_CHECK(vf != NULL);
+	MH_CHECK(mh_vf_state_init(vf, &st) == MH_OK);
+	MH_CHECK(feed(vf, &st, "x.RU"));
+	mh_vf_state_clear(&st);
+	MH_CHECK(feed(vf, &st, "mm.tk"));
+	mh_vf_state_clear(&st);
+	MH_CHECK(feed(vf, &st, "/usr/DEV"));
+	mh_vf_state_clear(&st);
+	MH_CHECK(feed(vf, &st, "Q")); /* a one-byte core */
+	mh_vf_state_clear(&st);
+	MH_CHECK(!feed(vf, &st, "r.u t-k de-v"));
+	MH_CHECK(!feed(vf, &st, ""));
+	/* a value is scanned for the cores of the fields it feeds only */
+	for (size_t i = 0; i < vf->nfield; i++)
+		if (vf->field[i] == MH_F_IMAGE) {
+			MH_CHECK(
+			    !mh_vfilter_scan(vf, &st, 1ULL << i, "x.ru", 4));
+			MH_CHECK(
+			    mh_vfilter_scan(vf, &st, 1ULL << i, "/dev", 4));
+		}
+	mh_vf_state_free(&st);
+	mh_ruleset_free(rs);
+}
+
 static void test_none(void)
 {
 	const char *const alone[] = {NOT_ONLY, DERIVED, SEP_ONLY, OR_REGEX};
@@ -260,6 +297,7 @@ int main(void)
 {
 	MH_RUN(test_port_and_process);
 	MH_RUN(test_cidr);
+	MH_RUN(test_short);
 	MH_RUN(test_none);
 	MH_RUN(test_no_index);
 	MH_DONE();
