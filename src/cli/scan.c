@@ -271,16 +271,19 @@ static void vprobe_bad(void *ud, const char *file, uint64_t line,
 	(void)why;
 }
 
-/* The value stage alone (pf_vonly) takes a look at every line: worth it
- * only when it drops most of them. Decided once per file from its first
- * MiB, before any thread starts, so that every --threads count gives the
- * same reports: the sample is read as the scan would read it, and the
- * stage stays when it dropped at least half of the sample's records.
- * An input not held in memory (a pipe) keeps it. */
+/* The value stage costs a look at each line it judges (every line
+ * without a port condition, pf_vonly; the lines with a port in the set
+ * otherwise): worth it only when it drops a fair share of them. Decided
+ * once per file from its first MiB (an eighth of a smaller file, at least
+ * 64 KiB), before any thread starts, so that
+ * every --threads count gives the same reports: the sample is read as the
+ * scan would read it, and the stage stays when it cleared at least half
+ * of the lines it judged (or judged none). An input not held in memory
+ * (a pipe) keeps it. */
 static bool vstage_pays(const mh_reader *proto, mh_source *src)
 {
 	const char *base;
-	size_t len;
+	size_t len, want;
 	mh_source *s = NULL;
 	mh_reader r;
 	mh_event ev;
@@ -291,7 +294,9 @@ static bool vstage_pays(const mh_reader *proto, mh_source *src)
 		return false; /* the stage is in the NDJSON fast path only */
 	if (!mh_source_mem(src, &base, &len))
 		return true;
-	len = mh_split_chunk(base, len, 0, 1u << 20);
+	/* the first MiB; an eighth of a smaller file (at least 64 KiB) */
+	want = len / 8 < (64u << 10) ? (64u << 10) : len / 8;
+	len = mh_split_chunk(base, len, 0, want < (1u << 20) ? want : 1u << 20);
 	memset(&ev, 0, sizeof(ev));
 	mh_arena_init(&ar, 64 * 1024, 0);
 	ev.arena = &ar;
@@ -313,7 +318,7 @@ static bool vstage_pays(const mh_reader *proto, mh_source *src)
 		if (r.ops->next(&r, &ev, NULL) != MH_OK)
 			break;
 	}
-	pays = r.stats.skipped >= r.stats.records;
+	pays = r.stats.vs_cleared * 2 >= r.stats.vs_tried;
 	r.ops->close(&r);
 out:
 	mh_source_close(s);
@@ -405,11 +410,11 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 		rd.pf_since_ns = o->since_ns;
 		rd.pf_until_set = o->until_set;
 		rd.pf_until_ns = o->until_ns;
-		if (!vstage_pays(&rd, src)) {
-			rd.pf_vonly = false;
-			rd.pf_vf = NULL;
-			rd.pf_no_time = o->now_set;
-		}
+	}
+	if (rd.pf_vf && !vstage_pays(&rd, src)) {
+		rd.pf_vonly = false;
+		rd.pf_vf = NULL;
+		rd.pf_no_time = o->now_set;
 	}
 	ev.arena = &arena;
 

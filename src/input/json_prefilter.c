@@ -854,6 +854,17 @@ static bool pf_vclear(const mh_reader *r, const pf_plan *pl, const char *p,
 	return true;
 }
 
+/* pf_vclear(), counted in r->stats (scan.c's vstage_pays() reads it). */
+static bool pf_vstage(mh_reader *r, const pf_plan *pl, const char *p,
+		      const char *end)
+{
+	bool clear = pf_vclear(r, pl, p, end);
+
+	r->stats.vs_tried++;
+	r->stats.vs_cleared += clear;
+	return clear;
+}
+
 /* Decide for the record line [p, end) (p at '{') from the scan ls, which
  * saw every key of the line without finding a reason to parse. Returns
  * true when the line may be skipped; *t / *have_t receive its time
@@ -971,7 +982,7 @@ static bool pf_decide(const mh_reader *r, const char *p, const char *end,
 
 /* Decide for the record line [p, end) (p at '{') with the per-colon
  * scan. Returns true when the line may be skipped. */
-static bool pf_check(const mh_reader *r, const pf_plan *pl, const char *p,
+static bool pf_check(mh_reader *r, const pf_plan *pl, const char *p,
 		     const char *end, int64_t *t, bool *have_t, mh_str *tv,
 		     bool *tsame)
 {
@@ -985,7 +996,7 @@ static bool pf_check(const mh_reader *r, const pf_plan *pl, const char *p,
 	ls.single = false;
 	*have_t = false;
 	if (!pf_scan_range(r, pl, p, p, end, end, &ls) ||
-	    (ls.vhit && !pf_vclear(r, pl, p, end)))
+	    (ls.vhit && !pf_vstage(r, pl, p, end)))
 		return false;
 	return pf_decide(r, p, end, &ls, t, have_t, tv, tsame);
 }
@@ -1173,7 +1184,7 @@ static bool pf_line(mh_reader *r, const pf_plan *pl, const char *q,
 				return false;
 		}
 	}
-	if ((ls.vhit && !pf_vclear(r, pl, p, end)) ||
+	if ((ls.vhit && !pf_vstage(r, pl, p, end)) ||
 	    !pf_decide(r, p, end, &ls, &t, &have_t, &tv, &tsame))
 		return false;
 	pf_note_skip(r, have_t, t, tv, tsame);
