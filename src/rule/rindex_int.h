@@ -135,8 +135,9 @@ struct rx_index {
 	struct rx_fp *fp4, *fp2;
 };
 
-#define VF_FPH	(1u << 16) /* fingerprint hash values */
-#define VF_MAXF 64	   /* fields with cores (the reader's masks) */
+/* bits of a 4-byte window's fingerprint: a 32 KiB bit set (in L1) */
+#define VF_FP4_BITS 18
+#define VF_MAXF	    64 /* fields with cores (the reader's masks) */
 
 static inline size_t words(size_t nbits)
 {

@@ -97,13 +97,13 @@ static bool add_core(const rx_index *ix, rx_index *vx, mh_fieldset *fields,
 
 /* The fingerprint of the w (4 or 2) bytes at p: case bits set (a
  * coarser fold than mh_lc(): equal folded bytes give equal
- * fingerprints), 16 bits. */
+ * fingerprints), VF_FP4_BITS (w 4) or 16 bits (w 2, the pair itself). */
 static inline uint32_t fp_hash(unsigned w, const char *p)
 {
 	if (w == 4) {
 		uint32_t x;
 		memcpy(&x, p, 4);
-		return ((x | 0x20202020u) * 0x9e3779b1u) >> 16;
+		return ((x | 0x20202020u) * 0x9e3779b1u) >> (32 - VF_FP4_BITS);
 	} else {
 		uint16_t x;
 		memcpy(&x, p, 2);
@@ -124,7 +124,7 @@ static bool fp_takes(unsigned w, const rx_lit *C)
  * and a hit is checked against few cores. NULL (MH_OK) when no core. */
 static mh_rc build_fp(rx_index *vx, unsigned w, rx_fp **out)
 {
-	uint32_t *cnt = NULL, *off = NULL;
+	uint32_t *cnt = NULL, *off = NULL, nh;
 	rx_fp *T;
 	size_t n = 0;
 	mh_rc rc = MH_ENOMEM;
@@ -137,11 +137,12 @@ static mh_rc build_fp(rx_index *vx, unsigned w, rx_fp **out)
 	if (!T)
 		return MH_ENOMEM;
 	T->w = w;
-	T->bits = calloc(VF_FPH / 64, sizeof(*T->bits));
-	T->start = calloc(VF_FPH + 1, sizeof(*T->start));
+	nh = w == 4 ? 1u << VF_FP4_BITS : 1u << 16;
+	T->bits = calloc(nh / 64, sizeof(*T->bits));
+	T->start = calloc(nh + 1, sizeof(*T->start));
 	T->core = malloc(n * sizeof(*T->core));
 	T->off = malloc(n * sizeof(*T->off));
-	cnt = calloc(VF_FPH, sizeof(*cnt));
+	cnt = calloc(nh, sizeof(*cnt));
 	off = calloc(vx->nlit, sizeof(*off));
 	if (!T->bits || !T->start || !T->core || !T->off || !cnt || !off)
 		goto out;
@@ -160,9 +161,9 @@ static mh_rc build_fp(rx_index *vx, unsigned w, rx_fp **out)
 		T->bits[h / 64] |= 1ULL << (h % 64);
 		cnt[h]++;
 	}
-	for (uint32_t h = 0; h < VF_FPH; h++)
+	for (uint32_t h = 0; h < nh; h++)
 		T->start[h + 1] = T->start[h] + cnt[h];
-	memset(cnt, 0, VF_FPH * sizeof(*cnt));
+	memset(cnt, 0, nh * sizeof(*cnt));
 	for (size_t l = 0; l < vx->nlit; l++)
 		if (fp_takes(w, &vx->lit[l])) {
 			uint32_t h = fp_hash(w, vx->lit[l].s + off[l]);
