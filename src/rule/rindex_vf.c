@@ -14,6 +14,11 @@
 #include "event/normalize.h"
 #include "rule/rindex_int.h"
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define VF_SIMD 1
+#endif
+
 /* The longest run of s[0..n) without '\\' or '/' (the first one of that
  * length): *off, *len (0 when s has none). */
 static void core_of(const char *s, size_t n, size_t *off, size_t *len)
@@ -111,6 +116,30 @@ static inline uint32_t fp_hash(unsigned w, const char *p)
 	}
 }
 
+/* How common the w bytes at p may be in log text (lower: rarer): digits
+ * and rare letters low, frequent letters, blanks and punctuation such as
+ * the '.' of ".exe" high. A core is looked for by its rarest window, so
+ * that text holding none of the cores seldom hits the bit set. */
+static unsigned fp_common(const char *p, unsigned w)
+{
+	unsigned sum = 0;
+
+	for (unsigned i = 0; i < w; i++) {
+		unsigned char c = mh_lc((unsigned char)p[i]);
+		if (c >= '0' && c <= '9')
+			sum += 1;
+		else if (strchr("qzxjkvwybgpfm", c) && c)
+			sum += 2;
+		else if (strchr("etaoinsrhldcu", c) && c)
+			sum += 5;
+		else if (strchr(". -_:=", c) && c)
+			sum += 6;
+		else
+			sum += 3;
+	}
+	return sum;
+}
+
 /* Does table T take core C (its length)? */
 static bool fp_takes(unsigned w, const rx_lit *C)
 {
@@ -118,10 +147,11 @@ static bool fp_takes(unsigned w, const rx_lit *C)
 }
 
 /* The fingerprint table of vx's cores of w-byte windows (w 4: 4 bytes and
- * longer; w 2: 2 and 3 bytes). Each core takes the window whose hash has
- * the fewest cores so far (the later one on a tie): cores that share a
- * prefix ("Invoke-WebRequest ...") then spread over their distinct parts,
- * and a hit is checked against few cores. NULL (MH_OK) when no core. */
+ * longer; w 2: 2 and 3 bytes). Each core takes its rarest window
+ * (fp_common()), and among those the one whose hash has the fewest cores
+ * so far: cores that share a prefix ("Invoke-WebRequest ...") then spread
+ * over their distinct parts, and a hit is checked against few cores.
+ * NULL (MH_OK) when no core. */
 static mh_rc build_fp(rx_index *vx, unsigned w, rx_fp **out)
 {
 	uint32_t *cnt = NULL, *off = NULL, nh;
@@ -151,10 +181,13 @@ static mh_rc build_fp(rx_index *vx, unsigned w, rx_fp **out)
 		uint32_t best = 0, h;
 		if (!fp_takes(w, C))
 			continue;
-		for (uint32_t o = 1; o + w <= C->n; o++)
-			if (cnt[fp_hash(w, C->s + o)] <=
-			    cnt[fp_hash(w, C->s + best)])
+		for (uint32_t o = 1; o + w <= C->n; o++) {
+			unsigned a = fp_common(C->s + o, w),
+				 b = fp_common(C->s + best, w);
+			if (a < b || (a == b && cnt[fp_hash(w, C->s + o)] <
+						    cnt[fp_hash(w, C->s + best)]))
 				best = o;
+		}
 		off[l] = best;
 		T->fmask |= 1ULL << (C->fm - 1);
 		h = fp_hash(w, C->s + best);
@@ -252,6 +285,14 @@ mh_rc mh_rx_vf_build(bctx *b)
 		goto out;
 	memcpy(vx->vf_need, b->vf_need, ix->ndet);
 	vf->fields = fields;
+#ifdef VF_SIMD
+	/* MAILHUNT_VF_SIMD=0: the scalar scan (tests, comparisons) */
+	{
+		const char *e = getenv("MAILHUNT_VF_SIMD");
+		vf->simd =
+		    __builtin_cpu_supports("avx2") && !(e && !strcmp(e, "0"));
+	}
+#endif
 	vf->nfield = vx->nfm - 1;
 	for (size_t k = 1; k < vx->nfm; k++)
 		vf->field[k - 1] = vx->fm[k].field;
@@ -336,34 +377,107 @@ static inline bool fold_eq(const char *p, const char *c, size_t n)
 	return true;
 }
 
-/* The cores of table T (of the fields in mask) in p[0..n). */
-static bool scan_fp(const mh_vfilter *vf, const rx_fp *T, mh_vf_state *s,
-		    uint64_t mask, const char *p, size_t n)
+/* The cores of table T (of the fields in mask) whose window is at
+ * position i of p[0..n), with hash h: true when a rule is complete. */
+static bool fp_hit(const mh_vfilter *vf, const rx_fp *T, mh_vf_state *s,
+		   uint64_t mask, const char *p, size_t n, size_t i, uint32_t h)
 {
 	const rx_index *vx = vf->vx;
+
+	for (uint32_t k = T->start[h]; k < T->start[h + 1]; k++) {
+		const rx_lit *C = &vx->lit[T->core[k]];
+		uint32_t o = T->off[k];
+		bool done = false;
+		if (!(mask >> (C->fm - 1) & 1) || o > i || C->n > n - (i - o) ||
+		    !fold_eq(p + i - o, C->s, C->n))
+			continue;
+		for (uint32_t u = C->use0; u < C->use0 + C->nuse; u++)
+			done |= mark(vf, s, vx->vf_tag[u]);
+		if (done)
+			return true;
+	}
+	return false;
+}
+
+/* The cores of table T (of the fields in mask) in p[0..n), from
+ * position i on. */
+static bool scan_fp_from(const mh_vfilter *vf, const rx_fp *T, mh_vf_state *s,
+			 uint64_t mask, const char *p, size_t n, size_t i)
+{
 	const uint64_t *bits = T->bits;
 	unsigned w = T->w;
 
-	for (size_t i = 0; i + w <= n; i++) {
+	for (; i + w <= n; i++) {
 		uint32_t h = fp_hash(w, p + i);
 
 		if (MH_LIKELY(!(bits[h / 64] >> (h % 64) & 1)))
 			continue;
-		for (uint32_t k = T->start[h]; k < T->start[h + 1]; k++) {
-			const rx_lit *C = &vx->lit[T->core[k]];
-			uint32_t o = T->off[k];
-			bool done = false;
-			if (!(mask >> (C->fm - 1) & 1) || o > i ||
-			    C->n > n - (i - o) ||
-			    !fold_eq(p + i - o, C->s, C->n))
-				continue;
-			for (uint32_t u = C->use0; u < C->use0 + C->nuse; u++)
-				done |= mark(vf, s, vx->vf_tag[u]);
-			if (done)
+		if (fp_hit(vf, T, s, mask, p, n, i, h))
+			return true;
+	}
+	return false;
+}
+
+#ifdef VF_SIMD
+/* scan_fp_from(p, n, 0), 8 positions at a time: their windows shuffled
+ * out of 16 bytes, hashed, and their bits gathered from the bit set (as
+ * 32-bit words: the same bits on a little-endian machine). */
+__attribute__((target("avx2"))) static bool
+scan_fp_avx2(const mh_vfilter *vf, const rx_fp *T, mh_vf_state *s,
+	     uint64_t mask, const char *p, size_t n)
+{
+	const int *bits32 = (const int *)T->bits;
+	const __m256i sh4 =
+	    _mm256_setr_epi8(0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6, 4,
+			     5, 6, 7, 5, 6, 7, 8, 6, 7, 8, 9, 7, 8, 9, 10);
+	const __m256i sh2 = _mm256_setr_epi8(
+	    0, 1, -1, -1, 1, 2, -1, -1, 2, 3, -1, -1, 3, 4, -1, -1, 4, 5, -1,
+	    -1, 5, 6, -1, -1, 6, 7, -1, -1, 7, 8, -1, -1);
+	const __m256i lc4 = _mm256_set1_epi32(0x20202020);
+	const __m256i lc2 = _mm256_set1_epi32(0x2020);
+	const __m256i mul = _mm256_set1_epi32((int)0x9e3779b1u);
+	const __m256i b31 = _mm256_set1_epi32(31);
+	size_t i = 0;
+
+	for (; i + 16 <= n; i += 8) {
+		__m256i v = _mm256_broadcastsi128_si256(
+		    _mm_loadu_si128((const __m128i *)(const void *)(p + i)));
+		__m256i h, g;
+		unsigned m;
+
+		if (T->w == 4)
+			h = _mm256_srli_epi32(
+			    _mm256_mullo_epi32(
+				_mm256_or_si256(_mm256_shuffle_epi8(v, sh4),
+						lc4),
+				mul),
+			    32 - VF_FP4_BITS);
+		else
+			h = _mm256_or_si256(_mm256_shuffle_epi8(v, sh2), lc2);
+		g = _mm256_i32gather_epi32(bits32, _mm256_srli_epi32(h, 5), 4);
+		g = _mm256_srlv_epi32(g, _mm256_and_si256(h, b31));
+		m = (unsigned)_mm256_movemask_ps(
+		    _mm256_castsi256_ps(_mm256_slli_epi32(g, 31)));
+		for (; m; m &= m - 1) {
+			size_t k = i + (size_t)__builtin_ctz(m);
+			if (fp_hit(vf, T, s, mask, p, n, k,
+				   fp_hash(T->w, p + k)))
 				return true;
 		}
 	}
-	return false;
+	return scan_fp_from(vf, T, s, mask, p, n, i);
+}
+#endif
+
+/* The cores of table T (of the fields in mask) in p[0..n). */
+static bool scan_fp(const mh_vfilter *vf, const rx_fp *T, mh_vf_state *s,
+		    uint64_t mask, const char *p, size_t n)
+{
+#ifdef VF_SIMD
+	if (vf->simd)
+		return scan_fp_avx2(vf, T, s, mask, p, n);
+#endif
+	return scan_fp_from(vf, T, s, mask, p, n, 0);
 }
 
 bool mh_vfilter_scan(const mh_vfilter *vf, mh_vf_state *s, uint64_t mask,

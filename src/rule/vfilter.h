@@ -37,7 +37,8 @@ typedef struct mh_vfilter {
 	 * mh_vfilter_scan() tells which of them a value may feed */
 	size_t nfield;
 	mh_field field[64];
-	size_t nrules;		   /* detection rules */
+	bool simd;     /* the AVX2 window scan (else scalar; same results) */
+	size_t nrules; /* detection rules */
 	const uint8_t *need;	   /* by rule: its clause bits (1, 2, or 3) */
 	const struct rx_index *vx; /* rindex_vf.c: cores, tables */
 } mh_vfilter;

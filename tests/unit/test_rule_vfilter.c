@@ -252,6 +252,55 @@ static void test_short(void)
 	mh_ruleset_free(rs);
 }
 
+/* The AVX2 window scan against the scalar one: the same verdict and the
+ * same clauses marked, on random texts made of pieces of the cores. */
+static void test_simd_same(void)
+{
+	static const char *const piece[] = {
+	    "evil.exe", "EVIL",	 ".ru",	 "mm.tk", "/dev/", "Q",	  "q",
+	    "mailer",	".exe",	 "x y",	 "smtp",  "auth",  "bin", "/usr/",
+	    "C:\\",	"tools", "zzzz", "a",	  " ",	   "\"",  "0123456789"};
+	mh_ruleset *rs = build(PORT_IMAGE, PORT_NAME, SHORT);
+	const mh_vfilter *vf = mh_ruleset_vfilter(rs);
+	mh_vfilter scalar;
+	mh_vf_state a, b;
+	uint64_t x = 0x243f6a8885a308d3ULL;
+	char txt[160];
+
+	MH_CHECK(vf != NULL);
+	scalar = *vf;
+	scalar.simd = false;
+	MH_CHECK(mh_vf_state_init(vf, &a) == MH_OK);
+	MH_CHECK(mh_vf_state_init(vf, &b) == MH_OK);
+	for (int iter = 0; iter < 20000; iter++) {
+		size_t n = 0;
+		uint64_t mask;
+		bool ra, rb;
+		while (n < 100) {
+			const char *pc;
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			pc = piece[x % (sizeof(piece) / sizeof(piece[0]))];
+			if (n + strlen(pc) >= sizeof(txt) || (x >> 40) % 9 == 0)
+				break;
+			memcpy(txt + n, pc, strlen(pc));
+			n += strlen(pc);
+		}
+		mask = (x >> 20) % 4 ? ~0ULL : x >> 24;
+		mh_vf_state_clear(&a);
+		mh_vf_state_clear(&b);
+		ra = mh_vfilter_scan(vf, &a, mask, txt, n);
+		rb = mh_vfilter_scan(&scalar, &b, mask, txt, n);
+		MH_CHECK(ra == rb);
+		if (!ra)
+			MH_CHECK(!memcmp(a.hit, b.hit, vf->nrules));
+	}
+	mh_vf_state_free(&a);
+	mh_vf_state_free(&b);
+	mh_ruleset_free(rs);
+}
+
 static void test_none(void)
 {
 	const char *const alone[] = {NOT_ONLY, DERIVED, SEP_ONLY, OR_REGEX};
@@ -298,6 +347,7 @@ int main(void)
 	MH_RUN(test_port_and_process);
 	MH_RUN(test_cidr);
 	MH_RUN(test_short);
+	MH_RUN(test_simd_same);
 	MH_RUN(test_none);
 	MH_RUN(test_no_index);
 	MH_DONE();
