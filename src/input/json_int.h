@@ -76,6 +76,7 @@ typedef struct pf_plan {
 		uint8_t n;
 		uint8_t kind;	/* VK_*: what its values are tested for */
 		uint64_t fmask; /* VK_TEXT: the cores' fields it feeds */
+		uint16_t l2;	/* its last two bytes, as in vlast2 */
 	} vpat[PF_VPATS];
 	size_t nvpat;
 	uint8_t vlast2[8192]; /* bitset: last two characters of vpat */

@@ -137,6 +137,9 @@ static void pf_plan_values(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 		pl->vpat[pl->nvpat].n = (uint8_t)n;
 		pl->vpat[pl->nvpat].kind = kind;
 		pl->vpat[pl->nvpat].fmask = fmask;
+		pl->vpat[pl->nvpat].l2 =
+		    (uint16_t)((unsigned char)l[n - 2] << 8 |
+			       (unsigned char)l[n - 1]);
 		pl->nvpat++;
 		h = (unsigned)(unsigned char)l[n - 2] << 8 |
 		    (unsigned char)l[n - 1];
@@ -724,6 +727,21 @@ static inline bool pf_open_before(const pf_ls *ls, const char *p,
 	return ls->first_open ? ls->first_open < ks : pf_has_open(p + 1, ks);
 }
 
+/* n bytes at a (the line) equal the key text k (n > 0)? Inline for the
+ * short keys of the plans. */
+static inline bool pf_eq(const char *a, const char *k, size_t n)
+{
+	uint64_t x, y, x2, y2;
+
+	if (n < 8 || n > 16)
+		return memcmp(a, k, n) == 0;
+	memcpy(&x, a, 8);
+	memcpy(&y, k, 8);
+	memcpy(&x2, a + n - 8, 8);
+	memcpy(&y2, k + n - 8, 8);
+	return ((x ^ y) | (x2 ^ y2)) == 0;
+}
+
 /* One value of a value-stage key, its ':' at c, judged on what the
  * parser would store for it (JSON escapes decoded; buf holds it when it
  * has escapes): its atoms are marked in vs. false when a rule is then
@@ -839,9 +857,10 @@ static bool pf_vclear(const mh_reader *r, const pf_plan *pl, const char *p,
 				continue;
 			for (size_t i = 0; i < pl->nvpat; i++) {
 				const char *ks = e - pl->vpat[i].n - 1;
-				if (ks < p || (*ks != '"' && *ks != '.') ||
-				    memcmp(ks + 1, pl->vpat[i].k,
-					   pl->vpat[i].n) != 0)
+				if (pl->vpat[i].l2 != h || ks < p ||
+				    (*ks != '"' && *ks != '.') ||
+				    !pf_eq(ks + 1, pl->vpat[i].k,
+					   pl->vpat[i].n))
 					continue;
 				if (!pf_vvalue(r->pf_vf, vs, pl->vpat[i].kind,
 					       pl->vpat[i].fmask, c, end,
@@ -1079,21 +1098,6 @@ static bool pf_has_u_escape(const char *p, const char *end)
 			return true;
 	}
 	return false;
-}
-
-/* n bytes at a (the line) equal the key text k (n > 0)? Inline for the
- * short keys of the plans. */
-static inline bool pf_eq(const char *a, const char *k, size_t n)
-{
-	uint64_t x, y, x2, y2;
-
-	if (n < 8 || n > 16)
-		return memcmp(a, k, n) == 0;
-	memcpy(&x, a, 8);
-	memcpy(&y, k, 8);
-	memcpy(&x2, a + n - 8, 8);
-	memcpy(&y2, k + n - 8, 8);
-	return ((x ^ y) | (x2 ^ y2)) == 0;
 }
 
 /* May mh_json_envelope() see an envelope in the record line at p ('{')?

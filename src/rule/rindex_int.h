@@ -35,6 +35,7 @@ typedef struct rx_lit {
 	uint8_t cased;	     /* compare the bytes exactly on a folded hit */
 	int32_t fm;
 	int32_t next; /* automaton: next literal, same folded bytes, or -1 */
+	uint8_t anch; /* value prefilter cores: F_* where it may occur, 0 any */
 } rx_lit;
 
 /* A goto-only trie over byte classes, walked from the first byte of a

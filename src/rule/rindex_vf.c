@@ -38,6 +38,15 @@ static void core_of(const char *s, size_t n, size_t *off, size_t *len)
 	}
 }
 
+/* Does normalising leave field f as read (its sources: f alone)? */
+static bool only_itself(const mh_fieldset *src, mh_field f)
+{
+	for (int g = 0; g < MH_F__COUNT; g++)
+		if (g != (int)f && mh_fieldset_has(src, (mh_field)g))
+			return false;
+	return mh_fieldset_has(src, f);
+}
+
 /* How many of L's uses are on slots that are some rule's atom. */
 static uint32_t atom_uses(const rx_index *ix, const rx_lit *L)
 {
@@ -59,11 +68,24 @@ static bool add_core(const rx_index *ix, rx_index *vx, mh_fieldset *fields,
 	rx_fm *F;
 	rx_lit *C;
 	size_t off, len, fi;
+	uint8_t anch = 0;
 
 	memset(&src, 0, sizeof(src));
 	if (!mh_event_norm_sources(f, &src))
 		return false;
-	core_of(L->s, L->n, &off, &len);
+	if (only_itself(&src, f)) {
+		/* the value as read is the value matched: the whole
+		 * literal, where its atom uses may find it */
+		off = 0;
+		len = L->n;
+		for (uint32_t u = L->use0; u < L->use0 + L->nuse; u++)
+			if (ix->slot_rule[ix->use[u].slot])
+				anch |= ix->use[u].bit;
+		if (anch & F_CONT)
+			anch = 0;
+	} else {
+		core_of(L->s, L->n, &off, &len);
+	}
 	if (!len)
 		return false;
 	/* the core's field: scanner 1 + its index (fm[0] is unused) */
@@ -82,6 +104,7 @@ static bool add_core(const rx_index *ix, rx_index *vx, mh_fieldset *fields,
 	C->n = (uint32_t)len;
 	C->fm = (int32_t)fi;
 	C->next = -1;
+	C->anch = len >= 2 ? anch : 0; /* the DFA (1 byte) finds any */
 	/* only 1-byte cores go to the DFA: the others to a fingerprint
 	 * table */
 	C->need = len >= 2 ? 0 : F_CONT;
@@ -184,8 +207,9 @@ static mh_rc build_fp(rx_index *vx, unsigned w, rx_fp **out)
 		for (uint32_t o = 1; o + w <= C->n; o++) {
 			unsigned a = fp_common(C->s + o, w),
 				 b = fp_common(C->s + best, w);
-			if (a < b || (a == b && cnt[fp_hash(w, C->s + o)] <
-						    cnt[fp_hash(w, C->s + best)]))
+			if (a < b ||
+			    (a == b && cnt[fp_hash(w, C->s + o)] <
+					   cnt[fp_hash(w, C->s + best)]))
 				best = o;
 		}
 		off[l] = best;
@@ -388,8 +412,13 @@ static bool fp_hit(const mh_vfilter *vf, const rx_fp *T, mh_vf_state *s,
 		const rx_lit *C = &vx->lit[T->core[k]];
 		uint32_t o = T->off[k];
 		bool done = false;
-		if (!(mask >> (C->fm - 1) & 1) || o > i || C->n > n - (i - o) ||
-		    !fold_eq(p + i - o, C->s, C->n))
+		size_t at = i - o;
+		if (!(mask >> (C->fm - 1) & 1) || o > i || C->n > n - at ||
+		    !fold_eq(p + at, C->s, C->n))
+			continue;
+		if (C->anch && !((C->anch & F_START && at == 0) ||
+				 (C->anch & F_END && at + C->n == n) ||
+				 (C->anch & F_EQ && at == 0 && C->n == n)))
 			continue;
 		for (uint32_t u = C->use0; u < C->use0 + C->nuse; u++)
 			done |= mark(vf, s, vx->vf_tag[u]);

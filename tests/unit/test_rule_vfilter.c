@@ -57,6 +57,14 @@
 	"  img:\n    Image|startswith: ['/dev/', 'q']\n"                       \
 	"  condition: host or img\n"
 
+/* fields normalising leaves as read: the whole literal, anchored */
+#define ANCHORED                                                               \
+	HEAD("an")                                                             \
+	"  user:\n    User: [root, 'nt authority\\system']\n"                  \
+	"  host:\n    DestinationHostname|endswith: .corp.example\n"           \
+	"  cmd:\n    CommandLine|startswith: 'curl -k'\n"                      \
+	"  condition: user or host or cmd\n"
+
 /* only a `not` filter */
 #define NOT_ONLY                                                               \
 	HEAD("no")                                                             \
@@ -254,6 +262,32 @@ static void test_short(void)
 
 /* The AVX2 window scan against the scalar one: the same verdict and the
  * same clauses marked, on random texts made of pieces of the cores. */
+static void test_anchored(void)
+{
+	mh_ruleset *rs = build(ANCHORED, NULL, NULL);
+	const mh_vfilter *vf = mh_ruleset_vfilter(rs);
+	mh_vf_state st;
+	static const char *const yes[] = {"ROOT", "NT AUTHORITY\\SYSTEM",
+					  "mx.corp.example",
+					  "curl -k https://x"};
+	static const char *const no[] = {"rootkit", "xroot",
+					 "NT AUTHORITY\\SYSTEM2",
+					 "corp.example.org", "x curl -k"};
+
+	MH_CHECK(vf != NULL);
+	MH_CHECK(mh_vf_state_init(vf, &st) == MH_OK);
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		mh_vf_state_clear(&st);
+		MH_CHECK(feed(vf, &st, yes[i]));
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		mh_vf_state_clear(&st);
+		MH_CHECK(!feed(vf, &st, no[i]));
+	}
+	mh_vf_state_free(&st);
+	mh_ruleset_free(rs);
+}
+
 static void test_simd_same(void)
 {
 	static const char *const piece[] = {
@@ -347,6 +381,7 @@ int main(void)
 	MH_RUN(test_port_and_process);
 	MH_RUN(test_cidr);
 	MH_RUN(test_short);
+	MH_RUN(test_anchored);
 	MH_RUN(test_simd_same);
 	MH_RUN(test_none);
 	MH_RUN(test_no_index);
