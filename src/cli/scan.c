@@ -374,10 +374,6 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 		rd.pf_field = pf_field;
 		rd.pf_vals = pf_vals;
 		rd.pf_n = pf_n;
-		rd.pf_since_set = o->since_set;
-		rd.pf_since_ns = o->since_ns;
-		rd.pf_until_set = o->until_set;
-		rd.pf_until_ns = o->until_ns;
 	} else if (!no_pf && mh_ruleset_prefilter_ex(rs, &pfx) &&
 		   pfx.field == MH_F_DESTINATION_PORT && pfx.n) {
 		/* The disjunctive form (issue 4): the JSON fast path only;
@@ -389,11 +385,12 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 		rd.pf_unset_proto = pfx.unset_proto;
 		rd.pf_str_set = pfx.str_field != MH_F_NONE;
 		rd.pf_str_field = pfx.str_field;
-		rd.pf_since_set = o->since_set;
-		rd.pf_since_ns = o->since_ns;
-		rd.pf_until_set = o->until_set;
-		rd.pf_until_ns = o->until_ns;
 	}
+	/* the time bounds of the records the fast path drops (any form) */
+	rd.pf_since_set = o->since_set;
+	rd.pf_since_ns = o->since_ns;
+	rd.pf_until_set = o->until_set;
+	rd.pf_until_ns = o->until_ns;
 	/* The value prefilter (issue 4) refines either form;
 	 * MAILHUNT_NO_VALUE_PREFILTER=1 turns it off (equivalence tests) */
 	if (!no_pf && !(getenv("MAILHUNT_NO_VALUE_PREFILTER") &&
@@ -406,10 +403,6 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 		 * time keys to keep the dialect (see pf_decide()) */
 		rd.pf_vonly = true;
 		rd.pf_no_time = false;
-		rd.pf_since_set = o->since_set;
-		rd.pf_since_ns = o->since_ns;
-		rd.pf_until_set = o->until_set;
-		rd.pf_until_ns = o->until_ns;
 	}
 	if (rd.pf_vf && !vstage_pays(&rd, src)) {
 		rd.pf_vonly = false;

@@ -165,6 +165,28 @@ static inline int net_cmp(const uint8_t *a, const uint8_t *b)
 	return 0;
 }
 
+/* The first network of group G that holds ip (G->n when none); the
+ * next ones that do follow it (same masked key). */
+static inline size_t rx_cgroup_find(const rx_cgroup *G, const mh_ip *ip,
+				    uint8_t key[16])
+{
+	unsigned full = G->bits / 8, rem = G->bits % 8;
+	size_t lo = 0, hi = G->n;
+
+	memset(key, 0, 16);
+	memcpy(key, ip->b, full);
+	if (rem)
+		key[full] = ip->b[full] & (uint8_t)(0xff00u >> rem);
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (net_cmp(G->net[mid], key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* --- build ---------------------------------------------------------------- */
 
 typedef struct buse {

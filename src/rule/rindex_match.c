@@ -218,24 +218,11 @@ static void cidr_probe(const rx_cidrs *t, const mh_ip *ip, mh_match_ctx *m)
 {
 	for (size_t g = 0; g < t->ngrp; g++) {
 		const rx_cgroup *G = &t->grp[g];
-		unsigned full = G->bits / 8, rem = G->bits % 8;
 		uint8_t key[16];
-		size_t lo = 0, hi = G->n;
-
-		memset(key, 0, sizeof(key));
-		memcpy(key, ip->b, full);
-		if (rem)
-			key[full] = ip->b[full] & (uint8_t)(0xff00u >> rem);
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-			if (net_cmp(G->net[mid], key) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (; lo < G->n && !net_cmp(G->net[lo], key); lo++)
-			set_bit(G->rule[lo] & 1 ? m->cand2 : m->cand,
-				G->rule[lo] >> 1);
+		for (size_t k = rx_cgroup_find(G, ip, key);
+		     k < G->n && !net_cmp(G->net[k], key); k++)
+			set_bit(G->rule[k] & 1 ? m->cand2 : m->cand,
+				G->rule[k] >> 1);
 	}
 }
 

@@ -569,23 +569,10 @@ bool mh_vfilter_ip(const mh_vfilter *vf, mh_vf_state *s, const char *p,
 		return false;
 	for (size_t g = 0; g < t->ngrp; g++) {
 		const rx_cgroup *G = &t->grp[g];
-		unsigned full = G->bits / 8, rem = G->bits % 8;
 		uint8_t key[16];
-		size_t lo = 0, hi = G->n;
-
-		memset(key, 0, sizeof(key));
-		memcpy(key, ip.b, full);
-		if (rem)
-			key[full] = ip.b[full] & (uint8_t)(0xff00u >> rem);
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			if (net_cmp(G->net[mid], key) < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (; lo < G->n && !net_cmp(G->net[lo], key); lo++)
-			done |= mark(vf, s, G->rule[lo]);
+		for (size_t k = rx_cgroup_find(G, &ip, key);
+		     k < G->n && !net_cmp(G->net[k], key); k++)
+			done |= mark(vf, s, G->rule[k]);
 	}
 	return done;
 }
