@@ -3,13 +3,9 @@
  * Service set), or none. */
 #include "mh_test.h"
 #include "rule/rule.h"
+#include "rule_fixture.h"
 
 #include <string.h>
-
-#define HEAD(name)                                                             \
-	"title: " name "\n"                                                    \
-	"logsource:\n  category: network_connection\n"                         \
-	"detection:\n"
 
 /* A network rule on the mail ports: plain form alone. */
 #define NET_PORTS                                                              \
@@ -43,23 +39,6 @@
 	"  std:\n    DestinationPort: [25, 993]\n"                             \
 	"  mp:\n    DestinationPort: [25, 993, 2525]\n"                        \
 	"  condition: (svc and not std) or (mp and not svc)\n"
-
-static mh_ruleset *build(const char *a, const char *b, const char *c)
-{
-	const char *docs[3] = {a, b, c};
-	mh_ruleset *rs = NULL;
-	mh_err err;
-
-	memset(&err, 0, sizeof(err));
-	MH_CHECK(mh_ruleset_new(&rs) == MH_OK);
-	for (int i = 0; i < 3; i++)
-		if (docs[i])
-			MH_CHECK(mh_ruleset_add_yaml(rs, "t.yml", docs[i],
-						     strlen(docs[i]),
-						     &err) == MH_OK);
-	MH_CHECK(mh_ruleset_compile(rs, &err) == MH_OK);
-	return rs;
-}
 
 static void test_plain_form_unchanged(void)
 {

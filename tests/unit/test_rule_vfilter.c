@@ -5,14 +5,10 @@
 #include "mh_test.h"
 #include "rule/rule.h"
 #include "rule/vfilter.h"
+#include "rule_fixture.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define HEAD(name)                                                             \
-	"title: " name "\n"                                                    \
-	"logsource:\n  category: network_connection\n"                         \
-	"detection:\n"
 
 /* port and process: the shape of bench/gen_rules.c's ports mix */
 #define PORT_IMAGE                                                             \
@@ -98,23 +94,6 @@
 	"  a:\n    Image|endswith: '\\a.exe'\n"                                \
 	"  b:\n    CommandLine|re: 'x[0-9]+'\n"                                \
 	"  condition: a or b\n"
-
-static mh_ruleset *build(const char *a, const char *b, const char *c)
-{
-	const char *docs[3] = {a, b, c};
-	mh_ruleset *rs = NULL;
-	mh_err err;
-
-	memset(&err, 0, sizeof(err));
-	MH_CHECK(mh_ruleset_new(&rs) == MH_OK);
-	for (int i = 0; i < 3; i++)
-		if (docs[i])
-			MH_CHECK(mh_ruleset_add_yaml(rs, "t.yml", docs[i],
-						     strlen(docs[i]),
-						     &err) == MH_OK);
-	MH_CHECK(mh_ruleset_compile(rs, &err) == MH_OK);
-	return rs;
-}
 
 /* Feed the text of one value; true when some rule is complete. */
 static bool feed(const mh_vfilter *vf, mh_vf_state *st, const char *s)
