@@ -274,12 +274,12 @@ static void vprobe_bad(void *ud, const char *file, uint64_t line,
 /* The value stage costs a look at each line it judges (every line
  * without a port condition, pf_vonly; the lines with a port in the set
  * otherwise): worth it only when it drops a fair share of them. Decided
- * once per file from its first MiB (an eighth of a smaller file, at least
- * 64 KiB), before any thread starts, so that
- * every --threads count gives the same reports: the sample is read as the
- * scan would read it, and the stage stays when it cleared at least half
- * of the lines it judged (or judged none). An input not held in memory
- * (a pipe) keeps it. */
+ * once per file from its first MiB (an eighth of a file under 8 MiB),
+ * before any thread starts, so that every --threads count gives the same
+ * reports: the sample is read as the scan would read it, and the stage
+ * stays when it cleared at least half of the lines it judged (or judged
+ * none). A file under 512 KiB (the sample would cost more than a wrong
+ * guess) and an input not held in memory (a pipe) keep it. */
 static bool vstage_pays(const mh_reader *proto, mh_source *src)
 {
 	const char *base;
@@ -292,10 +292,12 @@ static bool vstage_pays(const mh_reader *proto, mh_source *src)
 
 	if (!mh_input_json_is_ndjson(proto))
 		return false; /* the stage is in the NDJSON fast path only */
-	if (!mh_source_mem(src, &base, &len))
+	/* a pipe, or a file too small for a sample to pay: the stage stays
+	 * (a look at each line costs it at most a few percent) */
+	if (!mh_source_mem(src, &base, &len) || len < (512u << 10))
 		return true;
 	/* the first MiB; an eighth of a smaller file (at least 64 KiB) */
-	want = len / 8 < (64u << 10) ? (64u << 10) : len / 8;
+	want = len / 8;
 	len = mh_split_chunk(base, len, 0, want < (1u << 20) ? want : 1u << 20);
 	memset(&ev, 0, sizeof(ev));
 	mh_arena_init(&ar, 64 * 1024, 0);
