@@ -262,6 +262,14 @@ static bool in_sorted(const int64_t *v, size_t n, int64_t x)
 
 /* Scan one input. Returns an exit code (OK unless the input could not be
  * opened/read). */
+/* Is the switch `name` set to anything but "0"? */
+static bool env_on(const char *name)
+{
+	const char *v = getenv(name);
+
+	return v && strcmp(v, "0") != 0;
+}
+
 static void vprobe_bad(void *ud, const char *file, uint64_t line,
 		       const char *why)
 {
@@ -365,8 +373,7 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 	st->files++;
 	/* MAILHUNT_NO_PREFILTER=1: no prefilter at all (equivalence tests,
 	 * docs/performance.md) */
-	no_pf = getenv("MAILHUNT_NO_PREFILTER") &&
-		strcmp(getenv("MAILHUNT_NO_PREFILTER"), "0") != 0;
+	no_pf = env_on("MAILHUNT_NO_PREFILTER");
 	have_pf =
 	    !no_pf && mh_ruleset_prefilter(rs, &pf_field, &pf_vals, &pf_n);
 	if (have_pf && mh_field_type(pf_field) == MH_T_INT &&
@@ -395,8 +402,7 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 	rd.pf_until_ns = o->until_ns;
 	/* The value prefilter (issue 4) refines either form;
 	 * MAILHUNT_NO_VALUE_PREFILTER=1 turns it off (equivalence tests) */
-	if (!no_pf && !(getenv("MAILHUNT_NO_VALUE_PREFILTER") &&
-			strcmp(getenv("MAILHUNT_NO_VALUE_PREFILTER"), "0")))
+	if (!no_pf && !env_on("MAILHUNT_NO_VALUE_PREFILTER"))
 		rd.pf_vf = mh_ruleset_vfilter(rs);
 	/* With --now the engine never reads skipped times (max_t) */
 	rd.pf_no_time = o->now_set;

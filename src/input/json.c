@@ -81,10 +81,7 @@ static char *put_utf8(char *o, unsigned cp)
 	return o;
 }
 
-/* Decode the body [p, end) of a string holding escapes into o (room for
- * 3/2 * n + 4 bytes). Invalid escapes and lone surrogates become U+FFFD;
- * other bytes (including invalid UTF-8) pass through. Returns the end. */
-static char *decode_into(const char *p, const char *end, char *o)
+char *mh_json_decode(const char *p, const char *end, char *o)
 {
 	while (p < end) {
 		const char *b = memchr(p, '\\', (size_t)(end - p));
@@ -186,7 +183,7 @@ static bool string_value(jp *c, const char *p, const char *e, bool esc,
 		c->rc = MH_ENOMEM;
 		return fail(c, p, "out of memory");
 	}
-	o = decode_into(p, e, buf);
+	o = mh_json_decode(p, e, buf);
 	out->p = buf;
 	out->n = (size_t)(o - buf);
 	return true;
@@ -476,8 +473,8 @@ static bool parse_object(jp *c, const char *p, const char **out, int depth)
 				c->path[c->plen++] = '.';
 			if (esc)
 				c->plen =
-				    (size_t)(decode_into(ks, ke,
-							 c->path + c->plen) -
+				    (size_t)(mh_json_decode(ks, ke,
+							    c->path + c->plen) -
 					     c->path);
 			else {
 				memcpy(c->path + c->plen, ks, klen);

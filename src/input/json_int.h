@@ -43,7 +43,9 @@ typedef enum jmode { M_NDJSON, M_STREAM } jmode;
 /* what a value-stage key's values are tested for: cores in the text, an
  * address, an integer */
 enum { VK_TEXT = 1, VK_IP = 2, VK_INT = 4 };
-#define PF_VBUF 4096 /* longest value with escapes the value stage decodes */
+/* the value stage decodes escaped values of up to 4 KiB (mh_json_decode()
+ * needs 3/2 n + 4 bytes) */
+#define PF_VBUF (4096 + 2048 + 4)
 /* pf_pat.role (issue 4): a key of the prefilter field, or (with
  * pf_allow_unset) of Protocol, or of pf_str_field */
 enum { PR_FIELD, PR_PROTO, PR_STR };
@@ -110,6 +112,12 @@ mh_json_pf_kernel_fn mh_json_pf_kernel(size_t np, bool wide);
 /* Is the record line [p, end) (p at '{') flat and single (see
  * json_pf_simd.c)? avx2: use the AVX2 scan; the same answer either way. */
 bool mh_json_pf_flat(bool avx2, const char *p, const char *end);
+
+/* json.c: decode the body [p, end) of a string holding escapes into o
+ * (room for 3/2 * n + 4 bytes), as the parser stores it: invalid escapes
+ * and lone surrogates become U+FFFD; other bytes (including invalid
+ * UTF-8) pass through. Returns the end. */
+char *mh_json_decode(const char *p, const char *end, char *o);
 
 typedef enum env_kind {
 	ENV_NONE,

@@ -27,6 +27,44 @@
  * Skipped lines are not validated: a malformed line that fails the
  * prefilter is counted as skipped, not malformed. */
 
+/* The last two bytes of a key (at l, n >= 2) as the 16-bit value the
+ * plans' bit sets (last2, vlast2) are indexed by. */
+static inline unsigned pf_last2(const char *l, size_t n)
+{
+	return (unsigned)(unsigned char)l[n - 2] << 8 | (unsigned char)l[n - 1];
+}
+
+/* Bit i: blk[i] == ch, for the bytes of the 16 at blk before to. */
+static inline unsigned pf_mask16(const char *blk, const char *to, char ch)
+{
+	unsigned m = 0;
+
+#ifdef __SSE2__
+	if (to - blk >= 16)
+		return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		    _mm_loadu_si128((const __m128i *)blk), _mm_set1_epi8(ch)));
+#endif
+	for (int i = 0; i < 16 && blk + i < to; i++)
+		m |= (unsigned)(blk[i] == ch) << i;
+	return m;
+}
+
+/* The closing quote of the key the ':' at c may end (blanks between) in
+ * the line from p, when its last two bytes (*h) are in the bit set l2;
+ * NULL otherwise. */
+static inline const char *pf_colon_key(const char *p, const char *c,
+				       const uint8_t *l2, unsigned *h)
+{
+	const char *e = c - 1;
+
+	while (e > p && json_is_ws(*e))
+		e--;
+	if (e < p + 3 || *e != '"')
+		return NULL;
+	*h = pf_last2(e - 2, 2);
+	return l2[*h >> 3] & (1u << (*h & 7)) ? e : NULL;
+}
+
 static void pf_add(pf_plan *pl, const mh_dialect_map *m, bool time,
 		   uint8_t role)
 {
@@ -58,8 +96,7 @@ static void pf_add(pf_plan *pl, const mh_dialect_map *m, bool time,
 			return;
 		}
 		{
-			unsigned h = (unsigned)(unsigned char)l[n - 2] << 8 |
-				     (unsigned char)l[n - 1];
+			unsigned h = pf_last2(l, n);
 			pl->last2[h >> 3] |= (uint8_t)(1u << (h & 7));
 		}
 		pt->time = time;
@@ -85,7 +122,7 @@ static void pf_plan_values(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 {
 	const mh_vfilter *vf = r->pf_vf;
 	jstate *st = r->priv;
-	mh_fieldset src, fsrc[64];
+	mh_fieldset src, fsrc[MH_VF_MAXF];
 
 	pl->vs = false;
 	pl->nvpat = 0;
@@ -137,12 +174,9 @@ static void pf_plan_values(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 		pl->vpat[pl->nvpat].n = (uint8_t)n;
 		pl->vpat[pl->nvpat].kind = kind;
 		pl->vpat[pl->nvpat].fmask = fmask;
-		pl->vpat[pl->nvpat].l2 =
-		    (uint16_t)((unsigned char)l[n - 2] << 8 |
-			       (unsigned char)l[n - 1]);
+		h = pf_last2(l, n);
+		pl->vpat[pl->nvpat].l2 = (uint16_t)h;
 		pl->nvpat++;
-		h = (unsigned)(unsigned char)l[n - 2] << 8 |
-		    (unsigned char)l[n - 1];
 		pl->vlast2[h >> 3] |= (uint8_t)(1u << (h & 7));
 	}
 	pl->vs = true;
@@ -538,40 +572,17 @@ static bool pf_scan_range(const mh_reader *r, const pf_plan *pl, const char *p,
 			  pf_ls *ls)
 {
 	for (const char *blk = from; blk < to; blk += 16) {
-		unsigned mc = 0, mb = 0;
+		unsigned mc = pf_mask16(blk, to, ':');
+		unsigned mb = pf_mask16(blk, to, '\\');
 
-#ifdef __SSE2__
-		if (to - blk >= 16) {
-			__m128i v = _mm_loadu_si128((const __m128i *)blk);
-			mc = (unsigned)_mm_movemask_epi8(
-			    _mm_cmpeq_epi8(v, _mm_set1_epi8(':')));
-			mb = (unsigned)_mm_movemask_epi8(
-			    _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
-		} else
-#endif
-		{
-			for (int i = 0; i < 16 && blk + i < to; i++) {
-				mc |= (unsigned)(blk[i] == ':') << i;
-				mb |= (unsigned)(blk[i] == '\\') << i;
-			}
-		}
 		if (mb && pf_u_escape(p, end, blk, mb))
 			return false;
 		for (; mc; mc &= mc - 1) {
-			const char *c = blk + __builtin_ctz(mc);
-			const char *e = c - 1;
+			const char *c = blk + __builtin_ctz(mc), *e;
+			unsigned h;
 
-			while (e > p && json_is_ws(*e))
-				e--;
-			if (e < p + 3 || *e != '"')
+			if (!(e = pf_colon_key(p, c, pl->last2, &h)))
 				continue;
-			{
-				unsigned h = (unsigned)(unsigned char)e[-2]
-						 << 8 |
-					     (unsigned char)e[-1];
-				if (!(pl->last2[h >> 3] & (1u << (h & 7))))
-					continue;
-			}
 			pf_key(r, pl, p, end, c, e, ls);
 			if (ls->unsure)
 				return false;
@@ -743,12 +754,12 @@ static inline bool pf_eq(const char *a, const char *k, size_t n)
 }
 
 /* One value of a value-stage key, its ':' at c, judged on what the
- * parser would store for it (JSON escapes decoded; buf holds it when it
- * has escapes): its atoms are marked in vs. false when a rule is then
- * complete, or when unsure (an array, a `\u` or bad escape, a truncated
- * string, a value with escapes longer than buf). An object holds no
- * value of the key itself (its members are keys of their own), nor does
- * null. */
+ * parser would store for it (JSON escapes decoded by mh_json_decode()
+ * into buf): its atoms are marked in vs. false when a rule is then
+ * complete, or when unsure (an array, a truncated string, a value with
+ * escapes over 4 KiB). Lines with a `\u` escape never get here. An
+ * object holds no value of the key itself (its members are keys of their
+ * own), nor does null. */
 static bool pf_vvalue(const mh_vfilter *vf, mh_vf_state *vs, uint8_t kind,
 		      uint64_t fmask, const char *c, const char *end, char *buf)
 {
@@ -774,42 +785,11 @@ static bool pf_vvalue(const mh_vfilter *vf, mh_vf_state *vs, uint8_t kind,
 		v = q + 1;
 		n = (size_t)(e - 1 - v);
 		if (esc) {
-			/* decode the simple escapes; \u and others: parse */
-			size_t o = 0;
-			if (n > PF_VBUF)
+			/* as the parser stores it */
+			if (n + n / 2 + 4 > PF_VBUF)
 				return false;
-			for (size_t i = 0; i < n; i++) {
-				char ch = v[i];
-				if (ch == '\\') {
-					switch (v[++i]) {
-					case '"':
-					case '\\':
-					case '/':
-						ch = v[i];
-						break;
-					case 'b':
-						ch = '\b';
-						break;
-					case 'f':
-						ch = '\f';
-						break;
-					case 'n':
-						ch = '\n';
-						break;
-					case 'r':
-						ch = '\r';
-						break;
-					case 't':
-						ch = '\t';
-						break;
-					default:
-						return false;
-					}
-				}
-				buf[o++] = ch;
-			}
+			n = (size_t)(mh_json_decode(v, v + n, buf) - buf);
 			v = buf;
-			n = o;
 		}
 	}
 	if ((kind & VK_TEXT) && mh_vfilter_scan(vf, vs, fmask, v, n))
@@ -832,28 +812,11 @@ static bool pf_vclear(const mh_reader *r, const pf_plan *pl, const char *p,
 
 	mh_vf_state_clear(vs);
 	for (const char *blk = p; blk < end; blk += 16) {
-		unsigned mc = 0;
-
-#ifdef __SSE2__
-		if (end - blk >= 16)
-			mc = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-			    _mm_loadu_si128((const __m128i *)blk),
-			    _mm_set1_epi8(':')));
-		else
-#endif
-			for (int i = 0; i < 16 && blk + i < end; i++)
-				mc |= (unsigned)(blk[i] == ':') << i;
-		for (; mc; mc &= mc - 1) {
-			const char *c = blk + __builtin_ctz(mc), *e = c - 1;
+		for (unsigned mc = pf_mask16(blk, end, ':'); mc; mc &= mc - 1) {
+			const char *c = blk + __builtin_ctz(mc), *e;
 			unsigned h;
 
-			while (e > p && json_is_ws(*e))
-				e--;
-			if (e < p + 3 || *e != '"')
-				continue;
-			h = (unsigned)(unsigned char)e[-2] << 8 |
-			    (unsigned char)e[-1];
-			if (!(pl->vlast2[h >> 3] & (1u << (h & 7))))
+			if (!(e = pf_colon_key(p, c, pl->vlast2, &h)))
 				continue;
 			for (size_t i = 0; i < pl->nvpat; i++) {
 				const char *ks = e - pl->vpat[i].n - 1;

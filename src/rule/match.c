@@ -219,12 +219,7 @@ static bool num_cmp(const mh_matcher *m, bool vint, int64_t iv, double dv)
 
 static bool eq2(const char *a, const char *b, size_t n, bool cased)
 {
-	if (cased)
-		return memcmp(a, b, n) == 0;
-	for (size_t i = 0; i < n; i++)
-		if (mh_lc((unsigned char)a[i]) != mh_lc((unsigned char)b[i]))
-			return false;
-	return true;
+	return cased ? memcmp(a, b, n) == 0 : mh_fold_eq(a, b, n);
 }
 
 /* fieldref: neither side is pre-folded. */

@@ -138,7 +138,6 @@ struct rx_index {
 
 /* bits of a 4-byte window's fingerprint: a 32 KiB bit set (in L1) */
 #define VF_FP4_BITS 18
-#define VF_MAXF	    64 /* fields with cores (the reader's masks) */
 
 static inline size_t words(size_t nbits)
 {

@@ -4,12 +4,12 @@
  * atoms in one table each. All of it lives in vx, a private rx_index.
  *
  * Cores are found in a value by a window of their bytes: each position
- * of the value hashes its next 4 bytes (case bits set) into a 2^16 bit
+ * of the value hashes its next 4 bytes (case bits set) into a 2^18-bit
  * set; a set bit sends to the cores with that window hash, compared in
  * full (ASCII-folded). Cores of 2 or 3 bytes have a table of their own,
  * by 2-byte windows (the hash is the pair itself), and cores of one byte
- * a DFA (rindex.c builds it, per field). A DFA over 1,000 and more cores
- * takes megabytes and a cache miss per byte; a bit set is 8 KiB and no
+ * a DFA per field (rindex.c builds it). A DFA over 1,000 and more cores
+ * takes megabytes and a cache miss per byte; a bit set is 32 KiB and no
  * position depends on the one before. */
 #include "event/normalize.h"
 #include "rule/rindex_int.h"
@@ -92,7 +92,7 @@ static bool add_core(const rx_index *ix, rx_index *vx, mh_fieldset *fields,
 	for (fi = 1; fi < vx->nfm && vx->fm[fi].field != f; fi++)
 		;
 	if (fi == vx->nfm) {
-		if (fi == 1 + VF_MAXF)
+		if (fi == 1 + MH_VF_MAXF)
 			return false;
 		vx->fm[vx->nfm++].field = f;
 	}
@@ -249,7 +249,7 @@ static mh_rc build_cores(const bctx *b, rx_index *vx, mh_fieldset *fields,
 		n += k > 0;
 		nuse += k;
 	}
-	vx->fm = calloc(1 + VF_MAXF, sizeof(*vx->fm));
+	vx->fm = calloc(1 + MH_VF_MAXF, sizeof(*vx->fm));
 	vx->lit = calloc(n ? n : 1, sizeof(*vx->lit));
 	vx->vf_tag = calloc(nuse ? nuse : 1, sizeof(*vx->vf_tag));
 	if (!vx->fm || !vx->lit || !vx->vf_tag)
@@ -303,11 +303,11 @@ mh_rc mh_rx_vf_build(bctx *b)
 		goto out;
 	rc = MH_ENOMEM;
 	vf = calloc(1, sizeof(*vf));
-	vx->ndet = ix->ndet;
-	vx->vf_need = malloc(ix->ndet ? ix->ndet : 1);
-	if (!vf || !vx->vf_need)
+	if (!vf)
 		goto out;
-	memcpy(vx->vf_need, b->vf_need, ix->ndet);
+	vx->ndet = ix->ndet;
+	vx->vf_need = b->vf_need; /* taken over */
+	b->vf_need = NULL;
 	vf->fields = fields;
 #ifdef VF_SIMD
 	/* MAILHUNT_VF_SIMD=0: the scalar scan (tests, comparisons) */
@@ -392,15 +392,6 @@ static bool report_short(const mh_vfilter *vf, const rx_fm *F, mh_vf_state *s,
 	return done;
 }
 
-/* Do the n bytes at p equal core c, ASCII-folded? */
-static inline bool fold_eq(const char *p, const char *c, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (mh_lc((unsigned char)p[i]) != mh_lc((unsigned char)c[i]))
-			return false;
-	return true;
-}
-
 /* The cores of table T (of the fields in mask) whose window is at
  * position i of p[0..n), with hash h: true when a rule is complete. */
 static bool fp_hit(const mh_vfilter *vf, const rx_fp *T, mh_vf_state *s,
@@ -414,7 +405,7 @@ static bool fp_hit(const mh_vfilter *vf, const rx_fp *T, mh_vf_state *s,
 		bool done = false;
 		size_t at = i - o;
 		if (!(mask >> (C->fm - 1) & 1) || o > i || C->n > n - at ||
-		    !fold_eq(p + at, C->s, C->n))
+		    !mh_fold_eq(p + at, C->s, C->n))
 			continue;
 		if (C->anch && !((C->anch & F_START && at == 0) ||
 				 (C->anch & F_END && at + C->n == n) ||

@@ -220,6 +220,16 @@ static inline unsigned char mh_lc(unsigned char c)
 	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
 }
 
+/* Do the n bytes at a and at b agree, ASCII-folded (neither side needs
+ * to be folded already)? */
+static inline bool mh_fold_eq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (mh_lc((unsigned char)a[i]) != mh_lc((unsigned char)b[i]))
+			return false;
+	return true;
+}
+
 /* Grow *arr (elements of size sz) to hold at least need; MH_ENOMEM. */
 mh_rc mh_rule_vec_grow(void **arr, size_t *cap, size_t need, size_t sz);
 

@@ -28,6 +28,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* string fields with cores at most (a 64-bit mask names them) */
+#define MH_VF_MAXF 64
+
 typedef struct mh_vfilter {
 	/* string fields with literals; the reader adds their sources */
 	mh_fieldset fields;
@@ -36,7 +39,7 @@ typedef struct mh_vfilter {
 	/* the string fields with cores, by index: the mask of
 	 * mh_vfilter_scan() tells which of them a value may feed */
 	size_t nfield;
-	mh_field field[64];
+	mh_field field[MH_VF_MAXF];
 	bool simd;     /* the AVX2 window scan (else scalar; same results) */
 	size_t nrules; /* detection rules */
 	const uint8_t *need;	   /* by rule: its clause bits (1, 2, or 3) */
