@@ -113,6 +113,74 @@ mh_json_pf_kernel_fn mh_json_pf_kernel(size_t np, bool wide);
  * json_pf_simd.c)? avx2: use the AVX2 scan; the same answer either way. */
 bool mh_json_pf_flat(bool avx2, const char *p, const char *end);
 
+/* --- key scanning helpers of the prefilter and the value stage --- */
+
+/* The last two bytes of a key (at l, n >= 2) as the 16-bit value the
+ * plans' bit sets (last2, vlast2) are indexed by. */
+static inline unsigned pf_last2(const char *l, size_t n)
+{
+	return (unsigned)(unsigned char)l[n - 2] << 8 | (unsigned char)l[n - 1];
+}
+
+/* Bit i: blk[i] == ch, for the bytes of the 16 at blk before to. */
+static inline unsigned pf_mask16(const char *blk, const char *to, char ch)
+{
+	unsigned m = 0;
+
+#ifdef __SSE2__
+	if (to - blk >= 16)
+		return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
+		    _mm_loadu_si128((const __m128i *)blk), _mm_set1_epi8(ch)));
+#endif
+	for (int i = 0; i < 16 && blk + i < to; i++)
+		m |= (unsigned)(blk[i] == ch) << i;
+	return m;
+}
+
+/* The closing quote of the key the ':' at c may end (blanks between) in
+ * the line from p, when its last two bytes (*h) are in the bit set l2;
+ * NULL otherwise. */
+static inline const char *pf_colon_key(const char *p, const char *c,
+				       const uint8_t *l2, unsigned *h)
+{
+	const char *e = c - 1;
+
+	while (e > p && json_is_ws(*e))
+		e--;
+	if (e < p + 3 || *e != '"')
+		return NULL;
+	*h = pf_last2(e - 2, 2);
+	return l2[*h >> 3] & (1u << (*h & 7)) ? e : NULL;
+}
+
+/* n bytes at a (the line) equal the key text k (n > 0)? Inline for the
+ * short keys of the plans. */
+static inline bool pf_eq(const char *a, const char *k, size_t n)
+{
+	uint64_t x, y, x2, y2;
+
+	if (n < 8 || n > 16)
+		return memcmp(a, k, n) == 0;
+	memcpy(&x, a, 8);
+	memcpy(&y, k, 8);
+	memcpy(&x2, a + n - 8, 8);
+	memcpy(&y2, k + n - 8, 8);
+	return ((x ^ y) | (x2 ^ y2)) == 0;
+}
+
+/* json_vstage.c: the value stage's keys for dialect d into pl (pl->vs,
+ * vpat[], vlast2): every key that maps to a field the value prefilter's
+ * string fields are built from, or to one of its address or integer
+ * fields; none (pl->vs false) when one of those string fields has unknown
+ * sources, a key converts its value or cannot be matched by its raw
+ * text, there are too many keys, or no memory for the per-line state. */
+void mh_json_vs_plan(pf_plan *pl, const mh_dialect *d, const mh_reader *r);
+/* json_vstage.c: true when no rule sees an atom of each of its clauses in
+ * the record line [p, end) (the line may be dropped); uses r's private
+ * per-line state. */
+bool mh_json_vs_clear(const mh_reader *r, const pf_plan *pl, const char *p,
+		      const char *end);
+
 /* json.c: decode the body [p, end) of a string holding escapes into o
  * (room for 3/2 * n + 4 bytes), as the parser stores it: invalid escapes
  * and lone surrogates become U+FFFD; other bytes (including invalid

@@ -2,7 +2,6 @@
  * NDJSON line, without a parse, that a record cannot match the ruleset's
  * cheapest necessary condition, while keeping the default `now` exact.
  * Split from json.c; shares its private state through json_int.h. */
-#include "event/normalize.h"
 #include "input/json_int.h"
 
 #if defined(__SSE2__)
@@ -26,44 +25,6 @@
  * mh_dialect_apply() does (lowest prio that parses; first on a tie).
  * Skipped lines are not validated: a malformed line that fails the
  * prefilter is counted as skipped, not malformed. */
-
-/* The last two bytes of a key (at l, n >= 2) as the 16-bit value the
- * plans' bit sets (last2, vlast2) are indexed by. */
-static inline unsigned pf_last2(const char *l, size_t n)
-{
-	return (unsigned)(unsigned char)l[n - 2] << 8 | (unsigned char)l[n - 1];
-}
-
-/* Bit i: blk[i] == ch, for the bytes of the 16 at blk before to. */
-static inline unsigned pf_mask16(const char *blk, const char *to, char ch)
-{
-	unsigned m = 0;
-
-#ifdef __SSE2__
-	if (to - blk >= 16)
-		return (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(
-		    _mm_loadu_si128((const __m128i *)blk), _mm_set1_epi8(ch)));
-#endif
-	for (int i = 0; i < 16 && blk + i < to; i++)
-		m |= (unsigned)(blk[i] == ch) << i;
-	return m;
-}
-
-/* The closing quote of the key the ':' at c may end (blanks between) in
- * the line from p, when its last two bytes (*h) are in the bit set l2;
- * NULL otherwise. */
-static inline const char *pf_colon_key(const char *p, const char *c,
-				       const uint8_t *l2, unsigned *h)
-{
-	const char *e = c - 1;
-
-	while (e > p && json_is_ws(*e))
-		e--;
-	if (e < p + 3 || *e != '"')
-		return NULL;
-	*h = pf_last2(e - 2, 2);
-	return l2[*h >> 3] & (1u << (*h & 7)) ? e : NULL;
-}
 
 static void pf_add(pf_plan *pl, const mh_dialect_map *m, bool time,
 		   uint8_t role)
@@ -112,76 +73,6 @@ static void pf_add(pf_plan *pl, const mh_dialect_map *m, bool time,
 	}
 }
 
-/* The value stage's keys for dialect d (pl->vs, vpat[]): every key that
- * maps to a field the value prefilter's string fields are built from
- * (VK_TEXT), to one of its address fields (VK_IP) or integer fields
- * (VK_INT). None when one of those string fields has unknown sources, a
- * key converts its value or cannot be matched by its raw text, there are
- * too many keys, or no memory for the per-line state. */
-static void pf_plan_values(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
-{
-	const mh_vfilter *vf = r->pf_vf;
-	jstate *st = r->priv;
-	mh_fieldset src, fsrc[MH_VF_MAXF];
-
-	pl->vs = false;
-	pl->nvpat = 0;
-	memset(pl->vlast2, 0, sizeof(pl->vlast2));
-	if (!vf || !d || (!st->vfs.hit && mh_vf_state_init(vf, &st->vfs)))
-		return;
-	memset(&src, 0, sizeof(src));
-	for (size_t i = 0; i < vf->nfield; i++) {
-		memset(&fsrc[i], 0, sizeof(fsrc[i]));
-		if (!mh_event_norm_sources(vf->field[i], &fsrc[i]))
-			return;
-		for (unsigned w = 0; w < MH_FIELD_WORDS; w++)
-			src.w[w] |= fsrc[i].w[w];
-	}
-	for (size_t i = 0; i < d->nmap; i++) {
-		const mh_dialect_map *m = &d->map[i];
-		const char *dot = strrchr(m->key, '.');
-		const char *l = dot ? dot + 1 : m->key;
-		size_t n = strlen(l), j;
-		unsigned h;
-		uint8_t kind = 0;
-		uint64_t fmask = 0;
-
-		for (size_t k = 0; k < vf->nfield; k++)
-			if (mh_fieldset_has(&fsrc[k], m->field))
-				fmask |= 1ULL << k;
-		if (fmask)
-			kind |= VK_TEXT;
-		if (mh_fieldset_has(&vf->ipfields, m->field))
-			kind |= VK_IP;
-		if (mh_fieldset_has(&vf->intfields, m->field))
-			kind |= VK_INT;
-		if (!kind)
-			continue;
-		if (m->conv != MH_CONV_NONE || n < 2 || n > 250 ||
-		    strpbrk(m->key, "\"\\/"))
-			return;
-		for (j = 0; j < pl->nvpat; j++)
-			if (pl->vpat[j].n == n && !memcmp(pl->vpat[j].k, l, n))
-				break;
-		if (j < pl->nvpat) {
-			pl->vpat[j].kind |= kind;
-			pl->vpat[j].fmask |= fmask;
-			continue;
-		}
-		if (pl->nvpat == PF_VPATS)
-			return;
-		pl->vpat[pl->nvpat].k = l;
-		pl->vpat[pl->nvpat].n = (uint8_t)n;
-		pl->vpat[pl->nvpat].kind = kind;
-		pl->vpat[pl->nvpat].fmask = fmask;
-		h = pf_last2(l, n);
-		pl->vpat[pl->nvpat].l2 = (uint16_t)h;
-		pl->nvpat++;
-		pl->vlast2[h >> 3] |= (uint8_t)(1u << (h & 7));
-	}
-	pl->vs = true;
-}
-
 /* With r->pf_allow_unset (issue 4) a line is skipped only when a
  * top-level flat key of pf_field certainly holds an integer outside the
  * set (so the field is set, not unset), no Protocol key holds anything
@@ -218,7 +109,7 @@ static void pf_make_plan(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 	}
 	if (!any_time || f == MH_F_TIME)
 		pl->ok = false;
-	pf_plan_values(pl, d, r);
+	mh_json_vs_plan(pl, d, r);
 	if (r->pf_vonly && !pl->vs)
 		pl->ok = false; /* nothing to judge a line by */
 	/* the bulk kernel (AVX-512BW, else AVX2; for the equivalence tests
@@ -738,109 +629,11 @@ static inline bool pf_open_before(const pf_ls *ls, const char *p,
 	return ls->first_open ? ls->first_open < ks : pf_has_open(p + 1, ks);
 }
 
-/* n bytes at a (the line) equal the key text k (n > 0)? Inline for the
- * short keys of the plans. */
-static inline bool pf_eq(const char *a, const char *k, size_t n)
-{
-	uint64_t x, y, x2, y2;
-
-	if (n < 8 || n > 16)
-		return memcmp(a, k, n) == 0;
-	memcpy(&x, a, 8);
-	memcpy(&y, k, 8);
-	memcpy(&x2, a + n - 8, 8);
-	memcpy(&y2, k + n - 8, 8);
-	return ((x ^ y) | (x2 ^ y2)) == 0;
-}
-
-/* One value of a value-stage key, its ':' at c, judged on what the
- * parser would store for it (JSON escapes decoded by mh_json_decode()
- * into buf): its atoms are marked in vs. false when a rule is then
- * complete, or when unsure (an array, a truncated string, a value with
- * escapes over 4 KiB). Lines with a `\u` escape never get here. An
- * object holds no value of the key itself (its members are keys of their
- * own), nor does null. */
-static bool pf_vvalue(const mh_vfilter *vf, mh_vf_state *vs, uint8_t kind,
-		      uint64_t fmask, const char *c, const char *end, char *buf)
-{
-	const char *q = json_skip_ws(c + 1, end), *v, *e;
-	size_t n;
-
-	if (q >= end || *q == '[')
-		return false;
-	if (*q == '{' || *q == 'n')
-		return true;
-	if (*q != '"') {
-		/* a number, true or false: stored as its text */
-		for (e = q; e < end && *e != ',' && *e != '}' && *e != ']' &&
-			    !json_is_ws(*e);
-		     e++)
-			;
-		v = q;
-		n = (size_t)(e - q);
-	} else {
-		bool esc;
-		if (json_skip_string(q, end, &e, &esc) != JS_OK)
-			return false;
-		v = q + 1;
-		n = (size_t)(e - 1 - v);
-		if (esc) {
-			/* as the parser stores it */
-			if (n + n / 2 + 4 > PF_VBUF)
-				return false;
-			n = (size_t)(mh_json_decode(v, v + n, buf) - buf);
-			v = buf;
-		}
-	}
-	if ((kind & VK_TEXT) && mh_vfilter_scan(vf, vs, fmask, v, n))
-		return false;
-	if ((kind & VK_IP) && mh_vfilter_ip(vf, vs, v, n))
-		return false;
-	return !((kind & VK_INT) && mh_vfilter_int(vf, vs, v, n));
-}
-
-/* The value stage (issue 4) for the record line [p, end): true when no
- * rule sees an atom of each of its clauses in the values of the keys of
- * pl->vpat, so the record matches no rule whatever its port. Keys are
- * found as in pf_scan_range(), by every ':' (nested keys and text inside
- * strings only add values to test). */
-static bool pf_vclear(const mh_reader *r, const pf_plan *pl, const char *p,
-		      const char *end)
-{
-	jstate *st = r->priv;
-	mh_vf_state *vs = &st->vfs;
-
-	mh_vf_state_clear(vs);
-	for (const char *blk = p; blk < end; blk += 16) {
-		for (unsigned mc = pf_mask16(blk, end, ':'); mc; mc &= mc - 1) {
-			const char *c = blk + __builtin_ctz(mc), *e;
-			unsigned h;
-
-			if (!(e = pf_colon_key(p, c, pl->vlast2, &h)))
-				continue;
-			for (size_t i = 0; i < pl->nvpat; i++) {
-				const char *ks = e - pl->vpat[i].n - 1;
-				if (pl->vpat[i].l2 != h || ks < p ||
-				    (*ks != '"' && *ks != '.') ||
-				    !pf_eq(ks + 1, pl->vpat[i].k,
-					   pl->vpat[i].n))
-					continue;
-				if (!pf_vvalue(r->pf_vf, vs, pl->vpat[i].kind,
-					       pl->vpat[i].fmask, c, end,
-					       st->vbuf))
-					return false;
-				break;
-			}
-		}
-	}
-	return true;
-}
-
-/* pf_vclear(), counted in r->stats (scan.c's vstage_pays() reads it). */
+/* mh_json_vs_clear(), counted in r->stats (scan.c's vstage_pays() reads it). */
 static bool pf_vstage(mh_reader *r, const pf_plan *pl, const char *p,
 		      const char *end)
 {
-	bool clear = pf_vclear(r, pl, p, end);
+	bool clear = mh_json_vs_clear(r, pl, p, end);
 
 	r->stats.vs_tried++;
 	r->stats.vs_cleared += clear;
