@@ -1,6 +1,7 @@
 /* mailhunt scan: input -> normalise -> match -> correlate -> output. */
 #include "cli/cli.h"
 #include "cli/scan_mt.h"
+#include "cli/scan_pf.h"
 #include "engine/engine.h"
 #include "event/normalize.h"
 #include "input/input.h"
@@ -262,80 +263,6 @@ static bool in_sorted(const int64_t *v, size_t n, int64_t x)
 
 /* Scan one input. Returns an exit code (OK unless the input could not be
  * opened/read). */
-/* Is the switch `name` set to anything but "0"? */
-static bool env_on(const char *name)
-{
-	const char *v = getenv(name);
-
-	return v && strcmp(v, "0") != 0;
-}
-
-static void vprobe_bad(void *ud, const char *file, uint64_t line,
-		       const char *why)
-{
-	(void)ud;
-	(void)file;
-	(void)line;
-	(void)why;
-}
-
-/* The value stage costs a look at each line it judges (every line
- * without a port condition, pf_vonly; the lines with a port in the set
- * otherwise): worth it only when it drops a fair share of them. Decided
- * once per file from its first MiB (an eighth of a file under 8 MiB),
- * before any thread starts, so that every --threads count gives the same
- * reports: the sample is read as the scan would read it, and the stage
- * stays when it cleared at least half of the lines it judged (or judged
- * none). A file under 512 KiB (the sample would cost more than a wrong
- * guess) and an input not held in memory (a pipe) keep it. */
-static bool vstage_pays(const mh_reader *proto, mh_source *src)
-{
-	const char *base;
-	size_t len, want;
-	mh_source *s = NULL;
-	mh_reader r;
-	mh_event ev;
-	mh_arena ar;
-	bool pays = true;
-
-	if (!mh_input_json_is_ndjson(proto))
-		return false; /* the stage is in the NDJSON fast path only */
-	/* a pipe, or a file too small for a sample to pay: the stage stays
-	 * (a look at each line costs it at most a few percent) */
-	if (!mh_source_mem(src, &base, &len) || len < (512u << 10))
-		return true;
-	/* the first MiB; an eighth of a smaller file (at least 64 KiB) */
-	want = len / 8;
-	len = mh_split_chunk(base, len, 0, want < (1u << 20) ? want : 1u << 20);
-	memset(&ev, 0, sizeof(ev));
-	mh_arena_init(&ar, 64 * 1024, 0);
-	ev.arena = &ar;
-	if (mh_source_open_slice(src, 0, len, &s, NULL) != MH_OK)
-		goto out;
-	r = *proto;
-	r.src = s;
-	r.priv = NULL;
-	r.on_malformed = vprobe_bad;
-	r.ud = NULL;
-	memset(&r.stats, 0, sizeof(r.stats));
-	r.dialect[0] = 0;
-	r.skip_time_set = false;
-	if (r.ops->open(&r, NULL) != MH_OK)
-		goto out;
-	for (;;) {
-		mh_event_clear(&ev);
-		mh_arena_reset(&ar);
-		if (r.ops->next(&r, &ev, NULL) != MH_OK)
-			break;
-	}
-	pays = r.stats.vs_cleared * 2 >= r.stats.vs_tried;
-	r.ops->close(&r);
-out:
-	mh_source_close(s);
-	mh_arena_free(&ar);
-	return pays;
-}
-
 static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 		     mh_match_ctx *mctx, mh_engine *eng,
 		     const mh_norm_ctx *nctx, const mh_fieldset *need)
@@ -348,11 +275,8 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 	mh_err err;
 	mh_rc rc;
 	uint32_t matched[MAX_MATCHES];
-	mh_field pf_field = MH_F_NONE;
-	const int64_t *pf_vals = NULL;
-	size_t pf_n = 0;
-	bool have_pf, no_pf;
-	mh_prefilter pfx;
+	mh_scan_pf pf;
+	mh_scan_pf_opts pfo;
 	int code = MH_EXIT_OK;
 	bool opened = false;
 
@@ -371,52 +295,14 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 	}
 	opened = true;
 	st->files++;
-	/* MAILHUNT_NO_PREFILTER=1: no prefilter at all (equivalence tests,
-	 * docs/performance.md) */
-	no_pf = env_on("MAILHUNT_NO_PREFILTER");
-	have_pf =
-	    !no_pf && mh_ruleset_prefilter(rs, &pf_field, &pf_vals, &pf_n);
-	if (have_pf && mh_field_type(pf_field) == MH_T_INT &&
-	    pf_field != MH_F_MAIL_PROTOCOL && pf_n) {
-		/* The reader may drop records failing the prefilter unparsed
-		 * (JSON), reporting their latest time for the default now. */
-		rd.pf_field = pf_field;
-		rd.pf_vals = pf_vals;
-		rd.pf_n = pf_n;
-	} else if (!no_pf && mh_ruleset_prefilter_ex(rs, &pfx) &&
-		   pfx.field == MH_F_DESTINATION_PORT && pfx.n) {
-		/* The disjunctive form (issue 4): the JSON fast path only;
-		 * parsed records all go to the matcher. */
-		rd.pf_field = pfx.field;
-		rd.pf_vals = pfx.vals;
-		rd.pf_n = pfx.n;
-		rd.pf_allow_unset = pfx.allow_unset;
-		rd.pf_unset_proto = pfx.unset_proto;
-		rd.pf_str_set = pfx.str_field != MH_F_NONE;
-		rd.pf_str_field = pfx.str_field;
-	}
-	/* the time bounds of the records the fast path drops (any form) */
-	rd.pf_since_set = o->since_set;
-	rd.pf_since_ns = o->since_ns;
-	rd.pf_until_set = o->until_set;
-	rd.pf_until_ns = o->until_ns;
-	/* The value prefilter (issue 4) refines either form;
-	 * MAILHUNT_NO_VALUE_PREFILTER=1 turns it off (equivalence tests) */
-	if (!no_pf && !env_on("MAILHUNT_NO_VALUE_PREFILTER"))
-		rd.pf_vf = mh_ruleset_vfilter(rs);
-	/* With --now the engine never reads skipped times (max_t) */
-	rd.pf_no_time = o->now_set;
-	if (!rd.pf_n && rd.pf_vf) {
-		/* no port condition: the value stage alone, which needs the
-		 * time keys to keep the dialect (see pf_decide()) */
-		rd.pf_vonly = true;
-		rd.pf_no_time = false;
-	}
-	if (rd.pf_vf && !vstage_pays(&rd, src)) {
-		rd.pf_vonly = false;
-		rd.pf_vf = NULL;
-		rd.pf_no_time = o->now_set;
-	}
+	pfo.since_set = o->since_set;
+	pfo.since_ns = o->since_ns;
+	pfo.until_set = o->until_set;
+	pfo.until_ns = o->until_ns;
+	pfo.now_set = o->now_set;
+	/* the prefilters (issue 4): the reader may drop records unparsed;
+	 * the plain form (pf) is also tested on parsed records below */
+	mh_scan_arm_prefilter(&rd, src, rs, &pfo, &pf);
 	ev.arena = &arena;
 
 	{
@@ -483,11 +369,10 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 				continue;
 			mh_engine_note_time(eng, ev.time_ns);
 		}
-		if (have_pf && mh_field_type(pf_field) == MH_T_INT &&
-		    pf_field != MH_F_MAIL_PROTOCOL) {
+		if (pf.plain) {
 			int64_t v;
-			if (!mh_event_int(&ev, pf_field, &v) ||
-			    !in_sorted(pf_vals, pf_n, v))
+			if (!mh_event_int(&ev, pf.field, &v) ||
+			    !in_sorted(pf.vals, pf.n, v))
 				continue;
 		}
 		mh_event_normalize(nctx, &ev);
