@@ -233,29 +233,25 @@ void mh_engine_note_time(mh_engine *e, int64_t t_ns)
 }
 
 /* One alert for one event of a standalone detection rule. */
-static mh_rc emit_single(mh_engine *e, const mh_rule *r, const mh_event *ev)
+/* What the alerts of one event share: its user, context and reference,
+ * copied into the engine's arena by the first of them (done). */
+typedef struct ev_share {
+	bool done;
+	const mh_str *users;
+	size_t nusers;
+	const mh_alert_kv *ctx;
+	size_t nctx;
+	const mh_str *refs;
+	size_t nrefs;
+} ev_share;
+
+/* Fills sh from ev (once per event; the alerts point into it). */
+static mh_rc share_event(mh_engine *e, const mh_event *ev, ev_share *sh)
 {
-	eng_alert *al = mh_eng_alert_new(e);
-	mh_alert *x;
-	const mh_str *s;
+	const mh_str *s = mh_event_get(ev, MH_F_USER);
 	mh_alert_kv *kv;
 	size_t n = 0;
-	int64_t b;
 
-	if (!al)
-		return MH_ENOMEM;
-	x = &al->a;
-	x->rule = r;
-	x->level = r->level;
-	x->count = 1;
-	x->value = 1;
-	x->first_ns = x->last_ns = ev->time_ns;
-	x->distinct_dst = mh_event_has(ev, MH_F_DESTINATION_IP) ? 1 : 0;
-	if (mh_event_int(ev, MH_F_BYTES_SENT, &b)) {
-		x->bytes_set = true;
-		x->bytes_sent = b;
-	}
-	s = mh_event_get(ev, MH_F_USER);
 	if (s) {
 		mh_str *u = mh_arena_alloc(&e->arena, sizeof(*u));
 		if (!u)
@@ -264,20 +260,15 @@ static mh_rc emit_single(mh_engine *e, const mh_rule *r, const mh_event *ev)
 		u->n = s->n;
 		if (!u->p)
 			return MH_ENOMEM;
-		x->users = u;
-		x->nusers = 1;
+		sh->users = u;
+		sh->nusers = 1;
 	}
-	{
-		const mh_rule **c = mh_arena_alloc(&e->arena, sizeof(*c));
-		if (!c)
-			return MH_ENOMEM;
-		c[0] = r;
-		x->contrib = c;
-		x->ncontrib = 1;
-	}
-	kv = mh_arena_alloc(&e->arena, ENG_NCTX * sizeof(*kv));
+	for (int i = 0; i < ENG_NCTX; i++)
+		n += mh_event_get(ev, mh_engine_ctx_fields[i]) != NULL;
+	kv = mh_arena_alloc(&e->arena, (n ? n : 1) * sizeof(*kv));
 	if (!kv)
 		return MH_ENOMEM;
+	n = 0;
 	for (int i = 0; i < ENG_NCTX; i++) {
 		mh_field f = mh_engine_ctx_fields[i];
 		s = mh_event_get(ev, f);
@@ -292,8 +283,8 @@ static mh_rc emit_single(mh_engine *e, const mh_rule *r, const mh_event *ev)
 			return MH_ENOMEM;
 		n++;
 	}
-	x->ctx = kv;
-	x->nctx = n;
+	sh->ctx = kv;
+	sh->nctx = n;
 	if (e->opts.max_refs) {
 		const char *f = ev->file ? ev->file : "?";
 		char sum[512];
@@ -308,9 +299,51 @@ static mh_rc emit_single(mh_engine *e, const mh_rule *r, const mh_event *ev)
 			     (unsigned long long)ev->line, sl ? " " : "", sum);
 		ref->p = p;
 		ref->n = w > 0 && (size_t)w < cap ? (size_t)w : 0;
-		x->refs = ref;
-		x->nrefs = 1;
+		sh->refs = ref;
+		sh->nrefs = 1;
 	}
+	sh->done = true;
+	return MH_OK;
+}
+
+/* The alert of detection rule r on ev; sh: what ev's alerts share. */
+static mh_rc emit_single(mh_engine *e, const mh_rule *r, const mh_event *ev,
+			 ev_share *sh)
+{
+	eng_alert *al = mh_eng_alert_new(e);
+	mh_alert *x;
+	int64_t b;
+	mh_rc rc;
+
+	if (!al)
+		return MH_ENOMEM;
+	if (!sh->done && (rc = share_event(e, ev, sh)) != MH_OK)
+		return rc;
+	x = &al->a;
+	x->rule = r;
+	x->level = r->level;
+	x->count = 1;
+	x->value = 1;
+	x->first_ns = x->last_ns = ev->time_ns;
+	x->distinct_dst = mh_event_has(ev, MH_F_DESTINATION_IP) ? 1 : 0;
+	if (mh_event_int(ev, MH_F_BYTES_SENT, &b)) {
+		x->bytes_set = true;
+		x->bytes_sent = b;
+	}
+	x->users = sh->users;
+	x->nusers = sh->nusers;
+	{
+		const mh_rule **c = mh_arena_alloc(&e->arena, sizeof(*c));
+		if (!c)
+			return MH_ENOMEM;
+		c[0] = r;
+		x->contrib = c;
+		x->ncontrib = 1;
+	}
+	x->ctx = sh->ctx;
+	x->nctx = sh->nctx;
+	x->refs = sh->refs;
+	x->nrefs = sh->nrefs;
 	return MH_OK;
 }
 
@@ -318,10 +351,12 @@ mh_rc mh_engine_feed(mh_engine *e, const mh_event *ev, const uint32_t *matched,
 		     size_t n, mh_err *err)
 {
 	mh_rc rc = MH_OK;
+	ev_share sh;
 
 	if (e->finished)
 		return mh_err_set(err, MH_EINVAL, NULL, 0, 0,
 				  "engine: feed after finish");
+	memset(&sh, 0, sizeof(sh));
 	if (mh_event_has(ev, MH_F_TIME))
 		mh_engine_note_time(e, ev->time_ns);
 	if (!n)
@@ -337,7 +372,7 @@ mh_rc mh_engine_feed(mh_engine *e, const mh_event *ev, const uint32_t *matched,
 		if (r->is_correlation)
 			continue;
 		if (!r->referenced || r->generate) {
-			rc = emit_single(e, r, ev);
+			rc = emit_single(e, r, ev, &sh);
 			if (rc != MH_OK)
 				goto out;
 		}
