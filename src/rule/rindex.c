@@ -721,14 +721,15 @@ void mh_rindex_free(rx_index *ix)
 	mh_rindex_free(ix->vx);
 	free(ix->vf_tag);
 	free(ix->vf_need);
+	free(ix->vf_ip16);
 	for (int k = 0; k < 2; k++) {
 		rx_fp *T = k ? ix->fp2 : ix->fp4;
 		if (!T)
 			continue;
 		free(T->bits);
-		free(T->start);
-		free(T->core);
-		free(T->off);
+		free(T->rank);
+		free(T->bstart);
+		free(T->ent);
 		free(T);
 	}
 	free(ix);

@@ -93,14 +93,28 @@ typedef struct rx_cidrs {
 	rx_cgroup *grp;
 } rx_cidrs;
 
-/* A fingerprint table (rindex_vf.c): the cores whose window of w bytes
- * at off[k] hashes to h are core[start[h] .. start[h + 1]); bits has h
- * set when there is one. */
+/* A core of a fingerprint table, with what the check of a hit needs
+ * (so that a hit whose core does not match touches no rx_lit): its text
+ * s[0..n), the offset of its window, its field (vf field index + 1), its
+ * anchoring, pre (its first 8 bytes with the case bits set, when n >= 8)
+ * and its uses (rx_lit.use0, nuse). */
+typedef struct rx_fpe {
+	const char *s;
+	uint64_t pre;
+	uint32_t n, use0, off, nuse;
+	uint8_t fm, anch;
+} rx_fpe;
+
+/* A fingerprint table (rindex_vf.c): bits has h set when some core's
+ * window of w bytes hashes to h; the cores of the r-th set bit (r: its
+ * rank, rank[h / 64] plus the set bits below h in its word) are
+ * ent[bstart[r] .. bstart[r + 1]). */
 typedef struct rx_fp {
 	unsigned w;
 	uint64_t fmask; /* the fields (mh_vfilter.field indexes) of its cores */
 	uint64_t *bits;
-	uint32_t *start, *core, *off;
+	uint32_t *rank, *bstart;
+	rx_fpe *ent;
 } rx_fp;
 
 struct rx_index {
@@ -134,6 +148,17 @@ struct rx_index {
 	/* in vx only: the cores' fingerprint tables (rindex_vf.c), by
 	 * windows of 4 bytes and of 2 */
 	struct rx_fp *fp4, *fp2;
+	/* in vx only: fields with the same sources form a class
+	 * (vf_cls, by scanner); a window's fingerprint is salted by its
+	 * class, so a value is checked against the cores of the fields
+	 * it feeds only. vf_cmask: by class, its fields (mask bits as
+	 * mh_vfilter_scan()'s) */
+	size_t nvcls;
+	uint8_t vf_cls[1 + MH_VF_MAXF];
+	uint64_t vf_cmask[MH_VF_MAXF];
+	/* in vx only: bit a << 8 | b set when some IPv4 address a.b.x.y
+	 * may lie in a CIDR block of cidrs (NULL: no such test) */
+	uint64_t *vf_ip16;
 };
 
 /* bits of a 4-byte window's fingerprint: a 32 KiB bit set (in L1) */

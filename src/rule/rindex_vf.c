@@ -123,19 +123,26 @@ static bool add_core(const rx_index *ix, rx_index *vx, mh_fieldset *fields,
 	return true;
 }
 
-/* The fingerprint of the w (4 or 2) bytes at p: case bits set (a
- * coarser fold than mh_lc(): equal folded bytes give equal
- * fingerprints), VF_FP4_BITS (w 4) or 16 bits (w 2, the pair itself). */
-static inline uint32_t fp_hash(unsigned w, const char *p)
+/* The salt of the fingerprints of class c's cores (0 for class 0). */
+static inline uint32_t fp_salt(size_t c)
+{
+	return (uint32_t)c * 0x2545f491u;
+}
+
+/* The fingerprint of the w (4 or 2) bytes at p in a value of a class
+ * salted salt: case bits set (a coarser fold than mh_lc(): equal folded
+ * bytes give equal fingerprints), VF_FP4_BITS (w 4) or 16 bits (w 2). */
+static inline uint32_t fp_hash(unsigned w, const char *p, uint32_t salt)
 {
 	if (w == 4) {
 		uint32_t x;
 		memcpy(&x, p, 4);
-		return ((x | 0x20202020u) * 0x9e3779b1u) >> (32 - VF_FP4_BITS);
+		return (((x | 0x20202020u) ^ salt) * 0x9e3779b1u) >>
+		       (32 - VF_FP4_BITS);
 	} else {
 		uint16_t x;
 		memcpy(&x, p, 2);
-		return (uint32_t)(x | 0x2020u);
+		return (((uint32_t)(x | 0x2020u) ^ salt) * 0x9e3779b1u) >> 16;
 	}
 }
 
@@ -163,6 +170,23 @@ static unsigned fp_common(const char *p, unsigned w)
 	return sum;
 }
 
+/* The length of s[0..n) without its file name extension (a '.' and 1
+ * to 4 letters or digits at its end), else n. Extensions such as ".exe"
+ * are in most values of a path field: a window there would hit on
+ * nearly every record. */
+static uint32_t fp_stem(const char *s, uint32_t n)
+{
+	for (uint32_t k = 1; k <= 4 && k < n; k++) {
+		unsigned char c = (unsigned char)s[n - k];
+		if (c == '.')
+			return k > 1 ? n - k : n;
+		if (!((c | 0x20) >= 'a' && (c | 0x20) <= 'z') &&
+		    !(c >= '0' && c <= '9'))
+			return n;
+	}
+	return n;
+}
+
 /* Does table T take core C (its length)? */
 static bool fp_takes(unsigned w, const rx_lit *C)
 {
@@ -177,7 +201,7 @@ static bool fp_takes(unsigned w, const rx_lit *C)
  * NULL (MH_OK) when no core. */
 static mh_rc build_fp(rx_index *vx, unsigned w, rx_fp **out)
 {
-	uint32_t *cnt = NULL, *off = NULL, nh;
+	uint32_t *cnt = NULL, *off = NULL, *hash = NULL, nh, nw, nset = 0;
 	rx_fp *T;
 	size_t n = 0;
 	mh_rc rc = MH_ENOMEM;
@@ -191,48 +215,95 @@ static mh_rc build_fp(rx_index *vx, unsigned w, rx_fp **out)
 		return MH_ENOMEM;
 	T->w = w;
 	nh = w == 4 ? 1u << VF_FP4_BITS : 1u << 16;
-	T->bits = calloc(nh / 64, sizeof(*T->bits));
-	T->start = calloc(nh + 1, sizeof(*T->start));
-	T->core = malloc(n * sizeof(*T->core));
-	T->off = malloc(n * sizeof(*T->off));
+	nw = nh / 64;
+	T->bits = calloc(nw, sizeof(*T->bits));
+	T->rank = calloc(nw, sizeof(*T->rank));
+	T->ent = calloc(n, sizeof(*T->ent));
 	cnt = calloc(nh, sizeof(*cnt));
 	off = calloc(vx->nlit, sizeof(*off));
-	if (!T->bits || !T->start || !T->core || !T->off || !cnt || !off)
+	hash = calloc(vx->nlit, sizeof(*hash));
+	if (!T->bits || !T->rank || !T->ent || !cnt || !off || !hash)
 		goto out;
 	for (size_t l = 0; l < vx->nlit; l++) {
 		const rx_lit *C = &vx->lit[l];
-		uint32_t best = 0, h;
+		uint32_t salt = fp_salt(vx->vf_cls[C->fm]), lim, best, h;
 		if (!fp_takes(w, C))
 			continue;
-		for (uint32_t o = 1; o + w <= C->n; o++) {
+		lim = fp_stem(C->s, C->n);
+		if (lim < w)
+			lim = C->n;
+		best = 0;
+		for (uint32_t o = 1; o + w <= lim; o++) {
 			unsigned a = fp_common(C->s + o, w),
 				 b = fp_common(C->s + best, w);
 			if (a < b ||
-			    (a == b && cnt[fp_hash(w, C->s + o)] <
-					   cnt[fp_hash(w, C->s + best)]))
+			    (a == b && cnt[fp_hash(w, C->s + o, salt)] <
+					   cnt[fp_hash(w, C->s + best, salt)]))
 				best = o;
 		}
 		off[l] = best;
 		T->fmask |= 1ULL << (C->fm - 1);
-		h = fp_hash(w, C->s + best);
+		hash[l] = h = fp_hash(w, C->s + best, salt);
 		T->bits[h / 64] |= 1ULL << (h % 64);
 		cnt[h]++;
 	}
-	for (uint32_t h = 0; h < nh; h++)
-		T->start[h + 1] = T->start[h] + cnt[h];
-	memset(cnt, 0, nh * sizeof(*cnt));
-	for (size_t l = 0; l < vx->nlit; l++)
-		if (fp_takes(w, &vx->lit[l])) {
-			uint32_t h = fp_hash(w, vx->lit[l].s + off[l]);
-			uint32_t k = T->start[h] + cnt[h]++;
-			T->core[k] = (uint32_t)l;
-			T->off[k] = off[l];
+	for (uint32_t k = 0; k < nw; k++) {
+		T->rank[k] = nset;
+		nset += (uint32_t)__builtin_popcountll(T->bits[k]);
+	}
+	T->bstart = calloc(nset + 1, sizeof(*T->bstart));
+	if (!T->bstart)
+		goto out;
+	/* bstart by rank; cnt[h] then the next free entry of h */
+	for (uint32_t h = 0, r = 0; h < nh; h++)
+		if (cnt[h]) {
+			T->bstart[r + 1] = T->bstart[r] + cnt[h];
+			cnt[h] = T->bstart[r++];
 		}
+	for (size_t l = 0; l < vx->nlit; l++) {
+		const rx_lit *C = &vx->lit[l];
+		rx_fpe *E;
+		if (!fp_takes(w, C))
+			continue;
+		E = &T->ent[cnt[hash[l]]++];
+		E->s = C->s;
+		E->n = C->n;
+		E->off = off[l];
+		E->fm = (uint8_t)C->fm;
+		E->anch = C->anch;
+		E->use0 = C->use0;
+		E->nuse = C->nuse;
+		if (C->n >= 8) {
+			memcpy(&E->pre, C->s, 8);
+			E->pre |= 0x2020202020202020ULL;
+		}
+	}
 	rc = MH_OK;
 out:
 	free(cnt);
 	free(off);
+	free(hash);
 	return rc;
+}
+
+/* vx's scanners into classes of fields with equal sources (a value
+ * feeds all fields of a class or none of them): vx->vf_cls,
+ * vf_cmask, nvcls. */
+static void fp_classes(rx_index *vx)
+{
+	mh_fieldset src[1 + MH_VF_MAXF];
+
+	vx->nvcls = 0;
+	for (size_t k = 1; k < vx->nfm; k++) {
+		size_t j;
+		memset(&src[k], 0, sizeof(src[k]));
+		mh_event_norm_sources(vx->fm[k].field, &src[k]);
+		for (j = 1; j < k; j++)
+			if (!memcmp(&src[j], &src[k], sizeof(src[k])))
+				break;
+		vx->vf_cls[k] = j < k ? vx->vf_cls[j] : (uint8_t)vx->nvcls++;
+		vx->vf_cmask[vx->vf_cls[k]] |= 1ULL << (k - 1);
+	}
 }
 
 /* The cores of the atom literals into vx (its DFA and uses); MH_OK with
@@ -271,6 +342,7 @@ static mh_rc build_cores(const bctx *b, rx_index *vx, mh_fieldset *fields,
 		if ((rc = mh_rx_ac_build(vx, F, (int32_t)k)))
 			return rc;
 	}
+	fp_classes(vx);
 	if (n) {
 		mh_rc rc = build_fp(vx, 4, &vx->fp4);
 		if (rc || (rc = build_fp(vx, 2, &vx->fp2)))
@@ -278,6 +350,87 @@ static mh_rc build_cores(const bctx *b, rx_index *vx, mh_fieldset *fields,
 	}
 	*ok = true;
 	return MH_OK;
+}
+
+/* vx->vf_ip16 from the CIDR table (IPv4 addresses are ::ffff:a.b.c.d):
+ * the blocks that hold IPv4 addresses, by their first two bytes; none
+ * when there is no block or one holds every IPv4 address. false: out of
+ * memory. */
+static bool ip16_build(rx_index *vx)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
+					   0, 0, 0, 0, 0xff, 0xff};
+	const rx_cidrs *t = vx->ncidrs ? &vx->cidrs[0] : NULL;
+	uint64_t *w;
+
+	if (!t)
+		return true;
+	w = calloc(1024, sizeof(*w));
+	if (!w)
+		return false;
+	for (size_t g = 0; g < t->ngrp; g++) {
+		const rx_cgroup *G = &t->grp[g];
+		unsigned pb = G->bits < 96 ? G->bits : 96, q;
+		for (size_t k = 0; k < G->n; k++) {
+			const uint8_t *net = G->net[k];
+			uint32_t base, span;
+			/* the block's first min(bits, 96) bits against the
+			 * mapped prefix (the network is masked) */
+			if (memcmp(net, mapped, pb / 8) ||
+			    (pb % 8 && (net[pb / 8] ^ mapped[pb / 8]) &
+					   (0xff00u >> (pb % 8))))
+				continue;
+			if (G->bits <= 96) {
+				free(w); /* every IPv4 address */
+				return true;
+			}
+			q = G->bits - 96 < 16 ? G->bits - 96 : 16;
+			base = (uint32_t)(net[12] << 8 | net[13]) &
+			       (0xffff0000u >> q);
+			span = 1u << (16 - q);
+			for (uint32_t x = base; x < base + span; x++)
+				w[x / 64] |= 1ULL << (x % 64);
+		}
+	}
+	vx->vf_ip16 = w;
+	return true;
+}
+
+/* One decimal byte of an IPv4 address at s[*i..n) (as parse_v4() in
+ * util/ip.c reads it: 1 to 3 digits, no leading zero, at most 255),
+ * followed by a '.'; false when not. */
+static bool ip_octet_dot(const char *s, size_t n, size_t *i, unsigned *v)
+{
+	unsigned d = 0;
+
+	*v = 0;
+	while (*i < n && s[*i] >= '0' && s[*i] <= '9') {
+		if (d == 1 && *v == 0)
+			return false;
+		*v = *v * 10 + (unsigned)(s[*i] - '0');
+		if (++d > 3 || *v > 255)
+			return false;
+		(*i)++;
+	}
+	return d && *i < n && s[(*i)++] == '.';
+}
+
+/* Can the value p[0..n) be an address in vx's CIDR blocks? false only
+ * when it is made of digits and dots and its first two bytes are in no
+ * block (then mh_ip_parse() fails or gives such an IPv4 address). */
+static bool ip16_maybe(const rx_index *vx, const char *p, size_t n)
+{
+	unsigned a, b;
+	size_t i = 0;
+
+	if (!vx->vf_ip16 || n > 15)
+		return true;
+	for (size_t k = 0; k < n; k++)
+		if (!(p[k] == '.' || (p[k] >= '0' && p[k] <= '9')))
+			return true;
+	if (!ip_octet_dot(p, n, &i, &a) || !ip_octet_dot(p, n, &i, &b))
+		return true;
+	return vx->vf_ip16[(a << 8 | b) / 64] >> ((a << 8 | b) % 64) & 1;
 }
 
 mh_rc mh_rx_vf_build(bctx *b)
@@ -302,6 +455,8 @@ mh_rc mh_rx_vf_build(bctx *b)
 				    &vx->ncidrs)))
 		goto out;
 	rc = MH_ENOMEM;
+	if (!ip16_build(vx))
+		goto out;
 	vf = calloc(1, sizeof(*vf));
 	if (!vf)
 		goto out;
@@ -393,25 +548,34 @@ static bool report_short(const mh_vfilter *vf, const rx_fm *F, mh_vf_state *s,
 }
 
 /* The cores of table T (of the fields in mask) whose window is at
- * position i of p[0..n), with hash h: true when a rule is complete. */
+ * position i of p[0..n), with hash h (its bit set): true when a rule is
+ * complete. */
 static bool fp_hit(const mh_vfilter *vf, const rx_fp *T, mh_vf_state *s,
 		   uint64_t mask, const char *p, size_t n, size_t i, uint32_t h)
 {
 	const rx_index *vx = vf->vx;
+	uint64_t below = T->bits[h / 64] & ((1ULL << (h % 64)) - 1);
+	uint32_t r = T->rank[h / 64] + (uint32_t)__builtin_popcountll(below);
 
-	for (uint32_t k = T->start[h]; k < T->start[h + 1]; k++) {
-		const rx_lit *C = &vx->lit[T->core[k]];
-		uint32_t o = T->off[k];
+	for (uint32_t k = T->bstart[r]; k < T->bstart[r + 1]; k++) {
+		const rx_fpe *E = &T->ent[k];
 		bool done = false;
-		size_t at = i - o;
-		if (!(mask >> (C->fm - 1) & 1) || o > i || C->n > n - at ||
-		    !mh_fold_eq(p + at, C->s, C->n))
+		size_t at = i - E->off;
+		if (!(mask >> (E->fm - 1) & 1) || E->off > i || E->n > n - at)
 			continue;
-		if (C->anch && !((C->anch & F_START && at == 0) ||
-				 (C->anch & F_END && at + C->n == n) ||
-				 (C->anch & F_EQ && at == 0 && C->n == n)))
+		if (E->n >= 8) {
+			uint64_t x;
+			memcpy(&x, p + at, 8);
+			if ((x | 0x2020202020202020ULL) != E->pre)
+				continue;
+		}
+		if (!mh_fold_eq(p + at, E->s, E->n))
 			continue;
-		for (uint32_t u = C->use0; u < C->use0 + C->nuse; u++)
+		if (E->anch && !((E->anch & F_START && at == 0) ||
+				 (E->anch & F_END && at + E->n == n) ||
+				 (E->anch & F_EQ && at == 0 && E->n == n)))
+			continue;
+		for (uint32_t u = E->use0; u < E->use0 + E->nuse; u++)
 			done |= mark(vf, s, vx->vf_tag[u]);
 		if (done)
 			return true;
@@ -419,85 +583,165 @@ static bool fp_hit(const mh_vfilter *vf, const rx_fp *T, mh_vf_state *s,
 	return false;
 }
 
-/* The cores of table T (of the fields in mask) in p[0..n), from
- * position i on. */
-static bool scan_fp_from(const mh_vfilter *vf, const rx_fp *T, mh_vf_state *s,
-			 uint64_t mask, const char *p, size_t n, size_t i)
+/* The tables of one pass over a value: the 4- and 2-byte tables (NULL
+ * when the class has no core there), the class's fields and salt. */
+typedef struct fp_pass {
+	const rx_fp *t4, *t2;
+	uint64_t mask;
+	uint32_t salt;
+} fp_pass;
+
+/* The cores of the pass's tables in p[0..n), from position i on. */
+static bool scan_fp_from(const mh_vfilter *vf, const fp_pass *ps,
+			 mh_vf_state *s, const char *p, size_t n, size_t i)
 {
-	const uint64_t *bits = T->bits;
-	unsigned w = T->w;
+	for (; i + 2 <= n; i++) {
+		uint32_t h;
 
-	for (; i + w <= n; i++) {
-		uint32_t h = fp_hash(w, p + i);
-
-		if (MH_LIKELY(!(bits[h / 64] >> (h % 64) & 1)))
-			continue;
-		if (fp_hit(vf, T, s, mask, p, n, i, h))
-			return true;
+		if (ps->t4 && i + 4 <= n) {
+			h = fp_hash(4, p + i, ps->salt);
+			if (MH_UNLIKELY(ps->t4->bits[h / 64] >> (h % 64) & 1) &&
+			    fp_hit(vf, ps->t4, s, ps->mask, p, n, i, h))
+				return true;
+		}
+		if (ps->t2) {
+			h = fp_hash(2, p + i, ps->salt);
+			if (MH_UNLIKELY(ps->t2->bits[h / 64] >> (h % 64) & 1) &&
+			    fp_hit(vf, ps->t2, s, ps->mask, p, n, i, h))
+				return true;
+		}
 	}
 	return false;
 }
 
 #ifdef VF_SIMD
-/* scan_fp_from(p, n, 0), 8 positions at a time: their windows shuffled
- * out of 16 bytes, hashed, and their bits gathered from the bit set (as
- * 32-bit words: the same bits on a little-endian machine). */
-__attribute__((target("avx2"))) static bool
-scan_fp_avx2(const mh_vfilter *vf, const rx_fp *T, mh_vf_state *s,
-	     uint64_t mask, const char *p, size_t n)
+/* The bit-set hits (bit j: position j) of table T for 8 windows
+ * shuffled out of the 16 bytes of v by sh, salted sl: the windows
+ * hashed (w 4: VF_FP4_BITS, else 16 bits) and their bits gathered from
+ * the bit set (as 32-bit words: the same bits on a little-endian
+ * machine). */
+__attribute__((target("avx2"), always_inline)) static inline unsigned
+fp_hits8(const rx_fp *T, __m256i v, __m256i sh, __m256i sl)
 {
-	const int *bits32 = (const int *)T->bits;
+	const bool w4 = T->w == 4;
+	__m256i h, g;
+
+	h = _mm256_xor_si256(
+	    _mm256_or_si256(_mm256_shuffle_epi8(v, sh),
+			    _mm256_set1_epi32(w4 ? 0x20202020 : 0x2020)),
+	    sl);
+	h = _mm256_srl_epi32(
+	    _mm256_mullo_epi32(h, _mm256_set1_epi32((int)0x9e3779b1u)),
+	    _mm_cvtsi32_si128(w4 ? 32 - VF_FP4_BITS : 16));
+	g = _mm256_i32gather_epi32((const int *)T->bits,
+				   _mm256_srli_epi32(h, 5), 4);
+	g = _mm256_srlv_epi32(g, _mm256_and_si256(h, _mm256_set1_epi32(31)));
+	return (unsigned)_mm256_movemask_ps(
+	    _mm256_castsi256_ps(_mm256_slli_epi32(g, 31)));
+}
+
+/* The hits m (bit j: position at + j) of table T checked. */
+static bool fp_hits_check(const mh_vfilter *vf, const fp_pass *ps,
+			  const rx_fp *T, mh_vf_state *s, const char *p,
+			  size_t n, size_t at, unsigned m)
+{
+	for (; m; m &= m - 1) {
+		size_t k = at + (size_t)__builtin_ctz(m);
+		if (fp_hit(vf, T, s, ps->mask, p, n, k,
+			   fp_hash(T->w, p + k, ps->salt)))
+			return true;
+	}
+	return false;
+}
+
+/* The windows at offsets o..o+7 of 16 bytes: byte shuffle sh (the
+ * windows at 0..7, -1 for bytes of none) moved by o. */
+__attribute__((target("avx2"), always_inline)) static inline __m256i
+fp_shift(__m256i sh, char o)
+{
+	return _mm256_or_si256(_mm256_add_epi8(sh, _mm256_set1_epi8(o)),
+			       _mm256_cmpeq_epi8(sh, _mm256_set1_epi8(-1)));
+}
+
+/* scan_fp_from(p, n, 0), 8 positions at a time from 16-byte loads. A
+ * value of 16 bytes or more ends with a load of its last 16 bytes (at
+ * b): the positions left, i..n-w with b < i <= b + 8, are those of the
+ * windows at b+1..b+8 from i on, and at b+9..b+12 (w 4) or b+9..b+14
+ * (w 2). A shorter value is left to the scalar scan. */
+__attribute__((target("avx2"))) static bool
+scan_fp_avx2(const mh_vfilter *vf, const fp_pass *ps, mh_vf_state *s,
+	     const char *p, size_t n)
+{
 	const __m256i sh4 =
 	    _mm256_setr_epi8(0, 1, 2, 3, 1, 2, 3, 4, 2, 3, 4, 5, 3, 4, 5, 6, 4,
 			     5, 6, 7, 5, 6, 7, 8, 6, 7, 8, 9, 7, 8, 9, 10);
 	const __m256i sh2 = _mm256_setr_epi8(
 	    0, 1, -1, -1, 1, 2, -1, -1, 2, 3, -1, -1, 3, 4, -1, -1, 4, 5, -1,
 	    -1, 5, 6, -1, -1, 6, 7, -1, -1, 7, 8, -1, -1);
-	const __m256i lc4 = _mm256_set1_epi32(0x20202020);
-	const __m256i lc2 = _mm256_set1_epi32(0x2020);
-	const __m256i mul = _mm256_set1_epi32((int)0x9e3779b1u);
-	const __m256i b31 = _mm256_set1_epi32(31);
-	size_t i = 0;
+	const __m256i sl = _mm256_set1_epi32((int)ps->salt);
+	size_t i = 0, b;
+	unsigned first;
+	__m256i v;
 
+	if (n < 16)
+		return scan_fp_from(vf, ps, s, p, n, 0);
 	for (; i + 16 <= n; i += 8) {
-		__m256i v = _mm256_broadcastsi128_si256(
+		v = _mm256_broadcastsi128_si256(
 		    _mm_loadu_si128((const __m128i *)(const void *)(p + i)));
-		__m256i h, g;
-		unsigned m;
-
-		if (T->w == 4)
-			h = _mm256_srli_epi32(
-			    _mm256_mullo_epi32(
-				_mm256_or_si256(_mm256_shuffle_epi8(v, sh4),
-						lc4),
-				mul),
-			    32 - VF_FP4_BITS);
-		else
-			h = _mm256_or_si256(_mm256_shuffle_epi8(v, sh2), lc2);
-		g = _mm256_i32gather_epi32(bits32, _mm256_srli_epi32(h, 5), 4);
-		g = _mm256_srlv_epi32(g, _mm256_and_si256(h, b31));
-		m = (unsigned)_mm256_movemask_ps(
-		    _mm256_castsi256_ps(_mm256_slli_epi32(g, 31)));
-		for (; m; m &= m - 1) {
-			size_t k = i + (size_t)__builtin_ctz(m);
-			if (fp_hit(vf, T, s, mask, p, n, k,
-				   fp_hash(T->w, p + k)))
-				return true;
-		}
+		if ((ps->t4 && fp_hits_check(vf, ps, ps->t4, s, p, n, i,
+					     fp_hits8(ps->t4, v, sh4, sl))) ||
+		    (ps->t2 && fp_hits_check(vf, ps, ps->t2, s, p, n, i,
+					     fp_hits8(ps->t2, v, sh2, sl))))
+			return true;
 	}
-	return scan_fp_from(vf, T, s, mask, p, n, i);
+	b = n - 16;
+	first = 0xffu << (i - b - 1);
+	v = _mm256_broadcastsi128_si256(
+	    _mm_loadu_si128((const __m128i *)(const void *)(p + b)));
+	if (ps->t4 &&
+	    (fp_hits_check(vf, ps, ps->t4, s, p, n, b + 1,
+			   fp_hits8(ps->t4, v, fp_shift(sh4, 1), sl) & first) ||
+	     fp_hits_check(vf, ps, ps->t4, s, p, n, b + 5,
+			   fp_hits8(ps->t4, v, fp_shift(sh4, 5), sl) & 0xf0)))
+		return true;
+	return ps->t2 &&
+	       (fp_hits_check(vf, ps, ps->t2, s, p, n, b + 1,
+			      fp_hits8(ps->t2, v, fp_shift(sh2, 1), sl) &
+				  first) ||
+		fp_hits_check(vf, ps, ps->t2, s, p, n, b + 7,
+			      fp_hits8(ps->t2, v, fp_shift(sh2, 7), sl) &
+				  0xfc));
 }
 #endif
 
-/* The cores of table T (of the fields in mask) in p[0..n). */
-static bool scan_fp(const mh_vfilter *vf, const rx_fp *T, mh_vf_state *s,
-		    uint64_t mask, const char *p, size_t n)
+/* The cores of the fingerprint tables of the fields in mask in p[0..n):
+ * one pass per class of those fields. */
+static bool scan_fp(const mh_vfilter *vf, mh_vf_state *s, uint64_t mask,
+		    const char *p, size_t n)
 {
+	const rx_index *vx = vf->vx;
+	uint64_t m4 = vx->fp4 ? vx->fp4->fmask : 0,
+		 m2 = vx->fp2 ? vx->fp2->fmask : 0;
+
+	for (uint64_t m = mask & (m4 | m2); m;) {
+		size_t c = vx->vf_cls[1 + __builtin_ctzll(m)];
+		fp_pass ps;
+		ps.mask = m & vx->vf_cmask[c];
+		ps.t4 = ps.mask & m4 ? vx->fp4 : NULL;
+		ps.t2 = ps.mask & m2 ? vx->fp2 : NULL;
+		ps.salt = fp_salt(c);
+		m &= ~vx->vf_cmask[c];
 #ifdef VF_SIMD
-	if (vf->simd)
-		return scan_fp_avx2(vf, T, s, mask, p, n);
+		if (vf->simd) {
+			if (scan_fp_avx2(vf, &ps, s, p, n))
+				return true;
+			continue;
+		}
 #endif
-	return scan_fp_from(vf, T, s, mask, p, n, 0);
+		if (scan_fp_from(vf, &ps, s, p, n, 0))
+			return true;
+	}
+	return false;
 }
 
 bool mh_vfilter_scan(const mh_vfilter *vf, mh_vf_state *s, uint64_t mask,
@@ -520,10 +764,7 @@ bool mh_vfilter_scan(const mh_vfilter *vf, mh_vf_state *s, uint64_t mask,
 			}
 		}
 	}
-	return (vx->fp4 && (vx->fp4->fmask & mask) &&
-		scan_fp(vf, vx->fp4, s, mask, p, n)) ||
-	       (vx->fp2 && (vx->fp2->fmask & mask) &&
-		scan_fp(vf, vx->fp2, s, mask, p, n));
+	return scan_fp(vf, s, mask, p, n);
 }
 
 bool mh_vfilter_int(const mh_vfilter *vf, mh_vf_state *s, const char *p,
@@ -556,7 +797,7 @@ bool mh_vfilter_ip(const mh_vfilter *vf, mh_vf_state *s, const char *p,
 	mh_ip ip;
 	bool done = false;
 
-	if (!t || !mh_ip_parse(p, n, &ip))
+	if (!t || !ip16_maybe(vf->vx, p, n) || !mh_ip_parse(p, n, &ip))
 		return false;
 	for (size_t g = 0; g < t->ngrp; g++) {
 		const rx_cgroup *G = &t->grp[g];

@@ -6,7 +6,10 @@
 #include "rule/rule.h"
 #include "rule/vfilter.h"
 #include "rule_fixture.h"
+#include "util/ip.h"
+#include "util/splitmix.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -209,6 +212,83 @@ static void test_cidr(void)
 	mh_ruleset_free(rs);
 }
 
+/* addr() on random IPv4 texts against random blocks (IPv4 ones, and
+ * IPv6 ones that hold IPv4-mapped addresses or none) agrees with
+ * mh_cidr_contains(): the first-two-bytes test (rindex_vf.c) drops no
+ * address a block holds. */
+static void test_cidr_random(void)
+{
+	static const char *const v6[] = {
+	    "::ffff:0:0/96",	  "::ffff:0:0/97",
+	    "::ffff:a00:0/104",	  "::/0",
+	    "2001:db8::/32",	  "::ffff:c000:0/112",
+	    "::ffff:102:300/120", "::/80"};
+	mh_rng rng;
+
+	rng.s = 7;
+	for (int round = 0; round < 200; round++) {
+		char doc[2048], blocks[1024] = "", txt[64];
+		mh_cidr c[6];
+		size_t nc = 1 + mh_rng_below(&rng, 5), bl = 0;
+		mh_ruleset *rs;
+		const mh_vfilter *vf;
+		mh_vf_state st;
+
+		for (size_t i = 0; i < nc; i++) {
+			char one[64];
+			if (mh_rng_below(&rng, 4) == 0)
+				snprintf(one, sizeof(one), "%s",
+					 v6[mh_rng_below(&rng, 8)]);
+			else
+				snprintf(one, sizeof(one), "%u.%u.0.0/%u",
+					 mh_rng_below(&rng, 4),
+					 mh_rng_below(&rng, 256),
+					 mh_rng_below(&rng, 33));
+			MH_CHECK(mh_cidr_parse(one, strlen(one), &c[i]));
+			bl += (size_t)snprintf(blocks + bl, sizeof(blocks) - bl,
+					       "%s'%s'", i ? ", " : "", one);
+		}
+		snprintf(doc, sizeof(doc),
+			 HEAD("r") "  net:\n    DestinationIp|cidr: [%s]\n"
+				   "  condition: net\n",
+			 blocks);
+		rs = build(doc, NULL, NULL);
+		vf = mh_ruleset_vfilter(rs);
+		MH_CHECK(vf != NULL);
+		MH_CHECK(mh_vf_state_init(vf, &st) == MH_OK);
+		for (int k = 0; k < 500; k++) {
+			mh_ip ip;
+			bool want = false, parsed;
+			unsigned a = mh_rng_below(&rng, 5),
+				 b = mh_rng_below(&rng, 260);
+			switch (mh_rng_below(&rng, 6)) {
+			case 0: /* not an address, or a leading zero */
+				snprintf(txt, sizeof(txt), "%u.0%u.1.2", a, b);
+				break;
+			case 1:
+				snprintf(txt, sizeof(txt), "%u.%u.3", a, b);
+				break;
+			default:
+				snprintf(txt, sizeof(txt), "%u.%u.%u.%u", a, b,
+					 mh_rng_below(&rng, 256),
+					 mh_rng_below(&rng, 256));
+			}
+			parsed = mh_ip_parse(txt, strlen(txt), &ip);
+			for (size_t i = 0; parsed && i < nc; i++)
+				want |= mh_cidr_contains(&c[i], &ip);
+			mh_vf_state_clear(&st);
+			if (addr(vf, &st, txt) != want) {
+				fprintf(stderr, "%s in [%s]: want %d\n", txt,
+					blocks, want);
+				MH_CHECK(0);
+				break;
+			}
+		}
+		mh_vf_state_free(&st);
+		mh_ruleset_free(rs);
+	}
+}
+
 static void test_short(void)
 {
 	mh_ruleset *rs = build(SHORT, NULL, NULL);
@@ -359,6 +439,7 @@ int main(void)
 {
 	MH_RUN(test_port_and_process);
 	MH_RUN(test_cidr);
+	MH_RUN(test_cidr_random);
 	MH_RUN(test_short);
 	MH_RUN(test_anchored);
 	MH_RUN(test_simd_same);
