@@ -312,6 +312,14 @@ bool mh_duration_parse(const char *s, size_t n, int64_t *ns_out)
 	return true;
 }
 
+/* v in exactly nd decimal digits (leading zeros) at *o, advanced. */
+static void put_digits(char **o, unsigned v, unsigned nd)
+{
+	for (unsigned i = nd; i-- > 0; v /= 10)
+		(*o)[i] = (char)('0' + v % 10);
+	*o += nd;
+}
+
 size_t mh_time_format(int64_t ns, char *buf, size_t cap)
 {
 	int64_t secs = ns / NS_PER_S, frac = ns % NS_PER_S, days, sod, y;
@@ -331,6 +339,38 @@ size_t mh_time_format(int64_t ns, char *buf, size_t cap)
 		days--;
 	}
 	civil_from_days(days, &y, &mo, &d);
+	if (y >= 0 && y <= 9999) {
+		/* the common case without snprintf(): the same text */
+		unsigned fd = frac == 0		    ? 0
+			      : frac % 1000000 == 0 ? 3
+			      : frac % 1000 == 0    ? 6
+						    : 9;
+		unsigned f = (unsigned)(fd == 3	  ? frac / 1000000
+					: fd == 6 ? frac / 1000
+						  : frac);
+		char tmp[32], *o = tmp;
+		size_t n;
+		put_digits(&o, (unsigned)y, 4);
+		*o++ = '-';
+		put_digits(&o, mo, 2);
+		*o++ = '-';
+		put_digits(&o, d, 2);
+		*o++ = 'T';
+		put_digits(&o, (unsigned)(sod / 3600), 2);
+		*o++ = ':';
+		put_digits(&o, (unsigned)(sod / 60 % 60), 2);
+		*o++ = ':';
+		put_digits(&o, (unsigned)(sod % 60), 2);
+		if (fd) {
+			*o++ = '.';
+			put_digits(&o, f, fd);
+		}
+		*o++ = 'Z';
+		n = (size_t)(o - tmp) < cap ? (size_t)(o - tmp) : cap - 1;
+		memcpy(buf, tmp, n);
+		buf[n] = '\0';
+		return n;
+	}
 	if (frac == 0)
 		w = snprintf(buf, cap, "%04lld-%02u-%02uT%02u:%02u:%02uZ",
 			     (long long)y, mo, d, (unsigned)(sod / 3600),

@@ -166,6 +166,41 @@ static void test_format(void)
 	MH_CHECK_EQ_STR(buf, "2021");
 }
 
+/* format then parse gives the instant back, for random instants of
+ * years 1 to 9999 with each fraction form. */
+static void test_format_random(void)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+
+	for (int i = 0; i < 100000; i++) {
+		int64_t ns, back = 0, lo = -62135596800LL, hi = 253402300799LL;
+		char buf[48];
+		size_t n;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		ns = (lo + (int64_t)(x % (uint64_t)(hi - lo))) * S;
+		switch (i % 4) {
+		case 1:
+			ns += (int64_t)(x >> 40) % 1000 * 1000000;
+			break;
+		case 2:
+			ns += (int64_t)(x >> 30) % 1000000 * 1000;
+			break;
+		case 3:
+			ns += (int64_t)(x >> 20) % 1000000000;
+			break;
+		}
+		n = mh_time_format(ns, buf, sizeof(buf));
+		MH_CHECK(n >= 20 && n < sizeof(buf));
+		MH_CHECK(tp(buf, &back));
+		if (back != ns) {
+			MH_CHECK_EQ_STR(buf, "(round trip)");
+			break;
+		}
+	}
+}
+
 static void test_duration(void)
 {
 	int64_t ns;
@@ -200,6 +235,7 @@ int main(void)
 	MH_RUN(test_epoch);
 	MH_RUN(test_us);
 	MH_RUN(test_format);
+	MH_RUN(test_format_random);
 	MH_RUN(test_duration);
 	MH_DONE();
 }
