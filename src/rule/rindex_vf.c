@@ -396,41 +396,16 @@ static bool ip16_build(rx_index *vx)
 	return true;
 }
 
-/* One decimal byte of an IPv4 address at s[*i..n) (as parse_v4() in
- * util/ip.c reads it: 1 to 3 digits, no leading zero, at most 255),
- * followed by a '.'; false when not. */
-static bool ip_octet_dot(const char *s, size_t n, size_t *i, unsigned *v)
+/* May the parsed address ip lie in vx's CIDR blocks? false only for an
+ * IPv4 (or IPv4-mapped) address whose first two bytes are in no block. */
+static bool ip16_maybe(const rx_index *vx, const mh_ip *ip)
 {
-	unsigned d = 0;
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0,    0,
+					   0, 0, 0, 0, 0xff, 0xff};
+	unsigned x = (unsigned)ip->b[12] << 8 | ip->b[13];
 
-	*v = 0;
-	while (*i < n && s[*i] >= '0' && s[*i] <= '9') {
-		if (d == 1 && *v == 0)
-			return false;
-		*v = *v * 10 + (unsigned)(s[*i] - '0');
-		if (++d > 3 || *v > 255)
-			return false;
-		(*i)++;
-	}
-	return d && *i < n && s[(*i)++] == '.';
-}
-
-/* Can the value p[0..n) be an address in vx's CIDR blocks? false only
- * when it is made of digits and dots and its first two bytes are in no
- * block (then mh_ip_parse() fails or gives such an IPv4 address). */
-static bool ip16_maybe(const rx_index *vx, const char *p, size_t n)
-{
-	unsigned a, b;
-	size_t i = 0;
-
-	if (!vx->vf_ip16 || n > 15)
-		return true;
-	for (size_t k = 0; k < n; k++)
-		if (!(p[k] == '.' || (p[k] >= '0' && p[k] <= '9')))
-			return true;
-	if (!ip_octet_dot(p, n, &i, &a) || !ip_octet_dot(p, n, &i, &b))
-		return true;
-	return vx->vf_ip16[(a << 8 | b) / 64] >> ((a << 8 | b) % 64) & 1;
+	return !vx->vf_ip16 || memcmp(ip->b, mapped, 12) ||
+	       (vx->vf_ip16[x / 64] >> (x % 64) & 1);
 }
 
 mh_rc mh_rx_vf_build(bctx *b)
@@ -797,7 +772,7 @@ bool mh_vfilter_ip(const mh_vfilter *vf, mh_vf_state *s, const char *p,
 	mh_ip ip;
 	bool done = false;
 
-	if (!t || !ip16_maybe(vf->vx, p, n) || !mh_ip_parse(p, n, &ip))
+	if (!t || !mh_ip_parse(p, n, &ip) || !ip16_maybe(vf->vx, &ip))
 		return false;
 	for (size_t g = 0; g < t->ngrp; g++) {
 		const rx_cgroup *G = &t->grp[g];
