@@ -1,5 +1,6 @@
 #include "event/normalize.h"
 #include "mh_test.h"
+#include "util/splitmix.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -361,13 +362,11 @@ static void test_mail_protocol(void)
 /* mh_event_norm_sources() against what normalising does: on random
  * events, every run without '\\' or '/' of a string field's final value
  * lies inside the value, as set, of one of its source fields. */
-static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+static mh_rng rng = {0x9e3779b97f4a7c15ULL};
+
 static unsigned rnd(unsigned n)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
+	return mh_rng_below(&rng, (uint32_t)n);
 }
 
 static bool run_inside(const char *run, size_t n, const mh_event *orig,

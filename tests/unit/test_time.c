@@ -1,4 +1,5 @@
 #include "mh_test.h"
+#include "util/splitmix.h"
 #include "util/timefmt.h"
 
 #include <string.h>
@@ -171,15 +172,13 @@ static void test_format(void)
  * fraction form. */
 static void test_format_random(void)
 {
-	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	mh_rng rng = {0x9e3779b97f4a7c15ULL};
 
 	for (int i = 0; i < 100000; i++) {
 		int64_t ns, back = 0, lo = -9200000000LL, hi = 9200000000LL;
 		char buf[48];
 		size_t n;
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
+		uint64_t x = mh_rng_next(&rng);
 		ns = (lo + (int64_t)(x % (uint64_t)(hi - lo))) * S;
 		switch (i % 4) {
 		case 1:

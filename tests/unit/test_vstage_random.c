@@ -14,6 +14,8 @@
 #include "rule/vfilter.h"
 #include "rule_fixture.h"
 #include "sbuf.h"
+#include "util/splitmix.h"
+#include "util/splitmix.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,14 +59,11 @@ static const char PACK_NOPORT[] =
 
 /* clang-format on */
 
-static uint64_t rng = 0x853c49e6748fea9bULL;
+static mh_rng rng = {0x853c49e6748fea9bULL};
 
 static unsigned rnd(unsigned n)
 {
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (unsigned)(rng % n);
+	return mh_rng_below(&rng, (uint32_t)n);
 }
 
 static const char *pick(const char *const *a, size_t n)
