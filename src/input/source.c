@@ -70,8 +70,9 @@ struct mh_source {
 	uint64_t released_bytes; /* total, for tests and -v */
 };
 
-#define RELEASE_STEP	   (8u << 20)
+#define RELEASE_STEP	   (4u << 20)
 #define SLICE_RELEASE_STEP (4u << 20)
+#define RELEASE_PMD	   (2u << 20)
 
 /* Give back the pages of the window wholly before offset upto. Pointers
  * into released pages stay valid (the mapping is private and read-only:
@@ -92,10 +93,16 @@ static void release_behind(mh_source *s, size_t upto)
 	a = (uintptr_t)(s->win + s->released);
 	b = (uintptr_t)(s->win + upto);
 	a = (a + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
-	b &= ~((uintptr_t)pg - 1);
+	/* end on a 2 MiB boundary when the step allows: the page cache
+	 * maps a file read sequentially with 2 MiB folios (PMD mappings),
+	 * and a range that ends inside one leaves it mapped */
+	if (upto - s->released > RELEASE_PMD && s->release_step != 1)
+		b &= ~((uintptr_t)RELEASE_PMD - 1);
+	else
+		b &= ~((uintptr_t)pg - 1);
 	if (b > a && madvise((void *)a, b - a, MADV_DONTNEED) == 0)
 		s->released_bytes += b - a;
-	s->released = upto;
+	s->released = b > a ? (size_t)(b - (uintptr_t)s->win) : s->released;
 }
 
 static mh_rc io_err(mh_source *s, mh_err *err, const char *what)
