@@ -32,6 +32,8 @@ typedef struct scan_opts {
 	int64_t now_ns, since_ns, until_ns;
 	const char *home_net;
 	uint64_t max_memory;
+	bool lateness_set;
+	int64_t lateness_ns; /* < 0: never close idle groups */
 	uint64_t threads;
 	bool explain;
 	int quiet;
@@ -129,6 +131,18 @@ static void scan_usage(FILE *f)
 	    "Limits:\n"
 	    "      --max-memory SIZE  memory for correlation state (default "
 	    "256M)\n"
+	    "      --lateness D       how much older than the newest event a "
+	    "record may\n"
+	    "                         be and still join a window that went "
+	    "idle (default\n"
+	    "                         1h). A group idle for its timespan plus "
+	    "D is closed\n"
+	    "                         and freed, so memory does not grow with "
+	    "the input;\n"
+	    "                         'none' keeps every group (unsorted "
+	    "input, e.g. files\n"
+	    "                         that overlap in time: raise it or sort "
+	    "the input)\n"
 	    "      --threads N        worker threads (default: every core; 1 = "
 	    "one\n"
 	    "                         thread). Only uncompressed NDJSON files "
@@ -434,6 +448,7 @@ enum {
 	OPT_UNTIL,
 	OPT_HOME_NET,
 	OPT_MAX_MEMORY,
+	OPT_LATENESS,
 	OPT_THREADS,
 	OPT_EXPLAIN,
 	OPT_COLOR,
@@ -456,6 +471,7 @@ static const struct option long_opts[] = {
     {"until", required_argument, NULL, OPT_UNTIL},
     {"home-net", required_argument, NULL, OPT_HOME_NET},
     {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
+    {"lateness", required_argument, NULL, OPT_LATENESS},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"explain", no_argument, NULL, OPT_EXPLAIN},
     {"color", required_argument, NULL, OPT_COLOR},
@@ -527,6 +543,23 @@ static int parse_args(int argc, char **argv, scan_opts *o)
 					"mailhunt: --max-memory: '%s' "
 					"is not a size >= 1M (e.g. "
 					"256M, 2G)\n",
+					optarg);
+				return MH_EXIT_USAGE;
+			}
+			break;
+		case OPT_LATENESS:
+			o->lateness_set = true;
+			if (!strcmp(optarg, "none")) {
+				o->lateness_ns = -1;
+				break;
+			}
+			if (!mh_duration_parse(optarg, strlen(optarg),
+					       &o->lateness_ns) ||
+			    o->lateness_ns < 0) {
+				fprintf(stderr,
+					"mailhunt: --lateness: '%s' is not a "
+					"duration (e.g. 0s, 90s, 30m, 1h, 7d) "
+					"or 'none'\n",
 					optarg);
 				return MH_EXIT_USAGE;
 			}
@@ -716,6 +749,8 @@ int mh_cmd_scan(int argc, char **argv)
 	eo.now_set = o.now_set;
 	eo.now_ns = o.now_ns;
 	eo.max_memory = (size_t)o.max_memory;
+	eo.lateness_set = o.lateness_set;
+	eo.lateness_ns = o.lateness_ns;
 	eo.max_refs = o.explain ? 8 : 0;
 	if (mh_engine_new(rs, &eo, &eng, &err) != MH_OK) {
 		mh_cli_print_err("engine", &err);
@@ -814,14 +849,23 @@ int mh_cmd_scan(int argc, char **argv)
 					: 0.0,
 			sum.profile);
 	if (o.verbose)
+		fprintf(
+		    stderr,
+		    "engine: %llu events fed to rules, %llu correlation "
+		    "groups at the end, %llu closed idle, %llu evicted, "
+		    "%llu late events dropped, %llu behind --lateness\n",
+		    (unsigned long long)es.fed, (unsigned long long)es.groups,
+		    (unsigned long long)es.expired,
+		    (unsigned long long)es.evicted, (unsigned long long)es.late,
+		    (unsigned long long)es.straggled);
+	if (es.expired && es.straggled && !o.quiet)
 		fprintf(stderr,
-			"engine: %llu events fed to rules, %llu correlation "
-			"groups at the end, %llu evicted, %llu late events "
-			"dropped\n",
-			(unsigned long long)es.fed,
-			(unsigned long long)es.groups,
-			(unsigned long long)es.evicted,
-			(unsigned long long)es.late);
+			"mailhunt: %llu matched events were more than "
+			"--lateness older than the newest event before them; "
+			"a correlation window they belonged to may have been "
+			"closed already. Sort the input or raise --lateness "
+			"(or 'none') for exact results\n",
+			(unsigned long long)es.straggled);
 	if (sum.evicted && !o.quiet)
 		fprintf(stderr,
 			"mailhunt: %llu correlation groups were "

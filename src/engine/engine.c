@@ -6,6 +6,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+/* bytes of group state freed between two malloc_trim() calls at the end */
+#define ENG_TRIM_STEP ((size_t)4 << 20)
 
 /* Append "s" to buf at *off, cut to cap-1 bytes overall. */
 static void sum_put(char *buf, size_t cap, size_t *off, const char *s, size_t n)
@@ -133,7 +139,7 @@ mh_rc mh_engine_new(const mh_ruleset *rs, const mh_engine_opts *opts,
 		else
 			e->max_mem = cap; /* small caps: the group state only */
 	}
-	mh_arena_init(&e->arena, 256 * 1024, 0);
+	mh_arena_init(&e->arena, 16 * 1024, 0);
 	e->nrules = mh_ruleset_count(rs);
 	e->rules = calloc(e->nrules ? e->nrules : 1, sizeof(*e->rules));
 	e->rref_start = calloc(e->nrules + 1, sizeof(*e->rref_start));
@@ -171,10 +177,35 @@ mh_rc mh_engine_new(const mh_ruleset *rs, const mh_engine_opts *opts,
 		e->corrs[e->ncorr].rule = r;
 		e->corrs[e->ncorr].c = c;
 		e->corrs[e->ncorr].closing = is_closing(c);
+		e->corrs[e->ncorr].beacon = c->type == MH_CORR_BEACON;
+		e->corrs[e->ncorr].queues =
+		    c->type != MH_CORR_BEACON &&
+		    (c->window == MH_WIN_SLIDING ||
+		     c->window == MH_WIN_SEQUENCE ||
+		     (c->window == MH_WIN_LOOKBACK && !e->opts.now_set));
 		e->ncorr++;
 		for (size_t p = 0; p < c->nrules && p < ENG_MAX_POS; p++)
 			if (c->rules[p] < e->nrules)
 				e->rref_start[c->rules[p] + 1]++;
+	}
+	e->lateness =
+	    e->opts.lateness_set ? e->opts.lateness_ns : MH_ENGINE_LATENESS_DEF;
+	e->xcorrs = calloc(e->ncorr ? e->ncorr : 1, sizeof(*e->xcorrs));
+	if (!e->xcorrs)
+		goto out;
+	for (size_t ci = 0; ci < e->ncorr && e->lateness >= 0; ci++) {
+		eng_corr *ec = &e->corrs[ci];
+		mh_window w = ec->c->window;
+		/* `all` and lookback with --now aggregate for the whole
+		 * input: their groups are never idle */
+		if (w == MH_WIN_ALL ||
+		    (w == MH_WIN_LOOKBACK && e->opts.now_set))
+			continue;
+		if (__builtin_add_overflow(ec->c->timespan_ns, e->lateness,
+					   &ec->horizon))
+			continue;
+		ec->expires = true;
+		e->xcorrs[e->nxcorr++] = (uint32_t)ci;
 	}
 	for (size_t i = 0; i < e->nrules; i++)
 		e->rref_start[i + 1] += e->rref_start[i];
@@ -219,6 +250,7 @@ void mh_engine_free(mh_engine *e)
 	free(e->rref_start);
 	free(e->rrefs);
 	free(e->corrs);
+	free(e->xcorrs);
 	free(e->touched);
 	free(e->keys);
 	free(e);
@@ -357,10 +389,19 @@ mh_rc mh_engine_feed(mh_engine *e, const mh_event *ev, const uint32_t *matched,
 		return mh_err_set(err, MH_EINVAL, NULL, 0, 0,
 				  "engine: feed after finish");
 	memset(&sh, 0, sizeof(sh));
+	if (!n) {
+		if (mh_event_has(ev, MH_F_TIME))
+			mh_engine_note_time(e, ev->time_ns);
+		return MH_OK;
+	}
+	if (e->lateness >= 0 && e->have_t && mh_event_has(ev, MH_F_TIME)) {
+		int64_t behind;
+		if (__builtin_sub_overflow(e->max_t, ev->time_ns, &behind) ||
+		    behind > e->lateness)
+			e->st.straggled++;
+	}
 	if (mh_event_has(ev, MH_F_TIME))
 		mh_engine_note_time(e, ev->time_ns);
-	if (!n)
-		return MH_OK;
 	e->st.fed++;
 	e->ntouched = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -419,6 +460,8 @@ mh_rc mh_engine_feed(mh_engine *e, const mh_event *ev, const uint32_t *matched,
 					      ec->pend_mask, &e->keys[i]);
 	}
 	e->ntouched = 0;
+	if (rc == MH_OK)
+		rc = mh_eng_expire(e);
 out:
 	for (size_t i = 0; i < e->ntouched; i++)
 		e->corrs[e->touched[i]].touched = false;
@@ -435,6 +478,7 @@ out:
 mh_rc mh_engine_finish(mh_engine *e, mh_err *err)
 {
 	mh_rc rc = MH_OK;
+	size_t trim_mem = e->mem;
 
 	if (e->finished)
 		return MH_OK;
@@ -450,6 +494,15 @@ mh_rc mh_engine_finish(mh_engine *e, mh_err *err)
 		if (rc != MH_OK)
 			goto out;
 		mh_eng_group_free(e, g);
+#ifdef __GLIBC__
+		/* the alerts take new arena chunks while the groups' memory
+		 * sits in malloc's free lists: give it back as it frees up,
+		 * or the process would hold both at the end */
+		if (e->mem + ENG_TRIM_STEP < trim_mem) {
+			malloc_trim(0);
+			trim_mem = e->mem;
+		}
+#endif
 	}
 	mh_eng_groups_free_all(e);
 	mh_eng_sort_alerts(e);

@@ -24,12 +24,28 @@ typedef struct mh_engine_opts {
 	int64_t now_ns;
 	size_t max_memory; /* bytes for group state; 0 = default 256 MiB */
 	size_t max_refs;   /* --explain: events remembered per alert (0) */
+	/* Idle groups: a group of a sliding, sequence or lookback (without
+	 * now_set) window whose newest event is more than timespan +
+	 * lateness older than the newest event time seen is closed (an open
+	 * alert is emitted) and freed, so the state does not grow with the
+	 * input. Exact for every event at most `lateness` older than the
+	 * newest seen. lateness_set false: MH_ENGINE_LATENESS_DEF;
+	 * lateness_ns < 0: never close idle groups. */
+	bool lateness_set;
+	int64_t lateness_ns;
 } mh_engine_opts;
+
+#define MH_ENGINE_LATENESS_DEF (3600 * (int64_t)1000000000) /* 1 h */
 
 typedef struct mh_engine_stats {
 	uint64_t fed;	  /* events fed with >= 1 match */
 	uint64_t groups;  /* live groups at the end */
 	uint64_t evicted; /* groups evicted at the memory cap */
+	uint64_t expired; /* idle groups closed (see lateness) */
+	/* fed events more than `lateness` older than the newest event
+	 * seen before them: with expired > 0, such an event may have
+	 * missed a window that was closed */
+	uint64_t straggled;
 	uint64_t alerts;
 	int64_t now_ns; /* the `now` used */
 	uint64_t late;	/* out-of-order events dropped (too old for

@@ -19,8 +19,8 @@
 /* Inline first buffers of a group: a typical group (a few interned
  * strings, a short window queue) lives in one allocation. */
 #define ENG_POOL_INL 64
-#define ENG_STRS_INL 4
-#define ENG_ITAB_INL 8
+#define ENG_STRS_INL 2
+#define ENG_ITAB_INL 4
 #define ENG_Q_INL    4
 
 /* Grow buffer p (used bytes in use) to n bytes. p may be its inline
@@ -84,25 +84,35 @@ size_t mh_eng_ref_summary(const mh_event *ev, char *buf, size_t cap);
 
 /* Running aggregate of an alert under construction. Sets are bitmaps
  * over the group's intern ids, so distinct counts are exact. */
+#define ENG_USERS_INL 2
+
 typedef struct eng_agg {
 	uint64_t count;
 	int64_t first, last;
-	bool bytes_set;
 	int64_t bytes;
 	int64_t vsum;
 	uint64_t vn;
 	uint64_t mask;
-	uint32_t ord_k; /* temporal_ordered progress (arrival order) */
 	uint64_t *dst_bits, *val_bits;
 	size_t bits_words;
 	uint64_t ndst, nval;
-	uint32_t users[MH_ALERT_MAX_USERS];
+	/* the kept users (ids, bytewise order): users_inl, or users_heap
+	 * (MH_ALERT_MAX_USERS entries) once there are more; see eng_users() */
+	uint32_t *users_heap;
+	uint32_t users_inl[ENG_USERS_INL];
 	uint32_t nusers;
+	uint32_t ord_k; /* temporal_ordered progress (arrival order) */
+	uint32_t nrefs;
+	bool bytes_set;
 	bool users_trunc;
 	eng_ref *refs;
-	uint32_t nrefs;
 	uint64_t bits_inl[2]; /* dst_bits, val_bits while bits_words == 1 */
 } eng_agg;
+
+static inline uint32_t *eng_users(eng_agg *a)
+{
+	return a->users_heap ? a->users_heap : a->users_inl;
+}
 
 typedef struct eng_istr {
 	uint64_t h;
@@ -122,19 +132,30 @@ typedef struct eng_ctx {
 	bool has_pid;
 	int64_t pid;
 	size_t mem;
-	uint32_t off[ENG_NCTX], len[ENG_NCTX];
+	uint32_t len[ENG_NCTX]; /* the texts follow each other in buf */
 	char buf[];
 } eng_ctx;
 
+/* Context field i (set or not: unset fields have length 0). */
 static inline mh_str eng_ctx_get(const eng_ctx *c, int i)
 {
-	mh_str s = {c->buf + c->off[i], c->len[i]};
+	size_t off = 0;
+	mh_str s;
+
+	for (int j = 0; j < i; j++)
+		off += c->len[j];
+	s.p = c->buf + off;
+	s.n = c->len[i];
 	return s;
 }
 
 typedef struct eng_group {
 	struct eng_group *hnext;
 	struct eng_group *lprev, *lnext; /* LRU: head = most recent */
+	/* the correlation's idle list (touch order, head = most recent);
+	 * only for correlations that close idle groups (eng_corr.expires) */
+	struct eng_group *xprev, *xnext;
+	int64_t tlast; /* newest event time fed to the group */
 	uint64_t hash;
 	uint32_t corr; /* index into e->corrs */
 	uint32_t keylen;
@@ -164,6 +185,10 @@ typedef struct eng_group {
 	/* sliding "at least": alert open; closing conds: window active;
 	 * lookback(now set)/all: aggregating */
 	bool open;
+	/* beacon correlations: connections pending in tail (eng_bpend)
+	 * until the scoring state is taken; bit i of bp_bytes: entry i
+	 * carries BytesSent */
+	uint8_t bp_n, bp_bytes;
 	int64_t w0; /* closing conds: window start */
 	eng_agg agg;
 
@@ -179,9 +204,19 @@ typedef struct eng_group {
 	char pool_inl[ENG_POOL_INL];
 	eng_istr strs_inl[ENG_STRS_INL];
 	uint32_t itab_inl[ENG_ITAB_INL];
-	eng_contrib q_inl[ENG_Q_INL];
-	unsigned char key_inl[]; /* the key: keylen bytes */
+	/* the first ENG_Q_INL queue entries in tail, for the
+	 * correlations that queue (eng_corr.queues), else NULL */
+	eng_contrib *q_inl;
+	/* q_inl's entries or a beacon's eng_bpend, then the key (keylen
+	 * bytes) */
+	_Alignas(8) unsigned char tail[];
 } eng_group;
+
+/* A connection of a beacon group before it has its scoring state. */
+typedef struct eng_bpend {
+	int64_t t, bytes;
+} eng_bpend;
+#define ENG_BPEND 4 /* pending connections per beacon group */
 
 typedef struct eng_corr {
 	const mh_rule *rule;
@@ -189,6 +224,15 @@ typedef struct eng_corr {
 	bool closing; /* some term is lt/lte/eq/neq: evaluate at close */
 	uint32_t pend_mask;
 	bool touched;
+	/* idle groups are closed once their newest event is more than
+	 * horizon (timespan + lateness) older than the newest time seen */
+	bool expires;
+	int64_t horizon;
+	/* its groups queue contributions (sliding, sequence, lookback
+	 * without now_set): they get q_inl */
+	bool queues;
+	bool beacon; /* its groups keep ENG_BPEND eng_bpend in tail */
+	struct eng_group *xhead, *xtail;
 } eng_corr;
 
 typedef struct eng_rref {
@@ -240,6 +284,10 @@ struct mh_engine {
 
 	int64_t max_t;
 	bool have_t;
+	int64_t lateness; /* < 0: idle groups are never closed */
+	int64_t swept_t;  /* max_t at the last mh_eng_expire() */
+	uint32_t *xcorrs; /* the correlations that expire */
+	size_t nxcorr;
 	uint64_t late;
 	mh_engine_stats st;
 	bool finished;
@@ -254,6 +302,11 @@ void mh_eng_group_account(mh_engine *e, eng_group *g);
 /* Evict least recently updated groups while over the cap. Open sliding
  * alerts of evicted groups are emitted first. */
 mh_rc mh_eng_evict(mh_engine *e);
+/* Close and free the idle groups (eng_corr.expires) at the tail of
+ * their correlation's list: those whose newest event is more than the
+ * horizon older than e->max_t. Stops at the first group of each list
+ * that is not idle, so a group touched out of time order waits. */
+mh_rc mh_eng_expire(mh_engine *e);
 void mh_eng_group_free(mh_engine *e, eng_group *g);
 void mh_eng_groups_free_all(mh_engine *e);
 /* Intern n bytes in g; returns the id or ENG_NOID on ENOMEM. */

@@ -52,8 +52,38 @@ static void lru_push_head(mh_engine *e, eng_group *g)
 	e->lru_head = g;
 }
 
+static void x_unlink(eng_corr *ec, eng_group *g)
+{
+	if (g->xprev)
+		g->xprev->xnext = g->xnext;
+	else
+		ec->xhead = g->xnext;
+	if (g->xnext)
+		g->xnext->xprev = g->xprev;
+	else
+		ec->xtail = g->xprev;
+	g->xprev = g->xnext = NULL;
+}
+
+static void x_push_head(eng_corr *ec, eng_group *g)
+{
+	g->xprev = NULL;
+	g->xnext = ec->xhead;
+	if (ec->xhead)
+		ec->xhead->xprev = g;
+	else
+		ec->xtail = g;
+	ec->xhead = g;
+}
+
 void mh_eng_group_touch(mh_engine *e, eng_group *g)
 {
+	eng_corr *ec = &e->corrs[g->corr];
+
+	if (ec->expires && ec->xhead != g) {
+		x_unlink(ec, g);
+		x_push_head(ec, g);
+	}
 	if (e->lru_head == g)
 		return;
 	lru_unlink(e, g);
@@ -101,7 +131,9 @@ void mh_eng_prefetch_group(const mh_engine *e, const eng_key *k)
 	if (!g)
 		return;
 	/* the whole group: an update touches most of its lines */
-	for (size_t off = 0; off < sizeof(*g) + g->keylen; off += 64)
+	for (size_t off = 0;
+	     off < (size_t)(g->key - (const unsigned char *)g) + g->keylen;
+	     off += 64)
 		__builtin_prefetch((const char *)g + off);
 }
 
@@ -112,7 +144,7 @@ eng_group *mh_eng_group_get(mh_engine *e, uint32_t corr,
 			    uint64_t hash)
 {
 	eng_group *g;
-	size_t j;
+	size_t j, qb, tb;
 
 	if (e->nbuckets) {
 		j = (size_t)(hash & (e->nbuckets - 1));
@@ -125,10 +157,13 @@ eng_group *mh_eng_group_get(mh_engine *e, uint32_t corr,
 	}
 	if (e->ngroups >= e->nbuckets && !table_grow(e))
 		return NULL;
-	g = calloc(1, sizeof(*g) + keylen);
+	qb = e->corrs[corr].queues ? ENG_Q_INL * sizeof(eng_contrib) : 0;
+	tb = e->corrs[corr].beacon ? ENG_BPEND * sizeof(eng_bpend) : qb;
+	g = calloc(1, sizeof(*g) + tb + keylen);
 	if (!g)
 		return NULL;
-	g->key = g->key_inl;
+	g->q_inl = qb ? (eng_contrib *)(void *)g->tail : NULL;
+	g->key = g->tail + tb;
 	if (keylen)
 		memcpy(g->key, key, keylen);
 	g->pool = g->pool_inl;
@@ -138,15 +173,18 @@ eng_group *mh_eng_group_get(mh_engine *e, uint32_t corr,
 	g->itab = g->itab_inl;
 	g->itab_cap = ENG_ITAB_INL;
 	g->q = g->q_inl;
-	g->qcap = ENG_Q_INL;
+	g->qcap = qb ? ENG_Q_INL : 0;
 	g->keylen = keylen;
 	g->hash = hash;
 	g->corr = corr;
+	g->tlast = INT64_MIN;
 	j = (size_t)(hash & (e->nbuckets - 1));
 	g->hnext = e->buckets[j];
 	e->buckets[j] = g;
 	e->ngroups++;
 	lru_push_head(e, g);
+	if (e->corrs[corr].expires)
+		x_push_head(&e->corrs[corr], g);
 	mh_eng_group_account(e, g);
 	return g;
 }
@@ -163,7 +201,8 @@ void mh_eng_group_account(mh_engine *e, eng_group *g)
 	       q = ENG_HEAP(g->q, g->q_inl, g->qcap * sizeof(eng_contrib)),
 	       bits = ENG_HEAP(a->dst_bits, a->bits_inl,
 			       a->bits_words * 2 * sizeof(uint64_t));
-	size_t m = sizeof(*g) + g->keylen + pool + strs + itab + q + bits +
+	size_t m = (size_t)(g->key - (const unsigned char *)g) + g->keylen +
+		   pool + strs + itab + q + bits +
 		   (g->qref ? g->qcap * sizeof(eng_ref) : 0) +
 		   g->vcnt_cap * sizeof(uint32_t);
 
@@ -173,11 +212,13 @@ void mh_eng_group_account(mh_engine *e, eng_group *g)
 		m += sizeof(*g->beacon);
 	if (a->refs)
 		m += e->opts.max_refs * sizeof(eng_ref);
+	if (a->users_heap)
+		m += MH_ALERT_MAX_USERS * sizeof(uint32_t);
 	/* malloc's own header and rounding, per separate buffer */
 	m += ENG_MALLOC_OVERHEAD *
 	     (size_t)(1 + !!pool + !!strs + !!itab + !!q + !!g->qref +
 		      !!g->vcnt_cap + !!bits * 2 + !!g->rcnt + !!g->beacon +
-		      !!a->refs);
+		      !!a->refs + !!a->users_heap);
 	e->mem -= g->mem;
 	g->mem = m;
 	e->mem += m;
@@ -209,6 +250,8 @@ void mh_eng_group_free(mh_engine *e, eng_group *g)
 	if (*pp)
 		*pp = g->hnext;
 	lru_unlink(e, g);
+	if (e->corrs[g->corr].expires)
+		x_unlink(&e->corrs[g->corr], g);
 	e->mem -= g->mem;
 	e->ngroups--;
 	group_release(e, g);
@@ -228,6 +271,8 @@ void mh_eng_groups_free_all(mh_engine *e)
 	e->nbuckets = 0;
 	e->ngroups = 0;
 	e->lru_head = e->lru_tail = NULL;
+	for (size_t i = 0; i < e->ncorr; i++)
+		e->corrs[i].xhead = e->corrs[i].xtail = NULL;
 	e->mem = 0;
 }
 
@@ -242,6 +287,33 @@ mh_rc mh_eng_evict(mh_engine *e)
 			return rc;
 		mh_eng_group_free(e, g);
 		e->st.evicted++;
+	}
+	return MH_OK;
+}
+
+mh_rc mh_eng_expire(mh_engine *e)
+{
+	if (!e->nxcorr || !e->have_t || e->max_t == e->swept_t)
+		return MH_OK;
+	e->swept_t = e->max_t;
+	for (size_t i = 0; i < e->nxcorr; i++) {
+		eng_corr *ec = &e->corrs[e->xcorrs[i]];
+		int64_t cut;
+		eng_group *g;
+		if (__builtin_sub_overflow(e->max_t, ec->horizon, &cut))
+			continue; /* nothing is that old */
+		while ((g = ec->xtail) && g->tlast < cut) {
+			/* a sliding window emits what it has open, as the
+			 * next event of the group would have; the others
+			 * hold nothing an alert can still come from */
+			if (ec->c->window == MH_WIN_SLIDING) {
+				mh_rc rc = mh_eng_group_flush(e, g, false);
+				if (rc != MH_OK)
+					return rc;
+			}
+			mh_eng_group_free(e, g);
+			e->st.expired++;
+		}
 	}
 	return MH_OK;
 }
@@ -341,7 +413,7 @@ static int ctx_index(mh_field f)
 static bool ctx_old_eq(const eng_ctx *c, int i, const mh_str *s)
 {
 	return i >= 0 && (c->set >> i & 1u) && s && c->len[i] == s->n &&
-	       (s->n == 0 || memcmp(c->buf + c->off[i], s->p, s->n) == 0);
+	       (s->n == 0 || memcmp(eng_ctx_get(c, i).p, s->p, s->n) == 0);
 }
 
 /* True when ev is provably the process of the stored context c: the
@@ -404,7 +476,6 @@ static eng_ctx *ctx_build(mh_engine *e, const mh_event *ev, const eng_ctx *old)
 	c->has_pid = mh_event_int(ev, MH_F_PROCESS_ID, &pid);
 	c->pid = c->has_pid ? pid : 0;
 	for (int i = 0; i < ENG_NCTX; i++) {
-		c->off[i] = (uint32_t)off;
 		c->len[i] = 0;
 		if (!(set >> i & 1u))
 			continue;

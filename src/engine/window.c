@@ -35,6 +35,7 @@ void mh_eng_agg_free(eng_agg *a)
 	eng_buf_free(a->dst_bits, &a->bits_inl[0]);
 	eng_buf_free(a->val_bits, &a->bits_inl[1]);
 	free(a->refs);
+	free(a->users_heap);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -44,6 +45,7 @@ static void agg_clear(eng_agg *a)
 	uint64_t *d = a->dst_bits, *v = a->val_bits;
 	size_t w = a->bits_words;
 	eng_ref *r = a->refs;
+	uint32_t *u = a->users_heap;
 
 	if (w) {
 		memset(d, 0, w * sizeof(uint64_t));
@@ -54,6 +56,7 @@ static void agg_clear(eng_agg *a)
 	a->val_bits = v;
 	a->bits_words = w;
 	a->refs = r;
+	a->users_heap = u;
 }
 
 static bool bits_ensure(eng_agg *a, uint32_t id)
@@ -111,17 +114,19 @@ static int str_cmp(mh_str a, mh_str b)
 	return a.n < b.n ? -1 : a.n > b.n;
 }
 
-/* Keep the MH_ALERT_MAX_USERS bytewise-smallest distinct users. */
-static void users_add(const eng_group *g, eng_agg *a, uint32_t id)
+/* Keep the MH_ALERT_MAX_USERS bytewise-smallest distinct users. False
+ * on ENOMEM (a unchanged). */
+static bool users_add(const eng_group *g, eng_agg *a, uint32_t id)
 {
 	mh_str s = eng_istr_get(g, id);
+	uint32_t *users = eng_users(a);
 	uint32_t i;
 
 	for (i = 0; i < a->nusers; i++) {
 		int r;
-		if (a->users[i] == id)
-			return;
-		r = str_cmp(s, eng_istr_get(g, a->users[i]));
+		if (users[i] == id)
+			return true;
+		r = str_cmp(s, eng_istr_get(g, users[i]));
 		if (r < 0)
 			break;
 	}
@@ -130,18 +135,27 @@ static void users_add(const eng_group *g, eng_agg *a, uint32_t id)
 		 * more than the cap */
 		a->users_trunc = true;
 		if (i == MH_ALERT_MAX_USERS)
-			return;
+			return true;
 		a->nusers--;
 	} else {
 		/* finish the duplicate scan past the insertion point */
 		for (uint32_t k = i; k < a->nusers; k++)
-			if (a->users[k] == id)
-				return;
+			if (users[k] == id)
+				return true;
+		if (a->nusers == ENG_USERS_INL && !a->users_heap) {
+			a->users_heap =
+			    malloc(MH_ALERT_MAX_USERS * sizeof(*a->users_heap));
+			if (!a->users_heap)
+				return false;
+			memcpy(a->users_heap, a->users_inl,
+			       sizeof(a->users_inl));
+			users = a->users_heap;
+		}
 	}
-	memmove(&a->users[i + 1], &a->users[i],
-		(a->nusers - i) * sizeof(a->users[0]));
-	a->users[i] = id;
+	memmove(&users[i + 1], &users[i], (a->nusers - i) * sizeof(users[0]));
+	users[i] = id;
 	a->nusers++;
+	return true;
 }
 
 /* Add a contribution; ref (may be NULL) is its --explain reference. */
@@ -182,8 +196,8 @@ static bool agg_add(mh_engine *e, eng_group *g, const mh_corr *c, eng_agg *a,
 	a->mask |= ct->mask;
 	if (a->ord_k < npos(c) && ((ct->mask >> a->ord_k) & 1))
 		a->ord_k++;
-	if (ct->user != ENG_NOID)
-		users_add(g, a, ct->user);
+	if (ct->user != ENG_NOID && !users_add(g, a, ct->user))
+		return false;
 	if (ref && e->opts.max_refs && a->nrefs < e->opts.max_refs) {
 		if (!a->refs) {
 			a->refs = calloc(e->opts.max_refs, sizeof(*a->refs));
@@ -380,7 +394,9 @@ static mh_rc emit_agg_b(mh_engine *e, eng_group *g, const eng_agg *a, double v,
 		if (!u)
 			return MH_ENOMEM;
 		for (uint32_t i = 0; i < a->nusers; i++) {
-			mh_str s = eng_istr_get(g, a->users[i]);
+			mh_str s =
+			    eng_istr_get(g, (a->users_heap ? a->users_heap
+							   : a->users_inl)[i]);
 			u[i].p = mh_eng_strdup(e, s.p, s.n);
 			u[i].n = s.n;
 			if (!u[i].p)
@@ -413,23 +429,37 @@ static mh_rc emit_agg_b(mh_engine *e, eng_group *g, const eng_agg *a, double v,
 	}
 
 	if ((g->ctx && g->ctx->set) || br) {
+		/* exactly the fields set (plus the beacon statistics), and
+		 * their texts in one block: an alert kept for the final sort
+		 * costs what it shows */
+		uint32_t set = g->ctx ? g->ctx->set : 0;
+		size_t nset = (size_t)__builtin_popcount(set), n = 0, tl = 0;
 		mh_alert_kv *kv = mh_arena_alloc(
-		    &e->arena, (ENG_NCTX + ENG_NBEACON_KV) * sizeof(*kv));
-		size_t n = 0;
+		    &e->arena,
+		    (nset + (br ? ENG_NBEACON_KV : 0)) * sizeof(*kv));
+		char *txt;
 		if (!kv)
 			return MH_ENOMEM;
-		for (int i = 0; g->ctx && i < ENG_NCTX; i++) {
+		for (int i = 0; i < ENG_NCTX; i++)
+			if (set & (1u << i))
+				tl += g->ctx->len[i] + 1;
+		txt = tl ? mh_arena_alloc(&e->arena, tl) : NULL;
+		if (tl && !txt)
+			return MH_ENOMEM;
+		for (int i = 0; i < ENG_NCTX; i++) {
 			mh_str v;
-			if (!(g->ctx->set & (1u << i)))
+			if (!(set & (1u << i)))
 				continue;
 			v = eng_ctx_get(g->ctx, i);
 			kv[n].field = mh_engine_ctx_fields[i];
 			kv[n].name = mh_field_name(kv[n].field);
 			kv[n].set = true;
 			kv[n].val.n = v.n;
-			kv[n].val.p = mh_eng_strdup(e, v.p, v.n);
-			if (!kv[n].val.p)
-				return MH_ENOMEM;
+			kv[n].val.p = txt;
+			if (v.n)
+				memcpy(txt, v.p, v.n);
+			txt[v.n] = '\0';
+			txt += v.n + 1;
 			n++;
 		}
 		if (br && !(n = beacon_kvs(e, kv, n, br)))
@@ -583,7 +613,8 @@ static bool q_insert(mh_engine *e, eng_group *g, const mh_corr *c,
 	size_t i;
 
 	/* the queue starts inline; its --explain refs start on the heap */
-	if (refs && !g->qref && !(g->qref = calloc(g->qcap, sizeof(*g->qref))))
+	if (refs && !g->qref &&
+	    !(g->qref = calloc(g->qcap ? g->qcap : 1, sizeof(*g->qref))))
 		return false;
 
 	if (g->qhead + g->qn == g->qcap) {
@@ -594,7 +625,7 @@ static bool q_insert(mh_engine *e, eng_group *g, const mh_corr *c,
 					g->qn * sizeof(*g->qref));
 			g->qhead = 0;
 		} else {
-			size_t n = g->qcap * 2;
+			size_t n = g->qcap ? g->qcap * 2 : ENG_Q_INL;
 			eng_contrib *q =
 			    eng_regrow(g->q, g->q_inl, g->qcap * sizeof(*q),
 				       n * sizeof(*q));
@@ -856,6 +887,41 @@ static mh_rc prepare(mh_engine *e, eng_group *g, int64_t t, int *st)
 	return rc;
 }
 
+/* A beacon group keeps its first ENG_BPEND connections (time, bytes) in
+ * its tail and takes the ~0.7 KB scoring state only at the next one:
+ * most (host, process, destination) groups see a few connections.
+ * Replaying them in arrival order gives the same state as adding them
+ * one by one. */
+static void beacon_replay(const eng_group *g, mh_beacon *b)
+{
+	const eng_bpend *bp = (const eng_bpend *)(const void *)g->tail;
+
+	mh_beacon_init(b, g->hash);
+	for (unsigned i = 0; i < g->bp_n; i++)
+		mh_beacon_add(b, bp[i].t, (g->bp_bytes >> i) & 1, bp[i].bytes);
+}
+
+static bool beacon_add(eng_group *g, const eng_contrib *ct)
+{
+	eng_bpend *bp = (eng_bpend *)(void *)g->tail;
+	bool has_bytes = ct->flags & CF_BYTES;
+
+	if (!g->beacon && g->bp_n < ENG_BPEND) {
+		bp[g->bp_n].t = ct->t;
+		bp[g->bp_n].bytes = ct->bytes;
+		g->bp_bytes |= (uint8_t)((has_bytes ? 1u : 0u) << g->bp_n);
+		g->bp_n++;
+		return true;
+	}
+	if (!g->beacon) {
+		if (!(g->beacon = malloc(sizeof(*g->beacon))))
+			return false;
+		beacon_replay(g, g->beacon);
+	}
+	mh_beacon_add(g->beacon, ct->t, has_bytes, ct->bytes);
+	return true;
+}
+
 static mh_rc add(mh_engine *e, eng_group *g, const eng_contrib *ct,
 		 const eng_ref *ref)
 {
@@ -908,16 +974,8 @@ static mh_rc add(mh_engine *e, eng_group *g, const eng_contrib *ct,
 		/* fall through */
 	case MH_WIN_ALL:
 		g->open = true;
-		if (c->type == MH_CORR_BEACON) {
-			if (!g->beacon) {
-				g->beacon = malloc(sizeof(*g->beacon));
-				if (!g->beacon)
-					return MH_ENOMEM;
-				mh_beacon_init(g->beacon, g->hash);
-			}
-			mh_beacon_add(g->beacon, ct->t, ct->flags & CF_BYTES,
-				      ct->bytes);
-		}
+		if (c->type == MH_CORR_BEACON && !beacon_add(g, ct))
+			return MH_ENOMEM;
 		return agg_add(e, g, c, &g->agg, ct, ref) ? MH_OK : MH_ENOMEM;
 	}
 	return MH_OK;
@@ -963,8 +1021,13 @@ mh_rc mh_eng_group_flush(mh_engine *e, eng_group *g, bool at_evict)
 			break;
 		if (c->type == MH_CORR_BEACON) {
 			mh_beacon_result br;
-			if (!g->beacon ||
-			    !mh_beacon_eval(g->beacon, c->min_events, &br))
+			mh_beacon tmp;
+			const mh_beacon *b = g->beacon;
+			if (!b) { /* the first few events: still queued */
+				beacon_replay(g, &tmp);
+				b = &tmp;
+			}
+			if (!mh_beacon_eval(b, c->min_events, &br))
 				break;
 			if (cond_holds(c, true, br.score))
 				rc = emit_agg_b(e, g, &g->agg, br.score, &br);
@@ -1059,6 +1122,8 @@ mh_rc mh_eng_corr_feed(mh_engine *e, uint32_t ci, const mh_event *ev,
 	if (!g)
 		return MH_ENOMEM;
 	mh_eng_group_touch(e, g);
+	if (ev->time_ns > g->tlast)
+		g->tlast = ev->time_ns;
 
 	rc = prepare(e, g, ev->time_ns, &st);
 	if (rc != MH_OK)

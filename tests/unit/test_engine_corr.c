@@ -748,6 +748,138 @@ static void test_long_window_bounded(void)
 	teardown(&t);
 }
 
+/* Idle groups: a group whose newest event is more than timespan +
+ * lateness behind the newest time seen is closed (its open alert
+ * emitted) and freed; on input in time order the alerts are those of
+ * --lateness none, and the state no longer grows with the input. */
+static void run_hosts(tctx *t, size_t nhosts)
+{
+	char host[32];
+
+	for (size_t i = 0; i < nhosts; i++) {
+		int64_t t0 = T0 + (int64_t)i * 2 * 3600 * S;
+		snprintf(host, sizeof(host), "H%zu", i);
+		/* even hosts: 4 events (an open alert), odd ones: 2 */
+		for (int k = 0; k < (i % 2 ? 2 : 4); k++)
+			feed_full(t, t->a, t0 + k * S, host, "10.0.0.1", NULL,
+				  NULL);
+	}
+}
+
+static void test_idle_groups_closed(void)
+{
+	mh_engine_opts none = {.lateness_set = true, .lateness_ns = -1};
+	mh_engine_stats st, stn;
+	tctx t, tn;
+
+	MH_CHECK(setup(&t, SLIDING_GT2, NULL));
+	MH_CHECK(setup(&tn, SLIDING_GT2, &none));
+	run_hosts(&t, 1000);
+	run_hosts(&tn, 1000);
+	mh_engine_get_stats(t.e, &st);
+	mh_engine_get_stats(tn.e, &stn);
+	MH_CHECK(st.groups <= 2);
+	MH_CHECK_EQ_INT(st.expired + st.groups, 1000);
+	MH_CHECK_EQ_INT(stn.groups, 1000);
+	MH_CHECK_EQ_INT(stn.expired, 0);
+	/* 500 alerts emitted at expiry, before the end */
+	MH_CHECK(mh_engine_alert_count(t.e) >= 499);
+	MH_CHECK_EQ_INT(finish(&t), 500);
+	MH_CHECK_EQ_INT(finish(&tn), 500);
+	for (size_t i = 0; i < 500; i++) {
+		const mh_alert *a = corr_alert(&t, i), *b = corr_alert(&tn, i);
+		MH_CHECK(a && b);
+		if (!a || !b)
+			break;
+		MH_CHECK_EQ_INT(a->count, 4);
+		MH_CHECK_EQ_INT(b->count, 4);
+		MH_CHECK(a->first_ns == b->first_ns &&
+			 a->last_ns == b->last_ns);
+		MH_CHECK(a->ngroup == 1 && b->ngroup == 1 &&
+			 a->group[0].val.n == b->group[0].val.n &&
+			 memcmp(a->group[0].val.p, b->group[0].val.p,
+				a->group[0].val.n) == 0);
+	}
+	mh_engine_get_stats(t.e, &st);
+	MH_CHECK_EQ_INT(st.straggled, 0);
+	teardown(&t);
+	teardown(&tn);
+}
+
+/* An event more than --lateness behind the newest one may find its
+ * window closed: it starts a new group, and it is counted. */
+static void test_lateness_straggler(void)
+{
+	mh_engine_opts none = {.lateness_set = true, .lateness_ns = -1};
+	mh_engine_opts l0 = {.lateness_set = true, .lateness_ns = 0};
+	const mh_engine_opts *opts[3] = {NULL, &none, &l0};
+	const size_t want[3] = {0, 1, 0};
+	const uint64_t strag[3] = {1, 0, 1};
+
+	for (int k = 0; k < 3; k++) {
+		mh_engine_stats st;
+		tctx t;
+		MH_CHECK(setup(&t, SLIDING_GT2, opts[k]));
+		feed_full(&t, t.a, T0, "X", "10.0.0.1", NULL, NULL);
+		feed_full(&t, t.a, T0 + S, "X", "10.0.0.1", NULL, NULL);
+		/* another host 3 h later: X has been idle for its 1 h
+		 * window plus the default 1 h lateness */
+		feed_full(&t, t.a, T0 + 3 * 3600 * S, "Y", "10.0.0.2", NULL,
+			  NULL);
+		feed_full(&t, t.a, T0 + 2 * S, "X", "10.0.0.1", NULL, NULL);
+		MH_CHECK_EQ_INT(finish(&t), want[k]);
+		mh_engine_get_stats(t.e, &st);
+		MH_CHECK_EQ_INT(st.straggled, strag[k]);
+		MH_CHECK_EQ_INT(st.expired, k == 1 ? 0 : 1);
+		teardown(&t);
+	}
+
+	/* lateness 0: a group closes right after its window; an event in
+	 * time order is never a straggler */
+	{
+		mh_engine_stats st;
+		tctx t;
+		MH_CHECK(setup(&t, SLIDING_GT2, &l0));
+		for (int i = 0; i < 3; i++) /* 0, 30 and 60 min */
+			feed_full(&t, t.a, T0 + i * 1800 * S, "X", "10.0.0.1",
+				  NULL, NULL);
+		/* 2 h later: the window closed, the alert was emitted */
+		feed_full(&t, t.a, T0 + 3 * 3600 * S, "Y", "10.0.0.2", NULL,
+			  NULL);
+		mh_engine_get_stats(t.e, &st);
+		MH_CHECK_EQ_INT(st.straggled, 0);
+		MH_CHECK_EQ_INT(st.expired, 1);
+		MH_CHECK_EQ_INT(mh_engine_alert_count(t.e), 1);
+		MH_CHECK_EQ_INT(finish(&t), 1);
+		teardown(&t);
+	}
+}
+
+/* lookback without --now: a group whose events all fall out of the
+ * lookback is freed; the result is that of --lateness none. */
+static void test_lookback_idle(void)
+{
+	static const char body[] =
+	    "  type: event_count\n  rules: [rule_a]\n  group-by: [Computer]\n"
+	    "  timespan: 1h\n  window: lookback\n  condition: {gte: 1}\n";
+	mh_engine_opts none = {.lateness_set = true, .lateness_ns = -1};
+	mh_engine_stats st;
+	tctx t, tn;
+
+	MH_CHECK(setup(&t, body, NULL));
+	MH_CHECK(setup(&tn, body, &none));
+	run_hosts(&t, 100);
+	run_hosts(&tn, 100);
+	mh_engine_get_stats(t.e, &st);
+	MH_CHECK(st.groups <= 2 && st.expired >= 98);
+	MH_CHECK_EQ_INT(finish(&t), 1);
+	MH_CHECK_EQ_INT(finish(&tn), 1);
+	MH_CHECK(corr_alert(&t, 0) && corr_alert(&tn, 0) &&
+		 corr_alert(&t, 0)->count == corr_alert(&tn, 0)->count);
+	teardown(&t);
+	teardown(&tn);
+}
+
 int main(void)
 {
 	MH_RUN(test_gt2_two_vs_three);
@@ -767,5 +899,8 @@ int main(void)
 	MH_RUN(test_alias_group);
 	MH_RUN(test_multi_match_counts_once);
 	MH_RUN(test_long_window_bounded);
+	MH_RUN(test_idle_groups_closed);
+	MH_RUN(test_lateness_straggler);
+	MH_RUN(test_lookback_idle);
 	MH_DONE();
 }
