@@ -561,6 +561,21 @@ if [ $MHOK = 1 ] && [ -s "$OUT/mde-$TAG.ndjson" ]; then
 		fi
 	} >>"$RESULTS"
 fi
+# Peak RSS on a 10 GiB file (bench/rss-big.sh; full runs only: the file
+# takes 10 GiB of disk and ~35 s to write the first time).
+if [ $MHOK = 1 ] && [ $QUICK = 0 ]; then
+	say "peak RSS at 10 GiB: bench/rss-big.sh"
+	{
+		echo
+		echo "## Peak RSS at 10 GiB (\`bench/rss-big.sh\`, target: <= 64 MB)"
+		echo
+		sh "$BENCH/rss-big.sh" --mailhunt "$MH" >"$OUT/rss-big.txt" 2>&1
+		rc=$?
+		[ $rc = 1 ] && STATUS=1
+		[ $rc = 0 ] || [ $rc = 1 ] || printf '    %s\n' "rss-big.sh did not run:"
+		cat "$OUT/rss-big.txt"
+	} >>"$RESULTS"
+fi
 T1=$(date +%s)
 
 say "wrote $RESULTS ($((T1 - T0)) s)"
