@@ -328,6 +328,47 @@ bool mh_eng_ctx_store(mh_engine *e, eng_group *g, const mh_event *ev);
 /* Drop one reference to c (NULL: nothing). */
 void mh_eng_ctx_release(mh_engine *e, eng_ctx *c);
 
+/* Saturating int64_t arithmetic (event times, byte sums). */
+static inline int64_t eng_sub_sat(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_sub_overflow(a, b, &r))
+		return b > 0 ? INT64_MIN : INT64_MAX;
+	return r;
+}
+
+static inline int64_t eng_add_sat(int64_t a, int64_t b)
+{
+	int64_t r;
+	if (__builtin_add_overflow(a, b, &r))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return r;
+}
+
+/* Positions of c's rules that are tracked (at most ENG_MAX_POS). */
+static inline size_t eng_npos(const mh_corr *c)
+{
+	return c->nrules < ENG_MAX_POS ? c->nrules : ENG_MAX_POS;
+}
+
+/* agg.c */
+/* Empty a, keeping its buffers. */
+void mh_eng_agg_clear(eng_agg *a);
+/* Add one contribution of g to a; ref (may be NULL) is its --explain
+ * reference. False on ENOMEM. */
+bool mh_eng_agg_add(mh_engine *e, eng_group *g, const mh_corr *c, eng_agg *a,
+		    const eng_contrib *ct, const eng_ref *ref);
+/* The value of c's type over a; false when it has none (no integer for
+ * value_sum/avg). */
+bool mh_eng_agg_value(const mh_corr *c, const eng_agg *a, double *v);
+/* c's condition on value v (have false: no value). */
+bool mh_eng_cond_holds(const mh_corr *c, bool have, double v);
+/* Raise the alert of g from a with value v; br (may be NULL): beacon
+ * statistics appended to the context. */
+mh_rc mh_eng_emit_agg(mh_engine *e, eng_group *g, const eng_agg *a, double v);
+mh_rc mh_eng_emit_agg_b(mh_engine *e, eng_group *g, const eng_agg *a, double v,
+			const mh_beacon_result *br);
+
 /* window.c */
 /* Serialize ev's group key for correlation ci (mask: its positions the
  * event matched) at the end of e->kbuf (e->kn), and hash it. */
