@@ -193,6 +193,7 @@ mh_rc mh_engine_new(const mh_ruleset *rs, const mh_engine_opts *opts,
 	e->xcorrs = calloc(e->ncorr ? e->ncorr : 1, sizeof(*e->xcorrs));
 	if (!e->xcorrs)
 		goto out;
+	e->sweep_step = INT64_MAX;
 	for (size_t ci = 0; ci < e->ncorr && e->lateness >= 0; ci++) {
 		eng_corr *ec = &e->corrs[ci];
 		mh_window w = ec->c->window;
@@ -206,7 +207,12 @@ mh_rc mh_engine_new(const mh_ruleset *rs, const mh_engine_opts *opts,
 			continue;
 		ec->expires = true;
 		e->xcorrs[e->nxcorr++] = (uint32_t)ci;
+		if (ec->horizon / 64 < e->sweep_step)
+			e->sweep_step = ec->horizon / 64;
 	}
+	if (e->sweep_step < 1)
+		e->sweep_step = 1;
+	e->next_sweep = INT64_MIN;
 	for (size_t i = 0; i < e->nrules; i++)
 		e->rref_start[i + 1] += e->rref_start[i];
 	{

@@ -285,7 +285,11 @@ struct mh_engine {
 	int64_t max_t;
 	bool have_t;
 	int64_t lateness; /* < 0: idle groups are never closed */
-	int64_t swept_t;  /* max_t at the last mh_eng_expire() */
+	/* mh_eng_expire() sweeps when max_t reaches next_sweep, then sets
+	 * it sweep_step later (1/64 of the shortest horizon): a sweep costs
+	 * one look per correlation, so with many correlations it must not
+	 * run at every event; a group closed a little later is as exact */
+	int64_t next_sweep, sweep_step;
 	uint32_t *xcorrs; /* the correlations that expire */
 	size_t nxcorr;
 	uint64_t late;

@@ -293,9 +293,9 @@ mh_rc mh_eng_evict(mh_engine *e)
 
 mh_rc mh_eng_expire(mh_engine *e)
 {
-	if (!e->nxcorr || !e->have_t || e->max_t == e->swept_t)
+	if (!e->nxcorr || !e->have_t || e->max_t < e->next_sweep)
 		return MH_OK;
-	e->swept_t = e->max_t;
+	e->next_sweep = eng_add_sat(e->max_t, e->sweep_step);
 	for (size_t i = 0; i < e->nxcorr; i++) {
 		eng_corr *ec = &e->corrs[e->xcorrs[i]];
 		int64_t cut;
