@@ -751,6 +751,13 @@ int mh_cmd_scan(int argc, char **argv)
 	eo.max_memory = (size_t)o.max_memory;
 	eo.lateness_set = o.lateness_set;
 	eo.lateness_ns = o.lateness_ns;
+	{
+		/* tests: alert bytes kept before spilling to disk */
+		const char *env = getenv("MAILHUNT_ALERT_SPILL");
+		uint64_t v;
+		if (env && mh_cli_parse_size(env, &v) && v > 0)
+			eo.alert_spill = (size_t)v;
+	}
 	eo.max_refs = o.explain ? 8 : 0;
 	if (mh_engine_new(rs, &eo, &eng, &err) != MH_OK) {
 		mh_cli_print_err("engine", &err);
@@ -807,8 +814,16 @@ int mh_cmd_scan(int argc, char **argv)
 	}
 	writer_open = true;
 	nshown = 0;
-	for (size_t i = 0; i < mh_engine_alert_count(eng); i++) {
-		const mh_alert *a = mh_engine_alert(eng, i);
+	for (;;) {
+		const mh_alert *a;
+		mh_rc arc = mh_engine_next_alert(eng, &a, &err);
+		if (arc == MH_EOF)
+			break;
+		if (arc != MH_OK) {
+			mh_cli_print_err("correlation", &err);
+			code = MH_EXIT_INTERNAL;
+			goto out;
+		}
 		if (a->level < o.min_level)
 			continue;
 		nshown++;
@@ -858,6 +873,11 @@ int mh_cmd_scan(int argc, char **argv)
 		    (unsigned long long)es.expired,
 		    (unsigned long long)es.evicted, (unsigned long long)es.late,
 		    (unsigned long long)es.straggled);
+	if (o.verbose && es.spilled)
+		fprintf(stderr,
+			"engine: %llu alerts went through a temporary file "
+			"(sorted runs, merged back in order)\n",
+			(unsigned long long)es.spilled);
 	if (es.expired && es.straggled && !o.quiet)
 		fprintf(stderr,
 			"mailhunt: %llu matched events were more than "
@@ -866,6 +886,11 @@ int mh_cmd_scan(int argc, char **argv)
 			"closed already. Sort the input or raise --lateness "
 			"(or 'none') for exact results\n",
 			(unsigned long long)es.straggled);
+	if (es.spill_failed && !o.quiet)
+		fprintf(stderr,
+			"mailhunt: alerts were kept in memory: no temporary "
+			"file could be written in $TMPDIR or /tmp (%s)\n",
+			strerror(es.spill_errno));
 	if (sum.evicted && !o.quiet)
 		fprintf(stderr,
 			"mailhunt: %llu correlation groups were "

@@ -3,6 +3,7 @@
 #include "engine/engine_int.h"
 #include "util/timefmt.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,6 +141,12 @@ mh_rc mh_engine_new(const mh_ruleset *rs, const mh_engine_opts *opts,
 			e->max_mem = cap; /* small caps: the group state only */
 	}
 	mh_arena_init(&e->arena, 16 * 1024, 0);
+	e->spill_fd = -1;
+	e->merge_last = SIZE_MAX;
+	e->spill_budget =
+	    e->opts.alert_spill ? e->opts.alert_spill : e->max_mem / 8;
+	if (!e->opts.alert_spill && e->spill_budget < ((size_t)256 << 10))
+		e->spill_budget = (size_t)256 << 10;
 	e->nrules = mh_ruleset_count(rs);
 	e->rules = calloc(e->nrules ? e->nrules : 1, sizeof(*e->rules));
 	e->rref_start = calloc(e->nrules + 1, sizeof(*e->rref_start));
@@ -249,6 +256,7 @@ void mh_engine_free(mh_engine *e)
 	if (!e)
 		return;
 	mh_eng_groups_free_all(e);
+	mh_eng_spill_free(e);
 	mh_arena_free(&e->arena);
 	free(e->alerts);
 	free(e->kbuf);
@@ -468,6 +476,8 @@ mh_rc mh_engine_feed(mh_engine *e, const mh_event *ev, const uint32_t *matched,
 	e->ntouched = 0;
 	if (rc == MH_OK)
 		rc = mh_eng_expire(e);
+	if (rc == MH_OK && e->arena.used_total >= e->spill_budget)
+		rc = mh_eng_spill(e);
 out:
 	for (size_t i = 0; i < e->ntouched; i++)
 		e->corrs[e->touched[i]].touched = false;
@@ -500,6 +510,9 @@ mh_rc mh_engine_finish(mh_engine *e, mh_err *err)
 		if (rc != MH_OK)
 			goto out;
 		mh_eng_group_free(e, g);
+		if (e->arena.used_total >= e->spill_budget &&
+		    (rc = mh_eng_spill(e)) != MH_OK)
+			goto out;
 #ifdef __GLIBC__
 		/* the alerts take new arena chunks while the groups' memory
 		 * sits in malloc's free lists: give it back as it frees up,
@@ -512,7 +525,11 @@ mh_rc mh_engine_finish(mh_engine *e, mh_err *err)
 	}
 	mh_eng_groups_free_all(e);
 	mh_eng_sort_alerts(e);
-	e->st.alerts = e->nalerts;
+	e->st.alerts = e->nalerts + e->st.spilled;
+	e->st.spill_failed = e->spill_failed;
+	e->st.spill_errno = e->spill_errno;
+	if (e->nruns && (rc = mh_eng_merge_start(e)) != MH_OK)
+		goto out;
 	e->finished = true;
 out:
 	if (rc != MH_OK)
@@ -523,12 +540,34 @@ out:
 
 size_t mh_engine_alert_count(const mh_engine *e)
 {
-	return e->nalerts;
+	return e->nalerts + (size_t)e->st.spilled;
 }
 
 const mh_alert *mh_engine_alert(const mh_engine *e, size_t i)
 {
-	return i < e->nalerts ? &e->alerts[i]->a : NULL;
+	return !e->nruns && i < e->nalerts ? &e->alerts[i]->a : NULL;
+}
+
+mh_rc mh_engine_next_alert(mh_engine *e, const mh_alert **out, mh_err *err)
+{
+	mh_rc rc;
+
+	*out = NULL;
+	if (!e->finished)
+		return mh_err_set(err, MH_EINVAL, NULL, 0, 0,
+				  "engine: alerts read before finish");
+	if (!e->nruns) {
+		if (e->next_i >= e->nalerts)
+			return MH_EOF;
+		*out = &e->alerts[e->next_i++]->a;
+		return MH_OK;
+	}
+	rc = mh_eng_merge_next(e, out);
+	if (rc == MH_EIO)
+		return mh_err_set(err, rc, NULL, 0, 0,
+				  "engine: reading spilled alerts back: %s",
+				  strerror(errno));
+	return rc;
 }
 
 void mh_engine_get_stats(const mh_engine *e, mh_engine_stats *st)
@@ -536,7 +575,7 @@ void mh_engine_get_stats(const mh_engine *e, mh_engine_stats *st)
 	*st = e->st;
 	if (!e->finished) {
 		st->groups = e->ngroups;
-		st->alerts = e->nalerts;
+		st->alerts = e->nalerts + e->st.spilled;
 		st->now_ns = e->opts.now_set ? e->opts.now_ns : e->max_t;
 	}
 	st->late = e->late;

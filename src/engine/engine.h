@@ -33,6 +33,11 @@ typedef struct mh_engine_opts {
 	 * lateness_ns < 0: never close idle groups. */
 	bool lateness_set;
 	int64_t lateness_ns;
+	/* Alert memory (bytes) kept before the alerts are sorted and
+	 * written to a temporary file ($TMPDIR, else /tmp; unlinked at
+	 * once) as a run, merged back in order at the end. 0: an eighth of
+	 * the group-state cap, at least 256 KiB. */
+	size_t alert_spill;
 } mh_engine_opts;
 
 #define MH_ENGINE_LATENESS_DEF (3600 * (int64_t)1000000000) /* 1 h */
@@ -46,6 +51,11 @@ typedef struct mh_engine_stats {
 	 * seen before them: with expired > 0, such an event may have
 	 * missed a window that was closed */
 	uint64_t straggled;
+	uint64_t spilled; /* alerts written to the temporary file */
+	/* no temporary file could be written (spill_errno): the alerts
+	 * past the first failure stayed in memory */
+	bool spill_failed;
+	int spill_errno;
 	uint64_t alerts;
 	int64_t now_ns; /* the `now` used */
 	uint64_t late;	/* out-of-order events dropped (too old for
@@ -64,7 +74,14 @@ mh_rc mh_engine_feed(mh_engine *e, const mh_event *ev, const uint32_t *matched,
 		     size_t n, mh_err *err);
 mh_rc mh_engine_finish(mh_engine *e, mh_err *err);
 
+/* After mh_engine_finish(): every alert in order, one per call. MH_OK
+ * with *out set (valid until the next call or mh_engine_free()),
+ * MH_EOF at the end, MH_EIO when the temporary file cannot be read. */
+mh_rc mh_engine_next_alert(mh_engine *e, const mh_alert **out, mh_err *err);
+/* All alerts, including those spilled. */
 size_t mh_engine_alert_count(const mh_engine *e);
+/* Alert i in order, when none was spilled (stats.spilled == 0, always
+ * with small inputs); else NULL: use mh_engine_next_alert(). */
 const mh_alert *mh_engine_alert(const mh_engine *e, size_t i);
 void mh_engine_get_stats(const mh_engine *e, mh_engine_stats *st);
 

@@ -282,6 +282,20 @@ struct mh_engine {
 	size_t nalerts, alerts_cap;
 	uint64_t aseq; /* next alert emission number */
 
+	/* alerts spilled in sorted runs to a temporary file (spill.c) once
+	 * the arena holds spill_budget bytes */
+	size_t spill_budget;
+	int spill_fd; /* -1: none yet */
+	uint64_t spill_size;
+	char *sw; /* write buffer */
+	size_t sw_n, sw_cap;
+	struct eng_run *runs;
+	size_t nruns, runs_cap;
+	size_t merge_last; /* run of the last alert returned, or SIZE_MAX */
+	bool spill_failed; /* no temporary file: alerts stay in memory */
+	int spill_errno;
+	size_t next_i; /* mh_engine_next_alert() without runs */
+
 	int64_t max_t;
 	bool have_t;
 	int64_t lateness; /* < 0: idle groups are never closed */
@@ -396,5 +410,21 @@ char *mh_eng_strdup(mh_engine *e, const char *p, size_t n);
 
 /* sort.c */
 void mh_eng_sort_alerts(mh_engine *e);
+/* The order of mh_eng_sort_alerts() (a total order: < 0, 0 only for the
+ * same alert, > 0). */
+int mh_eng_alert_cmp(const mh_engine *e, const eng_alert *x,
+		     const eng_alert *y);
+
+/* spill.c */
+/* Sort the alerts in memory, append them to the spill file as a run and
+ * empty the arena. When no temporary file can be written, sets
+ * spill_failed and keeps them (MH_OK). */
+mh_rc mh_eng_spill(mh_engine *e);
+/* Read the first alert of every run; then each call of merge_next gives
+ * the least of the runs' current alerts (valid until the next call),
+ * MH_EOF at the end. MH_EIO (errno set) on a read error. */
+mh_rc mh_eng_merge_start(mh_engine *e);
+mh_rc mh_eng_merge_next(mh_engine *e, const mh_alert **out);
+void mh_eng_spill_free(mh_engine *e);
 
 #endif

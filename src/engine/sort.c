@@ -105,7 +105,7 @@ static int cmp_alert(const void *pa, const void *pb)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-void mh_eng_sort_alerts(mh_engine *e)
+static void set_terms(const mh_engine *e)
 {
 	const mh_profile_info *p = mh_ruleset_profile(e->rs);
 
@@ -120,6 +120,17 @@ void mh_eng_sort_alerts(mh_engine *e)
 		s_nterms = MH_ARRAY_LEN(default_terms);
 		s_rule_after_default = true;
 	}
+}
+
+int mh_eng_alert_cmp(const mh_engine *e, const eng_alert *x, const eng_alert *y)
+{
+	set_terms(e);
+	return cmp_alert(&x, &y);
+}
+
+void mh_eng_sort_alerts(mh_engine *e)
+{
+	set_terms(e);
 	if (e->nalerts > 1)
 		qsort(e->alerts, e->nalerts, sizeof(*e->alerts), cmp_alert);
 }

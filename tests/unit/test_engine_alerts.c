@@ -529,6 +529,128 @@ static void test_fields(void)
 	MH_CHECK(!mh_fieldset_has(&fs, MH_F_SUBJECT));
 }
 
+static bool str_eq(mh_str a, mh_str b)
+{
+	return a.n == b.n && (a.n == 0 || memcmp(a.p, b.p, a.n) == 0);
+}
+
+static bool kvs_eq(const mh_alert_kv *a, const mh_alert_kv *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].field != b[i].field || a[i].set != b[i].set ||
+		    strcmp(a[i].name, b[i].name) != 0 ||
+		    !str_eq(a[i].val, b[i].val))
+			return false;
+	return true;
+}
+
+/* Every field of two alerts. */
+static bool alert_eq(const mh_alert *a, const mh_alert *b)
+{
+	/* the two engines have rulesets of their own: rules by index */
+	bool ok = a->rule->index == b->rule->index && a->level == b->level &&
+		  a->count == b->count && a->distinct_dst == b->distinct_dst &&
+		  a->bytes_set == b->bytes_set &&
+		  a->bytes_sent == b->bytes_sent &&
+		  a->first_ns == b->first_ns && a->last_ns == b->last_ns &&
+		  a->value == b->value && a->ngroup == b->ngroup &&
+		  a->nusers == b->nusers &&
+		  a->users_truncated == b->users_truncated &&
+		  a->ncontrib == b->ncontrib && a->nctx == b->nctx &&
+		  a->nrefs == b->nrefs;
+
+	ok = ok && kvs_eq(a->group, b->group, a->ngroup) &&
+	     kvs_eq(a->ctx, b->ctx, a->nctx);
+	for (size_t i = 0; ok && i < a->nusers; i++)
+		ok = str_eq(a->users[i], b->users[i]);
+	for (size_t i = 0; ok && i < a->ncontrib; i++)
+		ok = a->contrib[i]->index == b->contrib[i]->index;
+	for (size_t i = 0; ok && i < a->nrefs; i++)
+		ok = str_eq(a->refs[i], b->refs[i]);
+	return ok;
+}
+
+/* 3000 events of three detection rules and a correlation, into an engine
+ * that keeps every alert in memory and one that spills them to disk
+ * after every event (alert_spill 1 byte) or, with tmpdir set, cannot: the
+ * same alerts in the same order from mh_engine_next_alert(). */
+static void spill_run(const char *tmpdir)
+{
+	static const char y[] = THREE_LEVELS "---\n" DET("base", "low", "25")
+	    CORR_HEAD("sliding", "gte: 2") "level: high\n";
+	const char *rules[4] = {"r_med", "r_high", "r_crit", "base"};
+	mh_engine_opts keep = {0}, spill = {0};
+	mh_engine_stats st;
+	tctx a, b;
+	char h[32], u[32], d[32];
+	size_t n = 0;
+
+	keep.max_refs = spill.max_refs = 3;
+	spill.alert_spill = 1;
+	MH_CHECK(setup(&a, y, &keep));
+	MH_CHECK(setup(&b, y, &spill));
+	for (int i = 0; i < 3000; i++) {
+		tctx *t[2] = {&a, &b};
+		snprintf(h, sizeof(h), "host%d", i % 37);
+		snprintf(u, sizeof(u), "CORP\\user%d", i % 5);
+		snprintf(d, sizeof(d), "10.0.%d.%d", i % 3, i % 11);
+		for (int k = 0; k < 2; k++) {
+			ev_begin(t[k], T0 + (int64_t)(i % 500) * 60 * S);
+			put(t[k], MH_F_HOST, h);
+			put(t[k], MH_F_USER, i % 4 ? u : NULL);
+			put(t[k], MH_F_DESTINATION_IP, d);
+			put(t[k], MH_F_COMMAND_LINE, i % 3 ? "a.exe -x" : NULL);
+			put(t[k], MH_F_BYTES_SENT, i % 2 ? "100" : NULL);
+			MH_CHECK(feed_rule(t[k], rules[i % 4]) == MH_OK);
+		}
+	}
+	MH_CHECK(mh_engine_finish(a.e, NULL) == MH_OK);
+	MH_CHECK(mh_engine_finish(b.e, NULL) == MH_OK);
+	MH_CHECK_EQ_INT(mh_engine_alert_count(a.e), mh_engine_alert_count(b.e));
+	mh_engine_get_stats(b.e, &st);
+	if (tmpdir) {
+		MH_CHECK(st.spill_failed);
+		MH_CHECK_EQ_INT(st.spilled, 0);
+	} else {
+		MH_CHECK(!st.spill_failed);
+		MH_CHECK(st.spilled > 2000);
+		MH_CHECK(mh_engine_alert(b.e, 0) == NULL);
+	}
+	for (;;) {
+		const mh_alert *x, *z;
+		mh_rc ra = mh_engine_next_alert(a.e, &x, NULL);
+		mh_rc rb = mh_engine_next_alert(b.e, &z, NULL);
+		MH_CHECK_EQ_INT(ra, rb);
+		if (ra != MH_OK || rb != MH_OK)
+			break;
+		if (!alert_eq(x, z)) {
+			MH_CHECK(!"alerts differ");
+			break;
+		}
+		n++;
+	}
+	MH_CHECK_EQ_INT(n, mh_engine_alert_count(a.e));
+	MH_CHECK(n > 2000);
+	teardown(&a);
+	teardown(&b);
+}
+
+static void test_spill(void)
+{
+	const char *old = getenv("TMPDIR");
+	char *save = old ? strdup(old) : NULL;
+
+	spill_run(NULL);
+	/* no temporary file: the alerts stay in memory, nothing is lost */
+	setenv("TMPDIR", "/nonexistent/mailhunt-test", 1);
+	spill_run("/nonexistent/mailhunt-test");
+	if (save)
+		setenv("TMPDIR", save, 1);
+	else
+		unsetenv("TMPDIR");
+	free(save);
+}
+
 int main(void)
 {
 	MH_RUN(test_standalone_alert);
@@ -542,5 +664,6 @@ int main(void)
 	MH_RUN(test_sort_level_name);
 	MH_RUN(test_sort_count_group_ties);
 	MH_RUN(test_fields);
+	MH_RUN(test_spill);
 	MH_DONE();
 }
