@@ -410,7 +410,8 @@ mh_rc mh_eng_emit_agg_b(mh_engine *e, eng_group *g, const eng_agg *a, double v,
 		 * their texts in one block: an alert kept for the final sort
 		 * costs what it shows */
 		uint32_t set = g->ctx ? g->ctx->set : 0;
-		size_t nset = (size_t)__builtin_popcount(set), n = 0, tl = 0;
+		size_t nset = (size_t)__builtin_popcount(set), n = 0, tl = 0,
+		       co = 0;
 		mh_alert_kv *kv = mh_arena_alloc(
 		    &e->arena,
 		    (nset + (br ? ENG_NBEACON_KV : 0)) * sizeof(*kv));
@@ -427,7 +428,10 @@ mh_rc mh_eng_emit_agg_b(mh_engine *e, eng_group *g, const eng_agg *a, double v,
 			mh_str v;
 			if (!(set & (1u << i)))
 				continue;
-			v = eng_ctx_get(g->ctx, i);
+			/* the texts follow each other; unset ones are empty */
+			v.p = g->ctx->buf + co;
+			v.n = g->ctx->len[i];
+			co += v.n;
 			kv[n].field = mh_engine_ctx_fields[i];
 			kv[n].name = mh_field_name(kv[n].field);
 			kv[n].set = true;

@@ -403,19 +403,16 @@ mh_rc mh_engine_feed(mh_engine *e, const mh_event *ev, const uint32_t *matched,
 		return mh_err_set(err, MH_EINVAL, NULL, 0, 0,
 				  "engine: feed after finish");
 	memset(&sh, 0, sizeof(sh));
-	if (!n) {
-		if (mh_event_has(ev, MH_F_TIME))
-			mh_engine_note_time(e, ev->time_ns);
-		return MH_OK;
-	}
-	if (e->lateness >= 0 && e->have_t && mh_event_has(ev, MH_F_TIME)) {
+	if (mh_event_has(ev, MH_F_TIME)) {
 		int64_t behind;
-		if (__builtin_sub_overflow(e->max_t, ev->time_ns, &behind) ||
-		    behind > e->lateness)
+		if (n && e->lateness >= 0 && e->have_t &&
+		    (__builtin_sub_overflow(e->max_t, ev->time_ns, &behind) ||
+		     behind > e->lateness))
 			e->st.straggled++;
-	}
-	if (mh_event_has(ev, MH_F_TIME))
 		mh_engine_note_time(e, ev->time_ns);
+	}
+	if (!n)
+		return MH_OK;
 	e->st.fed++;
 	e->ntouched = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -504,8 +501,8 @@ mh_rc mh_engine_finish(mh_engine *e, mh_err *err)
 	 * group is freed once flushed, so the alerts of the last groups
 	 * reuse its memory instead of adding to the peak. */
 	e->st.groups = e->ngroups;
-	while (e->lru_tail) {
-		eng_group *g = e->lru_tail;
+	while (e->lru.tail) {
+		eng_group *g = e->lru.tail;
 		rc = mh_eng_group_flush(e, g, false);
 		if (rc != MH_OK)
 			goto out;

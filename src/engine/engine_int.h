@@ -11,6 +11,15 @@
 #include <string.h>
 
 #define ENG_NOID UINT32_MAX
+
+struct eng_group;
+/* A group's place in one doubly linked list of groups (eng_list). */
+typedef struct eng_link {
+	struct eng_group *prev, *next;
+} eng_link;
+typedef struct eng_list {
+	struct eng_group *head, *tail; /* head = most recently touched */
+} eng_list;
 #define ENG_NCTX 18
 /* Bytes charged per separate heap buffer for malloc's header and
  * rounding (glibc: 8-16 bytes header, 16-byte granularity). */
@@ -151,10 +160,10 @@ static inline mh_str eng_ctx_get(const eng_ctx *c, int i)
 
 typedef struct eng_group {
 	struct eng_group *hnext;
-	struct eng_group *lprev, *lnext; /* LRU: head = most recent */
-	/* the correlation's idle list (touch order, head = most recent);
-	 * only for correlations that close idle groups (eng_corr.expires) */
-	struct eng_group *xprev, *xnext;
+	eng_link lru; /* in mh_engine.lru */
+	/* in its correlation's idle list (eng_corr.idle), only for
+	 * correlations that close idle groups (eng_corr.expires) */
+	eng_link idle;
 	int64_t tlast; /* newest event time fed to the group */
 	uint64_t hash;
 	uint32_t corr; /* index into e->corrs */
@@ -231,8 +240,8 @@ typedef struct eng_corr {
 	/* its groups queue contributions (sliding, sequence, lookback
 	 * without now_set): they get q_inl */
 	bool queues;
-	bool beacon; /* its groups keep ENG_BPEND eng_bpend in tail */
-	struct eng_group *xhead, *xtail;
+	bool beacon;   /* its groups keep ENG_BPEND eng_bpend in tail */
+	eng_list idle; /* its groups, in touch order */
 } eng_corr;
 
 typedef struct eng_rref {
@@ -266,7 +275,7 @@ struct mh_engine {
 
 	eng_group **buckets;
 	size_t nbuckets, ngroups;
-	eng_group *lru_head, *lru_tail;
+	eng_list lru; /* every group, in touch order */
 	size_t mem, max_mem;
 
 	/* the group keys of the event being fed, one per touched

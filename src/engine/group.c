@@ -4,6 +4,7 @@
 #include "engine/engine_int.h"
 #include "util/hash.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,66 +29,56 @@ const mh_field mh_engine_ctx_fields[ENG_NCTX] = {
     MH_F_LOOKALIKE_OF,
 };
 
-static void lru_unlink(mh_engine *e, eng_group *g)
+/* g's link of list l: the link at byte offset off in the group
+ * (offsetof(eng_group, lru) or idle). */
+static eng_link *link_at(eng_group *g, size_t off)
 {
-	if (g->lprev)
-		g->lprev->lnext = g->lnext;
-	else
-		e->lru_head = g->lnext;
-	if (g->lnext)
-		g->lnext->lprev = g->lprev;
-	else
-		e->lru_tail = g->lprev;
-	g->lprev = g->lnext = NULL;
+	return (eng_link *)(void *)((char *)g + off);
 }
 
-static void lru_push_head(mh_engine *e, eng_group *g)
+static void list_unlink(eng_list *l, eng_group *g, size_t off)
 {
-	g->lprev = NULL;
-	g->lnext = e->lru_head;
-	if (e->lru_head)
-		e->lru_head->lprev = g;
+	eng_link *k = link_at(g, off);
+
+	if (k->prev)
+		link_at(k->prev, off)->next = k->next;
 	else
-		e->lru_tail = g;
-	e->lru_head = g;
+		l->head = k->next;
+	if (k->next)
+		link_at(k->next, off)->prev = k->prev;
+	else
+		l->tail = k->prev;
+	k->prev = k->next = NULL;
 }
 
-static void x_unlink(eng_corr *ec, eng_group *g)
+static void list_push_head(eng_list *l, eng_group *g, size_t off)
 {
-	if (g->xprev)
-		g->xprev->xnext = g->xnext;
+	eng_link *k = link_at(g, off);
+
+	k->prev = NULL;
+	k->next = l->head;
+	if (l->head)
+		link_at(l->head, off)->prev = g;
 	else
-		ec->xhead = g->xnext;
-	if (g->xnext)
-		g->xnext->xprev = g->xprev;
-	else
-		ec->xtail = g->xprev;
-	g->xprev = g->xnext = NULL;
+		l->tail = g;
+	l->head = g;
 }
 
-static void x_push_head(eng_corr *ec, eng_group *g)
-{
-	g->xprev = NULL;
-	g->xnext = ec->xhead;
-	if (ec->xhead)
-		ec->xhead->xprev = g;
-	else
-		ec->xtail = g;
-	ec->xhead = g;
-}
+#define LRU  offsetof(eng_group, lru)
+#define IDLE offsetof(eng_group, idle)
 
 void mh_eng_group_touch(mh_engine *e, eng_group *g)
 {
 	eng_corr *ec = &e->corrs[g->corr];
 
-	if (ec->expires && ec->xhead != g) {
-		x_unlink(ec, g);
-		x_push_head(ec, g);
+	if (ec->expires && ec->idle.head != g) {
+		list_unlink(&ec->idle, g, IDLE);
+		list_push_head(&ec->idle, g, IDLE);
 	}
-	if (e->lru_head == g)
+	if (e->lru.head == g)
 		return;
-	lru_unlink(e, g);
-	lru_push_head(e, g);
+	list_unlink(&e->lru, g, LRU);
+	list_push_head(&e->lru, g, LRU);
 }
 
 static bool table_grow(mh_engine *e)
@@ -182,9 +173,9 @@ eng_group *mh_eng_group_get(mh_engine *e, uint32_t corr,
 	g->hnext = e->buckets[j];
 	e->buckets[j] = g;
 	e->ngroups++;
-	lru_push_head(e, g);
+	list_push_head(&e->lru, g, LRU);
 	if (e->corrs[corr].expires)
-		x_push_head(&e->corrs[corr], g);
+		list_push_head(&e->corrs[corr].idle, g, IDLE);
 	mh_eng_group_account(e, g);
 	return g;
 }
@@ -249,9 +240,9 @@ void mh_eng_group_free(mh_engine *e, eng_group *g)
 		pp = &(*pp)->hnext;
 	if (*pp)
 		*pp = g->hnext;
-	lru_unlink(e, g);
+	list_unlink(&e->lru, g, LRU);
 	if (e->corrs[g->corr].expires)
-		x_unlink(&e->corrs[g->corr], g);
+		list_unlink(&e->corrs[g->corr].idle, g, IDLE);
 	e->mem -= g->mem;
 	e->ngroups--;
 	group_release(e, g);
@@ -259,10 +250,10 @@ void mh_eng_group_free(mh_engine *e, eng_group *g)
 
 void mh_eng_groups_free_all(mh_engine *e)
 {
-	eng_group *g = e->lru_head;
+	eng_group *g = e->lru.head;
 
 	while (g) {
-		eng_group *next = g->lnext;
+		eng_group *next = g->lru.next;
 		group_release(e, g);
 		g = next;
 	}
@@ -270,9 +261,9 @@ void mh_eng_groups_free_all(mh_engine *e)
 	e->buckets = NULL;
 	e->nbuckets = 0;
 	e->ngroups = 0;
-	e->lru_head = e->lru_tail = NULL;
+	e->lru.head = e->lru.tail = NULL;
 	for (size_t i = 0; i < e->ncorr; i++)
-		e->corrs[i].xhead = e->corrs[i].xtail = NULL;
+		e->corrs[i].idle.head = e->corrs[i].idle.tail = NULL;
 	e->mem = 0;
 }
 
@@ -280,8 +271,8 @@ mh_rc mh_eng_evict(mh_engine *e)
 {
 	/* Alerts already raised live in the engine's arena: they count too,
 	 * so a scan that raises very many alerts keeps fewer groups. */
-	while (e->mem + e->arena.used_total > e->max_mem && e->lru_tail) {
-		eng_group *g = e->lru_tail;
+	while (e->mem + e->arena.used_total > e->max_mem && e->lru.tail) {
+		eng_group *g = e->lru.tail;
 		mh_rc rc = mh_eng_group_flush(e, g, true);
 		if (rc != MH_OK)
 			return rc;
@@ -302,7 +293,7 @@ mh_rc mh_eng_expire(mh_engine *e)
 		eng_group *g;
 		if (__builtin_sub_overflow(e->max_t, ec->horizon, &cut))
 			continue; /* nothing is that old */
-		while ((g = ec->xtail) && g->tlast < cut) {
+		while ((g = ec->idle.tail) && g->tlast < cut) {
 			/* a sliding window emits what it has open, as the
 			 * next event of the group would have; the others
 			 * hold nothing an alert can still come from */
@@ -448,18 +439,23 @@ static eng_ctx *ctx_build(mh_engine *e, const mh_event *ev, const eng_ctx *old)
 {
 	mh_str src[ENG_NCTX];
 	uint32_t set = 0;
-	size_t need = 0, off = 0;
+	size_t need = 0, off = 0, ooff = 0;
 	eng_ctx *c;
 	int64_t pid;
 
 	for (int i = 0; i < ENG_NCTX; i++) {
 		const mh_str *s = mh_event_get(ev, mh_engine_ctx_fields[i]);
-		if (s)
+		/* old's texts follow each other: field i is at ooff */
+		size_t on = old ? old->len[i] : 0;
+		ooff += on;
+		if (s) {
 			src[i] = *s;
-		else if (old && (old->set >> i & 1u))
-			src[i] = eng_ctx_get(old, i);
-		else
+		} else if (old && (old->set >> i & 1u)) {
+			src[i].p = old->buf + ooff - on;
+			src[i].n = on;
+		} else {
 			continue;
+		}
 		if (src[i].n > UINT32_MAX)
 			return NULL;
 		set |= 1u << i;

@@ -272,6 +272,22 @@ static mh_str rstr(rcur *c, mh_arena *ar)
 	return s;
 }
 
+/* n strings into an array of the arena (NULL when n is 0). */
+static const mh_str *rstrs(rcur *c, mh_arena *ar, uint32_t n)
+{
+	mh_str *v;
+
+	if (!n)
+		return NULL;
+	if (!(v = mh_arena_alloc(ar, n * sizeof(*v)))) {
+		c->bad = true;
+		return NULL;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		v[i] = rstr(c, ar);
+	return v;
+}
+
 static mh_alert_kv *rkvs(rcur *c, mh_arena *ar, uint32_t n)
 {
 	mh_alert_kv *kv = mh_arena_alloc(ar, (n ? n : 1) * sizeof(*kv));
@@ -350,14 +366,8 @@ static mh_rc rnext(mh_engine *e, struct eng_run *r)
 		return MH_EIO;
 	a->ngroup = n[0];
 	a->group = rkvs(&c, &r->ar, n[0]);
-	if (n[1]) {
-		mh_str *u = mh_arena_alloc(&r->ar, n[1] * sizeof(*u));
-		c.bad |= !u;
-		for (uint32_t i = 0; u && i < n[1]; i++)
-			u[i] = rstr(&c, &r->ar);
-		a->users = u;
-		a->nusers = n[1];
-	}
+	a->users = rstrs(&c, &r->ar, n[1]);
+	a->nusers = n[1];
 	if (n[2]) {
 		const mh_rule **cr = mh_arena_alloc(&r->ar, n[2] * sizeof(*cr));
 		c.bad |= !cr;
@@ -371,14 +381,8 @@ static mh_rc rnext(mh_engine *e, struct eng_run *r)
 	}
 	a->nctx = n[3];
 	a->ctx = rkvs(&c, &r->ar, n[3]);
-	if (n[4]) {
-		mh_str *s = mh_arena_alloc(&r->ar, n[4] * sizeof(*s));
-		c.bad |= !s;
-		for (uint32_t i = 0; s && i < n[4]; i++)
-			s[i] = rstr(&c, &r->ar);
-		a->refs = s;
-		a->nrefs = n[4];
-	}
+	a->refs = rstrs(&c, &r->ar, n[4]);
+	a->nrefs = n[4];
 	if (c.bad || c.p != c.end) {
 		errno = EIO;
 		return MH_EIO;
