@@ -721,6 +721,7 @@ void mh_rindex_free(rx_index *ix)
 	mh_rindex_free(ix->vx);
 	free(ix->vf_tag);
 	free(ix->vf_need);
+	free(ix->vf_feed);
 	free(ix->vf_ip16);
 	for (int k = 0; k < 2; k++) {
 		rx_fp *T = k ? ix->fp2 : ix->fp4;

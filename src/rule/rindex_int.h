@@ -145,6 +145,7 @@ struct rx_index {
 	 * (rule << 2 | clause bits); by rule, the clause bits it needs */
 	uint32_t *vf_tag;
 	uint8_t *vf_need;
+	mh_vf_feed *vf_feed; /* by rule and clause: mh_vfilter.feed */
 	/* in vx only: the cores' fingerprint tables (rindex_vf.c), by
 	 * windows of 4 bytes and of 2 */
 	struct rx_fp *fp4, *fp2;

@@ -408,6 +408,38 @@ static bool ip16_maybe(const rx_index *vx, const mh_ip *ip)
 	       (vx->vf_ip16[x / 64] >> (x % 64) & 1);
 }
 
+/* vx->vf_feed: what marks each clause of each of the ndet rules (the
+ * cores' fields, the integer and CIDR atoms of b). false: out of
+ * memory. */
+static bool feed_build(const bctx *b, rx_index *vx, size_t ndet)
+{
+	mh_vf_feed *fd = calloc(ndet ? 2 * ndet : 1, sizeof(*fd));
+
+	if (!fd)
+		return false;
+	for (size_t l = 0; l < vx->nlit; l++) {
+		const rx_lit *C = &vx->lit[l];
+		for (uint32_t u = C->use0; u < C->use0 + C->nuse; u++) {
+			uint32_t t = vx->vf_tag[u];
+			for (unsigned k = 0; k < 2; k++)
+				if (t >> k & 1)
+					fd[2 * (t >> 2) + k].text |=
+					    1ULL << (C->fm - 1);
+		}
+	}
+	for (size_t i = 0; i < b->nvf_iat + b->nvf_cat; i++) {
+		uint32_t t = i < b->nvf_iat ? b->vf_iat[i].rule
+					    : b->vf_cat[i - b->nvf_iat].rule;
+		for (unsigned k = 0; k < 2; k++)
+			if (t >> k & 1)
+				fd[2 * (t >> 2) + k].kind |=
+				    i < b->nvf_iat ? MH_VF_FEED_INT
+						   : MH_VF_FEED_IP;
+	}
+	vx->vf_feed = fd;
+	return true;
+}
+
 mh_rc mh_rx_vf_build(bctx *b)
 {
 	rx_index *ix = b->ix, *vx = NULL;
@@ -430,7 +462,7 @@ mh_rc mh_rx_vf_build(bctx *b)
 				    &vx->ncidrs)))
 		goto out;
 	rc = MH_ENOMEM;
-	if (!ip16_build(vx))
+	if (!ip16_build(vx) || !feed_build(b, vx, ix->ndet))
 		goto out;
 	vf = calloc(1, sizeof(*vf));
 	if (!vf)
@@ -454,6 +486,7 @@ mh_rc mh_rx_vf_build(bctx *b)
 	vf->ipfields = b->vf_ipf;
 	vf->nrules = ix->ndet;
 	vf->need = vx->vf_need;
+	vf->feed = vx->vf_feed;
 	vf->vx = vx;
 	ix->vf = vf;
 	ix->vx = vx;

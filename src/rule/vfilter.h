@@ -31,6 +31,19 @@
 /* string fields with cores at most (a 64-bit mask names them) */
 #define MH_VF_MAXF 64
 
+/* What may mark one clause of a rule: cores of the string fields
+ * field[i] for the bits i of text, integer atoms (MH_VF_FEED_INT: any
+ * integer key's value) and CIDR atoms (MH_VF_FEED_IP: any address
+ * key's). A reader that knows which keys feed what may skip a key whose
+ * every rule has a clause only keys it has already tested feed and no
+ * atom of it showed (json_vstage.c). */
+#define MH_VF_FEED_INT 1u
+#define MH_VF_FEED_IP  2u
+typedef struct mh_vf_feed {
+	uint64_t text;
+	uint8_t kind;
+} mh_vf_feed;
+
 typedef struct mh_vfilter {
 	/* string fields with literals; the reader adds their sources */
 	mh_fieldset fields;
@@ -42,7 +55,10 @@ typedef struct mh_vfilter {
 	mh_field field[MH_VF_MAXF];
 	bool simd;     /* the AVX2 window scan (else scalar; same results) */
 	size_t nrules; /* detection rules */
-	const uint8_t *need;	   /* by rule: its clause bits (1, 2, or 3) */
+	const uint8_t *need; /* by rule: its clause bits (1, 2, or 3) */
+	/* by rule r and clause k (0, 1): feed[2 * r + k], empty when r
+	 * does not need k */
+	const mh_vf_feed *feed;
 	const struct rx_index *vx; /* rindex_vf.c: cores, tables */
 } mh_vfilter;
 
