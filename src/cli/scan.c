@@ -411,14 +411,15 @@ done:
 			"%s: reader %s, dialect %s, %llu records, "
 			"%llu malformed, %llu skipped unparsed by the "
 			"prefilter (value stage: %llu judged, %llu "
-			"cleared)\n",
+			"cleared, %llu values left untested)\n",
 			mh_source_name(src), rd.ops->name,
 			rd.dialect[0] ? rd.dialect : "-",
 			(unsigned long long)rd.stats.records,
 			(unsigned long long)rd.stats.malformed,
 			(unsigned long long)rd.stats.skipped,
 			(unsigned long long)rd.stats.vs_tried,
-			(unsigned long long)rd.stats.vs_cleared);
+			(unsigned long long)rd.stats.vs_cleared,
+			(unsigned long long)rd.stats.vs_untested);
 	draw_progress(st, src, mh_source_name(src), true);
 out:
 	if (src)

@@ -31,8 +31,9 @@ typedef struct mh_reader_stats {
 	uint64_t records;   /* events returned */
 	uint64_t malformed; /* records skipped as malformed */
 	uint64_t skipped;   /* records dropped by the prefilter */
-	/* the value stage (issue 4): lines it judged, lines it cleared */
-	uint64_t vs_tried, vs_cleared;
+	/* the value stage (issue 4): lines it judged, lines it cleared,
+	 * values it left untested (their keys gated: json_vstage.c) */
+	uint64_t vs_tried, vs_cleared, vs_untested;
 } mh_reader_stats;
 
 typedef struct mh_reader_ops {

@@ -1176,6 +1176,7 @@ static void json_close(mh_reader *r)
 	mh_arena_free(&st->arena);
 	mh_arena_free(&st->karena);
 	mh_vf_state_free(&st->vfs);
+	free(st->vrk);
 	free(st->dc);
 	free(st);
 	r->priv = NULL;

@@ -81,7 +81,11 @@ typedef struct pf_plan {
 		uint16_t l2;	/* its last two bytes, as in vlast2 */
 	} vpat[PF_VPATS];
 	size_t nvpat;
-	uint8_t vlast2[8192]; /* bitset: last two characters of vpat */
+	uint8_t vlast2[8192];	/* bitset: last two characters of vpat */
+	uint16_t vl2[PF_VPATS]; /* vpat[i].l2, 0 past nvpat */
+	/* vpat keys tested last, and only when a rule the line touched
+	 * may take an atom of them (jstate.vrk; json_vstage.c) */
+	uint16_t vgated;
 } pf_plan;
 
 /* json_pf_simd.c: the byte scanners of the prefilter. */
@@ -177,9 +181,10 @@ static inline bool pf_eq(const char *a, const char *k, size_t n)
 void mh_json_vs_plan(pf_plan *pl, const mh_dialect *d, const mh_reader *r);
 /* json_vstage.c: true when no rule sees an atom of each of its clauses in
  * the record line [p, end) (the line may be dropped); uses r's private
- * per-line state. */
+ * per-line state. Adds the values of gated keys it did not need to test
+ * to *untested. */
 bool mh_json_vs_clear(const mh_reader *r, const pf_plan *pl, const char *p,
-		      const char *end);
+		      const char *end, uint64_t *untested);
 
 /* json.c: decode the body [p, end) of a string holding escapes into o
  * (room for 3/2 * n + 4 bytes), as the parser stores it: invalid escapes
@@ -219,8 +224,14 @@ typedef struct jstate {
 	mh_str keys[DETECT_KEYS];
 	size_t nkeys;
 	pf_plan pf;
-	bool pf_judged;	    /* mh_json_pf_run() stopped at a line to parse */
-	mh_vf_state vfs;    /* the value stage's per-line state */
+	bool pf_judged;	 /* mh_json_pf_run() stopped at a line to parse */
+	mh_vf_state vfs; /* the value stage's per-line state */
+	/* by rule: the gated vpat keys that may mark it, and its clauses
+	 * that only tested keys feed (json_vstage.c) */
+	struct vs_rule {
+		uint16_t keys;
+		uint8_t closed;
+	} * vrk;
 	char vbuf[PF_VBUF]; /* and a value it decodes */
 	char tx[40];	    /* see pf_same_layout() */
 	uint8_t txn;

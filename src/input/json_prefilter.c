@@ -633,7 +633,7 @@ static inline bool pf_open_before(const pf_ls *ls, const char *p,
 static bool pf_vstage(mh_reader *r, const pf_plan *pl, const char *p,
 		      const char *end)
 {
-	bool clear = mh_json_vs_clear(r, pl, p, end);
+	bool clear = mh_json_vs_clear(r, pl, p, end, &r->stats.vs_untested);
 
 	r->stats.vs_tried++;
 	r->stats.vs_cleared += clear;

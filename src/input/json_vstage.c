@@ -6,6 +6,116 @@
 #include "event/normalize.h"
 #include "input/json_int.h"
 
+#define VS_DEFER 16 /* gated values a line defers; more are tested */
+
+/* What the values of key i of pl may mark, as a clause's feed is
+ * written. */
+static mh_vf_feed vs_feed(const pf_plan *pl, size_t i)
+{
+	mh_vf_feed f;
+
+	f.text = pl->vpat[i].kind & VK_TEXT ? pl->vpat[i].fmask : 0;
+	f.kind = (uint8_t)((pl->vpat[i].kind & VK_INT ? MH_VF_FEED_INT : 0) |
+			   (pl->vpat[i].kind & VK_IP ? MH_VF_FEED_IP : 0));
+	return f;
+}
+
+static bool feed_meets(const mh_vf_feed *a, const mh_vf_feed *b)
+{
+	return (a->text & b->text) || (a->kind & b->kind);
+}
+
+/* May key i be gated while the keys of rest (i among them) are untested:
+ * has every rule a value of key i may mark a clause it needs that no key
+ * of rest feeds? When the keys not in rest have been tested and none of
+ * them touched such a rule, that clause stays unmarked and the key's
+ * values cannot complete any rule. */
+static bool vs_gatable(const mh_vfilter *vf, const mh_vf_feed *K, uint16_t rest,
+		       size_t i)
+{
+	mh_vf_feed rm = {0, 0};
+
+	for (size_t j = 0; j < PF_VPATS; j++)
+		if (rest >> j & 1) {
+			rm.text |= K[j].text;
+			rm.kind |= K[j].kind;
+		}
+	for (size_t r = 0; r < vf->nrules; r++) {
+		const mh_vf_feed *fd = &vf->feed[2 * r];
+		bool closed = false;
+		if (!feed_meets(&fd[0], &K[i]) && !feed_meets(&fd[1], &K[i]))
+			continue;
+		for (unsigned k = 0; k < 2; k++)
+			closed |=
+			    (vf->need[r] >> k & 1) && !feed_meets(&fd[k], &rm);
+		if (!closed)
+			return false;
+	}
+	return true;
+}
+
+/* pl->vgated and st->vrk: which keys mh_json_vs_clear() may leave
+ * untested. The keys that no order can gate are tested first; then, while
+ * some untested key cannot be gated, the cheapest of those (integer or
+ * address values only, else the first) joins them. The rest are gated.
+ * None when out of memory. */
+static void vs_gate(pf_plan *pl, const mh_vfilter *vf, jstate *st)
+{
+	mh_vf_feed K[PF_VPATS];
+	uint16_t all = (uint16_t)((1u << pl->nvpat) - 1), tested = 0, rest;
+	struct vs_rule *rk;
+	mh_vf_feed gm = {0, 0};
+
+	pl->vgated = 0;
+	if (!vf->feed || !vf->nrules)
+		return;
+	for (size_t i = 0; i < pl->nvpat; i++)
+		K[i] = vs_feed(pl, i);
+	for (size_t i = 0; i < pl->nvpat; i++)
+		if (!vs_gatable(vf, K, (uint16_t)(1u << i), i))
+			tested |= (uint16_t)(1u << i);
+	for (;;) {
+		uint16_t open = 0, pick;
+		rest = all & (uint16_t)~tested;
+		for (size_t i = 0; i < pl->nvpat; i++)
+			if ((rest >> i & 1) && !vs_gatable(vf, K, rest, i))
+				open |= (uint16_t)(1u << i);
+		if (!open)
+			break;
+		pick = open & (uint16_t)-open;
+		for (size_t i = 0; i < pl->nvpat; i++)
+			if ((open >> i & 1) && !K[i].text) {
+				pick = (uint16_t)(1u << i);
+				break;
+			}
+		tested |= pick;
+	}
+	if (!rest)
+		return;
+	rk = realloc(st->vrk, vf->nrules * sizeof(*rk));
+	if (!rk)
+		return;
+	st->vrk = rk;
+	for (size_t i = 0; i < pl->nvpat; i++)
+		if (rest >> i & 1) {
+			gm.text |= K[i].text;
+			gm.kind |= K[i].kind;
+		}
+	for (size_t r = 0; r < vf->nrules; r++) {
+		const mh_vf_feed *fd = &vf->feed[2 * r];
+		rk[r].keys = 0;
+		rk[r].closed = 0;
+		for (size_t i = 0; i < pl->nvpat; i++)
+			if ((rest >> i & 1) && (feed_meets(&fd[0], &K[i]) ||
+						feed_meets(&fd[1], &K[i])))
+				rk[r].keys |= (uint16_t)(1u << i);
+		for (unsigned k = 0; k < 2; k++)
+			if ((vf->need[r] >> k & 1) && !feed_meets(&fd[k], &gm))
+				rk[r].closed |= (uint8_t)(1u << k);
+	}
+	pl->vgated = rest;
+}
+
 /* Keys are matched by their last path component, as the prefilter's
  * (VK_TEXT: the cores' fields they feed in fmask; VK_IP, VK_INT). */
 void mh_json_vs_plan(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
@@ -17,6 +127,7 @@ void mh_json_vs_plan(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 	pl->vs = false;
 	pl->nvpat = 0;
 	memset(pl->vlast2, 0, sizeof(pl->vlast2));
+	memset(pl->vl2, 0, sizeof(pl->vl2));
 	if (!vf || !d || (!st->vfs.hit && mh_vf_state_init(vf, &st->vfs)))
 		return;
 	memset(&src, 0, sizeof(src));
@@ -66,9 +177,11 @@ void mh_json_vs_plan(pf_plan *pl, const mh_dialect *d, const mh_reader *r)
 		pl->vpat[pl->nvpat].fmask = fmask;
 		h = pf_last2(l, n);
 		pl->vpat[pl->nvpat].l2 = (uint16_t)h;
+		pl->vl2[pl->nvpat] = (uint16_t)h;
 		pl->nvpat++;
 		pl->vlast2[h >> 3] |= (uint8_t)(1u << (h & 7));
 	}
+	vs_gate(pl, vf, st);
 	pl->vs = true;
 }
 
@@ -118,16 +231,39 @@ static bool vs_value(const mh_vfilter *vf, mh_vf_state *vs, uint8_t kind,
 	return !((kind & VK_INT) && mh_vfilter_int(vf, vs, v, n));
 }
 
+/* Bit i: key i of pl ends in the two bytes h (pf_last2()). */
+static inline unsigned vs_cands(const pf_plan *pl, unsigned h)
+{
+#ifdef __SSE2__
+	const __m128i x = _mm_set1_epi16((short)h);
+	__m128i a = _mm_cmpeq_epi16(
+	    _mm_loadu_si128((const __m128i *)(const void *)pl->vl2), x);
+	__m128i b = _mm_cmpeq_epi16(
+	    _mm_loadu_si128((const __m128i *)(const void *)(pl->vl2 + 8)), x);
+	return (unsigned)_mm_movemask_epi8(_mm_packs_epi16(a, b)) &
+	       ((1u << pl->nvpat) - 1);
+#else
+	unsigned m = 0;
+	for (size_t i = 0; i < pl->nvpat; i++)
+		m |= (unsigned)(pl->vl2[i] == h) << i;
+	return m;
+#endif
+}
+
 /* The value stage (issue 4) for the record line [p, end): true when no
  * rule sees an atom of each of its clauses in the values of the keys of
  * pl->vpat, so the record matches no rule whatever its port. Keys are
  * found as in the per-colon prefilter scan (json_prefilter.c), by every ':'
  * (nested keys and text inside strings only add values to test). */
 bool mh_json_vs_clear(const mh_reader *r, const pf_plan *pl, const char *p,
-		      const char *end)
+		      const char *end, uint64_t *untested)
 {
 	jstate *st = r->priv;
 	mh_vf_state *vs = &st->vfs;
+	const char *dc[VS_DEFER];
+	uint8_t dk[VS_DEFER];
+	size_t nd = 0;
+	uint16_t live = 0;
 
 	mh_vf_state_clear(vs);
 	for (const char *blk = p; blk < end; blk += 16) {
@@ -137,20 +273,40 @@ bool mh_json_vs_clear(const mh_reader *r, const pf_plan *pl, const char *p,
 
 			if (!(e = pf_colon_key(p, c, pl->vlast2, &h)))
 				continue;
-			for (size_t i = 0; i < pl->nvpat; i++) {
+			for (unsigned m = vs_cands(pl, h); m; m &= m - 1) {
+				unsigned i = (unsigned)__builtin_ctz(m);
 				const char *ks = e - pl->vpat[i].n - 1;
-				if (pl->vpat[i].l2 != h || ks < p ||
-				    (*ks != '"' && *ks != '.') ||
+				if (ks < p || (*ks != '"' && *ks != '.') ||
 				    !pf_eq(ks + 1, pl->vpat[i].k,
 					   pl->vpat[i].n))
 					continue;
-				if (!vs_value(r->pf_vf, vs, pl->vpat[i].kind,
-					      pl->vpat[i].fmask, c, end,
-					      st->vbuf))
+				if ((pl->vgated >> i & 1) && nd < VS_DEFER) {
+					dc[nd] = c;
+					dk[nd++] = (uint8_t)i;
+				} else if (!vs_value(r->pf_vf, vs,
+						     pl->vpat[i].kind,
+						     pl->vpat[i].fmask, c, end,
+						     st->vbuf)) {
 					return false;
+				}
 				break;
 			}
 		}
+	}
+	/* the gated keys: only those a touched rule may take atoms of,
+	 * when it has seen every clause only tested keys feed (one a gated
+	 * key touches now has such a clause unseen) */
+	for (size_t t = 0; nd && t < vs->nt; t++) {
+		const struct vs_rule *R = &st->vrk[vs->touched[t]];
+		if ((vs->hit[vs->touched[t]] & R->closed) == R->closed)
+			live |= R->keys;
+	}
+	for (size_t j = 0; j < nd; j++) {
+		if (!(live >> dk[j] & 1))
+			++*untested;
+		else if (!vs_value(r->pf_vf, vs, pl->vpat[dk[j]].kind,
+				   pl->vpat[dk[j]].fmask, dc[j], end, st->vbuf))
+			return false;
 	}
 	return true;
 }

@@ -15,7 +15,6 @@
 #include "rule_fixture.h"
 #include "sbuf.h"
 #include "util/splitmix.h"
-#include "util/splitmix.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +55,34 @@ static const char PACK_NOPORT[] =
     "  p:\n    DestinationPort: [465, 2525]\n"
     "  h:\n    DestinationHostname|endswith: .example\n"
     "  condition: p and h\n";
+
+/* Keys the stage may leave untested (json_vstage.c): the command line
+ * and the network are tested (each alone makes a rule), the port is
+ * the cheapest key that closes the name rule; the image, the name, and
+ * one of user and host are gated. */
+static const char PACK_GATE[] =
+    HEAD("image and command line")
+    "  img:\n    Image|endswith: ['\\Tools\\evil.exe', '\\sh.exe']\n"
+    "  cmd:\n    CommandLine|contains: smtp\n"
+    "  condition: img and cmd\n"
+    "---\n"
+    HEAD("name on a port")
+    "  name:\n    ProcessName: [Tool.EXE, sh.exe]\n"
+    "  port:\n    DestinationPort: [25, 993]\n"
+    "  condition: name and port\n"
+    "---\n"
+    HEAD("user and host")
+    "  user:\n    User|startswith: root\n"
+    "  host:\n    DestinationHostname|endswith: .example\n"
+    "  condition: user and host\n"
+    "---\n"
+    HEAD("a network")
+    "  net:\n    DestinationIp|cidr: 198.51.100.0/24\n"
+    "  condition: net\n"
+    "---\n"
+    HEAD("a command line")
+    "  cmd:\n    CommandLine|contains: 'tp://m'\n"
+    "  condition: cmd\n";
 
 /* clang-format on */
 
@@ -215,7 +242,7 @@ typedef struct vres {
 	uint8_t *matched; /* by line: a rule matched the record there */
 	uint8_t *bad;	  /* by line: reported malformed */
 	size_t nlines;
-	uint64_t records, skipped;
+	uint64_t records, skipped, untested;
 } vres;
 
 static void on_bad(void *ud, const char *file, uint64_t line, const char *why)
@@ -280,16 +307,17 @@ static void vrun(vres *o, const mh_ruleset *rs, const char *text, size_t len,
 	MH_CHECK(rc == MH_EOF);
 	o->records = r.stats.records;
 	o->skipped = r.stats.skipped;
+	o->untested = r.stats.vs_untested;
 	r.ops->close(&r);
 	mh_source_close(s);
 	mh_arena_free(&a);
 	mh_match_ctx_free(mc);
 }
 
-static void one_pack(const char *pack, bool port)
+static void one_pack(const char *pack, bool port, bool gated)
 {
 	mh_ruleset *rs = build(pack, NULL, NULL);
-	uint64_t nmatch = 0, nskip = 0, nlines_all = 0;
+	uint64_t nmatch = 0, nskip = 0, nlines_all = 0, nuntested = 0;
 	vres off, on;
 
 	MH_CHECK(rs != NULL);
@@ -327,6 +355,7 @@ static void one_pack(const char *pack, bool port)
 				nmatch += off.matched[l];
 			}
 			nskip += on.skipped;
+			nuntested += on.untested;
 			nlines_all += nl;
 		}
 		free(off.matched);
@@ -338,25 +367,105 @@ static void one_pack(const char *pack, bool port)
 	/* the test is only worth something if both happen */
 	MH_CHECK(nmatch > 100);
 	MH_CHECK(nskip > nlines_all / 10);
-	printf("  %s: %llu matching lines, %llu of %llu lines dropped\n",
+	MH_CHECK(!gated || nuntested > nlines_all / 10);
+	printf("  %s: %llu matching lines, %llu of %llu lines dropped, %llu "
+	       "values untested\n",
 	       port ? "port pack" : "no-port pack", (unsigned long long)nmatch,
-	       (unsigned long long)nskip, (unsigned long long)nlines_all);
+	       (unsigned long long)nskip, (unsigned long long)nlines_all,
+	       (unsigned long long)nuntested);
 	mh_ruleset_free(rs);
 }
 
 static void test_port_pack(void)
 {
-	one_pack(PACK_PORT, true);
+	/* its lines reach the stage on a port of every rule */
+	one_pack(PACK_PORT, true, false);
 }
 
 static void test_noport_pack(void)
 {
-	one_pack(PACK_NOPORT, false);
+	one_pack(PACK_NOPORT, false, false);
+}
+
+static void test_gate_pack(void)
+{
+	one_pack(PACK_GATE, false, true);
+}
+
+/* The line after a first one (parsed: the reader learns the dialect
+ * from it) read with the stage under PACK_GATE: (1 if its record is
+ * returned, values of it left untested). */
+static void gate_lines(const mh_ruleset *rs, const char *line,
+		       uint64_t *records, uint64_t *untested)
+{
+	static const char first[] =
+	    "{\"Timestamp\":\"2024-05-01T00:00:00Z\",\"ActionType\":"
+	    "\"ConnectionSuccess\",\"RemotePort\":443}\n";
+	char text[1024];
+	vres o;
+	uint8_t m[8], b[8];
+
+	snprintf(text, sizeof(text), "%s%s", first, line);
+	o.matched = m;
+	o.bad = b;
+	o.nlines = sizeof(m);
+	vrun(&o, rs, text, strlen(text), true);
+	*records = o.records - 1;
+	*untested = o.untested;
+}
+
+/* A gated key is tested only when a rule that needs it has seen the
+ * clauses the tested keys feed: evil.exe alone is left untested and the
+ * line dropped; with smtp in the command line it is tested and the line
+ * kept; a port of the name rule has the name tested. */
+static void test_gate_lines(void)
+{
+	mh_ruleset *rs = build(PACK_GATE, NULL, NULL);
+	uint64_t rec, unt;
+	const char *pre = "{\"Timestamp\":\"2024-05-01T00:00:01Z\","
+			  "\"ActionType\":\"ConnectionSuccess\",";
+	char line[512];
+
+	MH_CHECK(rs != NULL);
+	snprintf(line, sizeof(line),
+		 "%s\"InitiatingProcessFolderPath\":\"C:\\\\Tools\\\\evil."
+		 "exe\",\"InitiatingProcessCommandLine\":\"x\","
+		 "\"RemotePort\":443}\n",
+		 pre);
+	gate_lines(rs, line, &rec, &unt);
+	MH_CHECK_EQ_INT(rec, 0);
+	MH_CHECK_EQ_INT(unt, 1);
+	snprintf(line, sizeof(line),
+		 "%s\"InitiatingProcessFolderPath\":\"C:\\\\Tools\\\\evil."
+		 "exe\",\"InitiatingProcessCommandLine\":\"a smtp b\","
+		 "\"RemotePort\":443}\n",
+		 pre);
+	gate_lines(rs, line, &rec, &unt);
+	MH_CHECK_EQ_INT(rec, 1);
+	MH_CHECK_EQ_INT(unt, 0);
+	/* the name comes first on the line, the port after it */
+	snprintf(line, sizeof(line),
+		 "%s\"InitiatingProcessFileName\":\"tool.exe\","
+		 "\"RemotePort\":993}\n",
+		 pre);
+	gate_lines(rs, line, &rec, &unt);
+	MH_CHECK_EQ_INT(rec, 1);
+	MH_CHECK_EQ_INT(unt, 0);
+	snprintf(line, sizeof(line),
+		 "%s\"InitiatingProcessFileName\":\"tool.exe\","
+		 "\"RemotePort\":994}\n",
+		 pre);
+	gate_lines(rs, line, &rec, &unt);
+	MH_CHECK_EQ_INT(rec, 0);
+	MH_CHECK_EQ_INT(unt, 1);
+	mh_ruleset_free(rs);
 }
 
 int main(void)
 {
 	MH_RUN(test_port_pack);
 	MH_RUN(test_noport_pack);
+	MH_RUN(test_gate_pack);
+	MH_RUN(test_gate_lines);
 	MH_DONE();
 }
