@@ -128,9 +128,78 @@ int mh_eng_alert_cmp(const mh_engine *e, const eng_alert *x, const eng_alert *y)
 	return cmp_alert(&x, &y);
 }
 
+/* An alert with the leading integer sort terms as unsigned keys in
+ * term order (descending terms inverted): most comparisons are decided
+ * without reading the alert. */
+#define SORT_KEYS 3
+typedef struct sort_ent {
+	uint64_t k[SORT_KEYS];
+	eng_alert *x;
+} sort_ent;
+
+static _Thread_local size_t s_nkeys;
+
+/* The key of term t of alert a, or false when t is not an integer term. */
+static bool term_key(const mh_alert *a, const mh_sort_term *t, uint64_t *k)
+{
+	const uint64_t flip = 1ULL << 63; /* signed to unsigned order */
+
+	switch (t->key) {
+	case MH_SORT_LEVEL:
+		*k = (uint64_t)(int64_t)a->level ^ flip;
+		break;
+	case MH_SORT_COUNT:
+		*k = a->count;
+		break;
+	case MH_SORT_FIRST_SEEN:
+		*k = (uint64_t)a->first_ns ^ flip;
+		break;
+	case MH_SORT_LAST_SEEN:
+		*k = (uint64_t)a->last_ns ^ flip;
+		break;
+	default:
+		return false;
+	}
+	if (t->desc)
+		*k = ~*k;
+	return true;
+}
+
+static int cmp_ent(const void *pa, const void *pb)
+{
+	const sort_ent *x = pa, *y = pb;
+
+	for (size_t i = 0; i < s_nkeys; i++)
+		if (x->k[i] != y->k[i])
+			return x->k[i] < y->k[i] ? -1 : 1;
+	return cmp_alert(&x->x, &y->x);
+}
+
 void mh_eng_sort_alerts(mh_engine *e)
 {
+	sort_ent *v;
+	uint64_t k;
+
 	set_terms(e);
-	if (e->nalerts > 1)
+	if (e->nalerts < 2)
+		return;
+	for (s_nkeys = 0; s_nkeys < s_nterms && s_nkeys < SORT_KEYS &&
+			  term_key(&e->alerts[0]->a, &s_terms[s_nkeys], &k);
+	     s_nkeys++)
+		;
+	v = s_nkeys ? malloc(e->nalerts * sizeof(*v)) : NULL;
+	if (!v) {
+		/* no integer term, or no memory for the keys */
 		qsort(e->alerts, e->nalerts, sizeof(*e->alerts), cmp_alert);
+		return;
+	}
+	for (size_t i = 0; i < e->nalerts; i++) {
+		v[i].x = e->alerts[i];
+		for (size_t j = 0; j < s_nkeys; j++)
+			term_key(&v[i].x->a, &s_terms[j], &v[i].k[j]);
+	}
+	qsort(v, e->nalerts, sizeof(*v), cmp_ent);
+	for (size_t i = 0; i < e->nalerts; i++)
+		e->alerts[i] = v[i].x;
+	free(v);
 }

@@ -514,6 +514,86 @@ static void test_sort_count_group_ties(void)
 	teardown(&t);
 }
 
+/* The sort's integer keys (engine/sort.c) give the order of the terms
+ * themselves: negative and large times, counts past 2^32, equal keys
+ * decided by the rest. Checked pairwise against the terms read off the
+ * alerts, for the default order and for a profile's ascending and
+ * descending integer terms ahead of a text term. */
+static int ref_term(const mh_alert *a, const mh_alert *b, const char *t)
+{
+	int64_t x, y;
+
+	if (!strcmp(t, "level"))
+		x = a->level, y = b->level;
+	else if (!strcmp(t, "first"))
+		x = a->first_ns, y = b->first_ns;
+	else if (!strcmp(t, "last"))
+		x = a->last_ns, y = b->last_ns;
+	else
+		return a->count < b->count ? -1 : a->count > b->count;
+	return x < y ? -1 : x > y;
+}
+
+static void sort_keys_run(const char *profile, const char *const *terms,
+			  const bool *desc, size_t nterms)
+{
+	static const char y[] = THREE_LEVELS "---\n" DET("base", "low", "25")
+	    CORR_HEAD("all", "gte: 1") "level: high\n";
+	const char *rules[4] = {"r_med", "r_high", "r_crit", "base"};
+	char *yaml = malloc(strlen(profile) + sizeof(y));
+	const int64_t times[] = {-3 * S,	-1,	      0, 1, T0, T0 + 1,
+				 INT64_MAX / 2, INT64_MIN / 2};
+	const mh_alert *prev = NULL, *a;
+	size_t n = 0, bad = 0;
+	tctx t;
+
+	memcpy(yaml, profile, strlen(profile));
+	memcpy(yaml + strlen(profile), y, sizeof(y));
+	MH_CHECK(setup(&t, yaml, NULL));
+	for (int i = 0; i < 400; i++) {
+		char h[16];
+		snprintf(h, sizeof(h), "h%d", (i * 7) % 23);
+		ev_begin(&t, times[(i * 5) % 8] + (i % 3));
+		put(&t, MH_F_HOST, h);
+		MH_CHECK(feed_rule(&t, rules[i % 4]) == MH_OK);
+	}
+	MH_CHECK(mh_engine_finish(t.e, NULL) == MH_OK);
+	while (mh_engine_next_alert(t.e, &a, NULL) == MH_OK) {
+		for (size_t k = 0; prev && k < nterms; k++) {
+			int r = ref_term(prev, a, terms[k]);
+			if (desc[k])
+				r = -r;
+			if (r < 0)
+				break;
+			bad += r > 0;
+			if (r > 0)
+				break;
+		}
+		prev = a;
+		n++;
+	}
+	MH_CHECK_EQ_INT(bad, 0);
+	MH_CHECK(n > 300);
+	teardown(&t);
+	free(yaml);
+}
+
+static void test_sort_keys(void)
+{
+	const char *dflt[] = {"level", "count", "first"};
+	const bool ddesc[] = {true, true, false};
+	const char *prof[] = {"last", "count", "level", "first"};
+	const bool pdesc[] = {false, true, false, true};
+
+	sort_keys_run("", dflt, ddesc, 3);
+	sort_keys_run("mailhunt-profile:\n"
+		      "  name: keys\n"
+		      "  sort: [{last_seen: asc}, {count: desc}, "
+		      "{level: asc}, {first_seen: desc}, {group: asc}]\n"
+		      "---\n",
+		      prof, pdesc, 4);
+}
+
 static void test_fields(void)
 {
 	mh_fieldset fs;
@@ -663,6 +743,7 @@ int main(void)
 	MH_RUN(test_sort_default);
 	MH_RUN(test_sort_level_name);
 	MH_RUN(test_sort_count_group_ties);
+	MH_RUN(test_sort_keys);
 	MH_RUN(test_fields);
 	MH_RUN(test_spill);
 	MH_DONE();
