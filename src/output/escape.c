@@ -10,7 +10,7 @@
 
 static const char hexd[] = "0123456789abcdef";
 
-static bool buf_reserve(mh_buf *b, size_t extra)
+bool mh_buf_reserve(mh_buf *b, size_t extra)
 {
 	size_t need, cap;
 	char *p;
@@ -33,25 +33,6 @@ static bool buf_reserve(mh_buf *b, size_t extra)
 		return false;
 	b->p = p;
 	b->cap = cap;
-	return true;
-}
-
-bool mh_buf_put(mh_buf *b, const char *s, size_t n)
-{
-	if (n == 0)
-		return true;
-	if (!buf_reserve(b, n))
-		return false;
-	memcpy(b->p + b->n, s, n);
-	b->n += n;
-	return true;
-}
-
-bool mh_buf_putc(mh_buf *b, char c)
-{
-	if (!buf_reserve(b, 1))
-		return false;
-	b->p[b->n++] = c;
 	return true;
 }
 

@@ -9,6 +9,7 @@
 #include "engine/alert.h"
 
 #include <stdio.h>
+#include <string.h>
 
 typedef struct mh_summary {
 	uint64_t files;
@@ -54,8 +55,25 @@ typedef struct mh_buf {
 	char *p;
 	size_t n, cap;
 } mh_buf;
-bool mh_buf_put(mh_buf *b, const char *s, size_t n);
-bool mh_buf_putc(mh_buf *b, char c);
+/* Room for extra more bytes in b (grows it); false on ENOMEM or
+ * overflow, b unchanged. */
+bool mh_buf_reserve(mh_buf *b, size_t extra);
+static inline bool mh_buf_put(mh_buf *b, const char *s, size_t n)
+{
+	if (n > b->cap - b->n && !mh_buf_reserve(b, n))
+		return false;
+	if (n)
+		memcpy(b->p + b->n, s, n);
+	b->n += n;
+	return true;
+}
+static inline bool mh_buf_putc(mh_buf *b, char c)
+{
+	if (b->n == b->cap && !mh_buf_reserve(b, 1))
+		return false;
+	b->p[b->n++] = c;
+	return true;
+}
 void mh_buf_free(mh_buf *b);
 /* JSON string body (no quotes); invalid UTF-8 becomes U+FFFD. */
 bool mh_esc_json(mh_buf *b, const char *s, size_t n);
