@@ -723,6 +723,7 @@ void mh_rindex_free(rx_index *ix)
 	free(ix->vf_need);
 	free(ix->vf_feed);
 	free(ix->vf_ip16);
+	free(ix->vf_int16);
 	for (int k = 0; k < 2; k++) {
 		rx_fp *T = k ? ix->fp2 : ix->fp4;
 		if (!T)

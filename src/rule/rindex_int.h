@@ -160,6 +160,9 @@ struct rx_index {
 	/* in vx only: bit a << 8 | b set when some IPv4 address a.b.x.y
 	 * may lie in a CIDR block of cidrs (NULL: no such test) */
 	uint64_t *vf_ip16;
+	/* in vx only: bit v set when the integer table holds v (0 <= v <
+	 * 65536; NULL: no table) */
+	uint64_t *vf_int16;
 };
 
 /* bits of a 4-byte window's fingerprint: a 32 KiB bit set (in L1) */

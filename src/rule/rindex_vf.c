@@ -396,6 +396,43 @@ static bool ip16_build(rx_index *vx)
 	return true;
 }
 
+/* vx->vf_int16 from the integer table. false: out of memory. */
+static bool int16_build(rx_index *vx)
+{
+	const rx_ints *t = vx->nints ? &vx->ints[0] : NULL;
+
+	if (!t)
+		return true;
+	vx->vf_int16 = calloc(1024, sizeof(*vx->vf_int16));
+	if (!vx->vf_int16)
+		return false;
+	for (size_t i = 0; i < t->n; i++)
+		if (t->v[i] >= 0 && t->v[i] < 65536)
+			vx->vf_int16[t->v[i] / 64] |= 1ULL << (t->v[i] % 64);
+	return true;
+}
+
+/* The first two numbers a, b of a value that is an IPv4 address if any
+ * address (1 to 3 digits, '.', 1 to 3 digits, '.': mh_ip_parse() reads
+ * such a value as IPv4 or not at all), as a << 8 | b; false when the
+ * value does not start so. */
+static bool v4_head(const char *p, size_t n, unsigned *ab)
+{
+	size_t i = 0;
+
+	*ab = 0;
+	for (int k = 0; k < 2; k++) {
+		unsigned x = 0, d = 0;
+		for (; i < n && p[i] >= '0' && p[i] <= '9' && d < 4; i++, d++)
+			x = x * 10 + (unsigned)(p[i] - '0');
+		if (!d || d > 3 || x > 255 || i >= n || p[i] != '.')
+			return false;
+		i++;
+		*ab = *ab << 8 | x;
+	}
+	return true;
+}
+
 /* May the parsed address ip lie in vx's CIDR blocks? false only for an
  * IPv4 (or IPv4-mapped) address whose first two bytes are in no block. */
 static bool ip16_maybe(const rx_index *vx, const mh_ip *ip)
@@ -462,7 +499,7 @@ mh_rc mh_rx_vf_build(bctx *b)
 				    &vx->ncidrs)))
 		goto out;
 	rc = MH_ENOMEM;
-	if (!ip16_build(vx) || !feed_build(b, vx, ix->ndet))
+	if (!ip16_build(vx) || !int16_build(vx) || !feed_build(b, vx, ix->ndet))
 		goto out;
 	vf = calloc(1, sizeof(*vf));
 	if (!vf)
@@ -783,7 +820,9 @@ bool mh_vfilter_int(const mh_vfilter *vf, mh_vf_state *s, const char *p,
 	int64_t v;
 	bool done = false;
 
-	if (!t || !mh_rule_str_int(p, n, &v))
+	if (!t || !mh_rule_str_int(p, n, &v) ||
+	    (v >= 0 && v < 65536 &&
+	     !(vf->vx->vf_int16[v / 64] >> (v % 64) & 1)))
 		return false;
 	hi = t->n;
 	while (lo < hi) {
@@ -802,10 +841,14 @@ bool mh_vfilter_ip(const mh_vfilter *vf, mh_vf_state *s, const char *p,
 		   size_t n)
 {
 	const rx_cidrs *t = vf->vx->ncidrs ? &vf->vx->cidrs[0] : NULL;
+	const uint64_t *w = vf->vx->vf_ip16;
 	mh_ip ip;
+	unsigned ab;
 	bool done = false;
 
-	if (!t || !mh_ip_parse(p, n, &ip) || !ip16_maybe(vf->vx, &ip))
+	/* most addresses: no parse when their a.b lies in no block */
+	if (!t || (w && v4_head(p, n, &ab) && !(w[ab / 64] >> (ab % 64) & 1)) ||
+	    !mh_ip_parse(p, n, &ip) || !ip16_maybe(vf->vx, &ip))
 		return false;
 	for (size_t g = 0; g < t->ngrp; g++) {
 		const rx_cgroup *G = &t->grp[g];

@@ -261,12 +261,26 @@ static void test_cidr_random(void)
 			bool want = false, parsed;
 			unsigned a = mh_rng_below(&rng, 5),
 				 b = mh_rng_below(&rng, 260);
-			switch (mh_rng_below(&rng, 6)) {
+			switch (mh_rng_below(&rng, 10)) {
 			case 0: /* not an address, or a leading zero */
 				snprintf(txt, sizeof(txt), "%u.0%u.1.2", a, b);
 				break;
 			case 1:
 				snprintf(txt, sizeof(txt), "%u.%u.3", a, b);
+				break;
+			case 2: /* five numbers, a zone, 4 digits: none */
+				snprintf(txt, sizeof(txt), "%u.%u.1.2.3", a, b);
+				break;
+			case 3:
+				snprintf(txt, sizeof(txt), "%u.%u.1.2%%eth0", a,
+					 b);
+				break;
+			case 4:
+				snprintf(txt, sizeof(txt), "%u.1%03u.1.2", a,
+					 b);
+				break;
+			case 5: /* in brackets: an address */
+				snprintf(txt, sizeof(txt), "[%u.%u.1.2]", a, b);
 				break;
 			default:
 				snprintf(txt, sizeof(txt), "%u.%u.%u.%u", a, b,
@@ -280,6 +294,63 @@ static void test_cidr_random(void)
 			if (addr(vf, &st, txt) != want) {
 				fprintf(stderr, "%s in [%s]: want %d\n", txt,
 					blocks, want);
+				MH_CHECK(0);
+				break;
+			}
+		}
+		mh_vf_state_free(&st);
+		mh_ruleset_free(rs);
+	}
+}
+
+/* Integer atoms: a value is marked exactly when the list holds it, in
+ * and out of 0..65535 (the bit set in front of the sorted table). */
+static void test_int_random(void)
+{
+	static const long long far[] = {-1,    -70000, 65535,
+					65536, 70000,  4294967296LL};
+	mh_rng rng;
+
+	rng.s = 11;
+	for (int round = 0; round < 100; round++) {
+		char doc[4096], list[2048] = "", txt[32];
+		long long v[24];
+		size_t nv = 1 + mh_rng_below(&rng, 24), bl = 0;
+		mh_ruleset *rs;
+		const mh_vfilter *vf;
+		mh_vf_state st;
+
+		for (size_t i = 0; i < nv; i++) {
+			v[i] = mh_rng_below(&rng, 3)
+				   ? (long long)mh_rng_below(&rng, 2000)
+				   : far[mh_rng_below(&rng, 6)];
+			bl += (size_t)snprintf(list + bl, sizeof(list) - bl,
+					       "%s%lld", i ? ", " : "", v[i]);
+		}
+		snprintf(doc, sizeof(doc),
+			 HEAD("r") "  p:\n    DestinationPort: [%s]\n"
+				   "  condition: p\n",
+			 list);
+		rs = build(doc, NULL, NULL);
+		vf = mh_ruleset_vfilter(rs);
+		MH_CHECK(vf != NULL);
+		if (!vf) {
+			mh_ruleset_free(rs);
+			break;
+		}
+		MH_CHECK(mh_vf_state_init(vf, &st) == MH_OK);
+		for (int k = 0; k < 300; k++) {
+			long long x = mh_rng_below(&rng, 4)
+					  ? (long long)mh_rng_below(&rng, 2000)
+					  : far[mh_rng_below(&rng, 6)];
+			bool want = false;
+			for (size_t i = 0; i < nv; i++)
+				want |= v[i] == x;
+			snprintf(txt, sizeof(txt), "%lld", x);
+			mh_vf_state_clear(&st);
+			if (port(vf, &st, txt) != want) {
+				fprintf(stderr, "%s in [%s]: want %d\n", txt,
+					list, want);
 				MH_CHECK(0);
 				break;
 			}
@@ -440,6 +511,7 @@ int main(void)
 	MH_RUN(test_port_and_process);
 	MH_RUN(test_cidr);
 	MH_RUN(test_cidr_random);
+	MH_RUN(test_int_random);
 	MH_RUN(test_short);
 	MH_RUN(test_anchored);
 	MH_RUN(test_simd_same);
