@@ -10,6 +10,13 @@
  * the bytes to replace or show as \xNN together. */
 size_t mh_out_utf8_seq(const char *s, size_t n, bool *valid);
 
+/* How many bytes at the start of s[0..n) are none of the bytes set[0..3]
+ * (repeat one to look for fewer). */
+size_t mh_out_span_none(const char *s, size_t n, const char set[4]);
+/* How many bytes at the start of s[0..n) are printable ASCII (0x20 to
+ * 0x7e) other than x and y. */
+size_t mh_out_span_ascii(const char *s, size_t n, char x, char y);
+
 /* rule->id, else rule->name, else rule->title ("" if none/NULL rule). */
 const char *mh_out_rule_id(const mh_rule *r);
 /* Rule title ("" if none). */

@@ -7,8 +7,62 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 static const char hexd[] = "0123456789abcdef";
+
+size_t mh_out_span_none(const char *s, size_t n, const char set[4])
+{
+	size_t i = 0;
+
+#ifdef __SSE2__
+	const __m128i a = _mm_set1_epi8(set[0]), b = _mm_set1_epi8(set[1]),
+		      c = _mm_set1_epi8(set[2]), d = _mm_set1_epi8(set[3]);
+	for (; i + 16 <= n; i += 16) {
+		__m128i x =
+		    _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(x, a), _mm_cmpeq_epi8(x, b)),
+		    _mm_or_si128(_mm_cmpeq_epi8(x, c), _mm_cmpeq_epi8(x, d))));
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	for (; i < n; i++)
+		if (s[i] == set[0] || s[i] == set[1] || s[i] == set[2] ||
+		    s[i] == set[3])
+			break;
+	return i;
+}
+
+size_t mh_out_span_ascii(const char *s, size_t n, char x, char y)
+{
+	size_t i = 0;
+
+#ifdef __SSE2__
+	/* signed: below 0x20 catches the controls and bytes >= 0x80 */
+	const __m128i lo = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f),
+		      vx = _mm_set1_epi8(x), vy = _mm_set1_epi8(y);
+	for (; i + 16 <= n; i += 16) {
+		__m128i v =
+		    _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		unsigned m = (unsigned)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmplt_epi8(v, lo), _mm_cmpeq_epi8(v, del)),
+		    _mm_or_si128(_mm_cmpeq_epi8(v, vx),
+				 _mm_cmpeq_epi8(v, vy))));
+		if (m)
+			return i + (size_t)__builtin_ctz(m);
+	}
+#endif
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c >= 0x7f || s[i] == x || s[i] == y)
+			break;
+	}
+	return i;
+}
 
 bool mh_buf_reserve(mh_buf *b, size_t extra)
 {
@@ -117,13 +171,13 @@ bool mh_esc_json(mh_buf *b, const char *s, size_t n)
 	bool valid;
 
 	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
 		uint32_t cp;
 
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-			i++;
-			continue;
-		}
+		i += mh_out_span_ascii(s + i, n - i, '"', '\\');
+		if (i == n)
+			break;
+		c = (unsigned char)s[i];
 		if (c >= 0x80) {
 			len = mh_out_utf8_seq(s + i, n - i, &valid);
 			cp = valid ? utf8_cp((const unsigned char *)s + i, len)
@@ -171,9 +225,7 @@ bool mh_esc_csv(mh_buf *b, const char *s, size_t n)
 		guard = c == '=' || c == '+' || c == '-' || c == '@' ||
 			c == '\t' || c == '\r';
 	}
-	for (i = 0; i < n && !quote; i++)
-		quote =
-		    s[i] == ',' || s[i] == '"' || s[i] == '\r' || s[i] == '\n';
+	quote = mh_out_span_none(s, n, ",\"\r\n") < n;
 	if (quote && !mh_buf_putc(b, '"'))
 		return false;
 	if (guard && !mh_buf_putc(b, '\''))
@@ -221,13 +273,13 @@ bool mh_esc_term(mh_buf *b, const char *s, size_t n)
 	bool valid;
 
 	while (i < n) {
-		unsigned char c = (unsigned char)s[i];
+		unsigned char c;
 		uint32_t cp;
 
-		if (c >= 0x20 && c < 0x7f) {
-			i++;
-			continue;
-		}
+		i += mh_out_span_ascii(s + i, n - i, 0x7f, 0x7f);
+		if (i == n)
+			break;
+		c = (unsigned char)s[i];
 		if (c >= 0x80) {
 			len = mh_out_utf8_seq(s + i, n - i, &valid);
 			cp = valid ? utf8_cp((const unsigned char *)s + i, len)

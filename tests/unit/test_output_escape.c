@@ -1,9 +1,11 @@
 /* Per-sink escaping: JSON, CSV, terminal. */
 #include "mh_test.h"
+#include "output/common.h"
 #include "output/output.h"
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 typedef bool (*esc_fn)(mh_buf *, const char *, size_t);
 
@@ -237,6 +239,44 @@ static void test_random(void)
 	mh_buf_free(&b);
 }
 
+/* The 16-byte spans (mh_out_span_none(), mh_out_span_ascii()) against a
+ * byte-at-a-time reference, at every length and offset of random text
+ * where the stop byte, if any, lies anywhere. */
+static void test_spans(void)
+{
+	static const char set[4] = {',', '"', '\r', '\n'};
+	const char pool[] = {'a',  'b',	       ',',	   '"', '\r',
+			     '\n', ' ',	       '\\',	   ';', 0x1f,
+			     0x7f, (char)0x80, (char)0xff, '~', 0};
+	uint32_t seed = 99;
+	char in[80];
+	size_t bad = 0;
+
+	for (int round = 0; round < 20000; round++) {
+		size_t n, want_none = 0, want_ascii = 0;
+
+		seed = seed * 1103515245u + 12345u;
+		n = (seed >> 16) % sizeof(in);
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			/* mostly plain text: long runs before a stop */
+			in[i] = (seed >> 16) % 23
+				    ? 'x'
+				    : pool[(seed >> 8) % sizeof(pool)];
+		}
+		while (want_none < n && !memchr(set, in[want_none], 4))
+			want_none++;
+		while (want_ascii < n &&
+		       (unsigned char)in[want_ascii] >= 0x20 &&
+		       (unsigned char)in[want_ascii] < 0x7f &&
+		       in[want_ascii] != '"' && in[want_ascii] != '\\')
+			want_ascii++;
+		bad += mh_out_span_none(in, n, set) != want_none;
+		bad += mh_out_span_ascii(in, n, '"', '\\') != want_ascii;
+	}
+	MH_CHECK_EQ_INT(bad, 0);
+}
+
 int main(void)
 {
 	MH_RUN(test_buf);
@@ -244,5 +284,6 @@ int main(void)
 	MH_RUN(test_csv);
 	MH_RUN(test_term);
 	MH_RUN(test_random);
+	MH_RUN(test_spans);
 	MH_DONE();
 }
