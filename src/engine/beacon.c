@@ -157,11 +157,17 @@ void mh_beacon_add(mh_beacon *b, int64_t t_ns, bool has_bytes, int64_t bytes)
 		commit_one(b);
 }
 
-static int cmp_dbl(const void *a, const void *b)
+/* Ascending insertion sort of a[0..n), n <= MH_BEACON_SAMPLE: cheaper
+ * than qsort() at that size. */
+static void sort_u64(uint64_t *a, size_t n)
 {
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
+	for (size_t i = 1; i < n; i++) {
+		uint64_t x = a[i];
+		size_t j = i;
+		for (; j > 0 && a[j - 1] > x; j--)
+			a[j] = a[j - 1];
+		a[j] = x;
+	}
 }
 
 /* Quantile of sorted v[0..n), linear interpolation between order
@@ -180,18 +186,27 @@ static double quant(const double *v, size_t n, double p)
 static void describe(const uint32_t *smp, size_t n, double *med, double *mad,
 		     double *skew)
 {
+	uint64_t w[MH_BEACON_SAMPLE], m2;
 	double v[MH_BEACON_SAMPLE], q1, q3;
 
 	for (size_t i = 0; i < n; i++)
-		v[i] = smp[i];
-	qsort(v, n, sizeof(v[0]), cmp_dbl);
+		w[i] = smp[i];
+	sort_u64(w, n);
+	for (size_t i = 0; i < n; i++)
+		v[i] = (double)w[i];
 	q1 = quant(v, n, 0.25);
 	*med = quant(v, n, 0.5);
 	q3 = quant(v, n, 0.75);
 	*skew = q3 == q1 ? 0 : (q3 + q1 - 2 * *med) / (q3 - q1);
+	/* the median is a sample or the mean of two: twice the distances
+	 * to it are integers, and half of each is |v - median| exactly */
+	m2 = (uint64_t)(2 * *med);
 	for (size_t i = 0; i < n; i++)
-		v[i] = fabs(v[i] - *med);
-	qsort(v, n, sizeof(v[0]), cmp_dbl);
+		w[i] = 2 * (uint64_t)smp[i] > m2 ? 2 * (uint64_t)smp[i] - m2
+						 : m2 - 2 * (uint64_t)smp[i];
+	sort_u64(w, n);
+	for (size_t i = 0; i < n; i++)
+		v[i] = (double)w[i] / 2;
 	*mad = quant(v, n, 0.5);
 }
 

@@ -179,6 +179,73 @@ static void test_hand_computed(void)
 	MH_CHECK(fabs(r.coverage - 400.0 / 430.0) < 1e-12);
 }
 
+/* The statistics against a plain reference (doubles, qsort, type-7
+ * quantiles) on random in-order timelines of up to 64 polls, with
+ * repeated intervals and sizes, odd and even counts: exactly equal. */
+static double ref_quant(const double *v, size_t n, double p)
+{
+	double h = (double)(n - 1) * p;
+	size_t lo = (size_t)floor(h), hi = lo + 1 < n ? lo + 1 : n - 1;
+	return v[lo] + (h - lo) * (v[hi] - v[lo]);
+}
+
+static void ref_describe(const double *in, size_t n, double *med, double *mad,
+			 double *skew)
+{
+	double v[80], q1, q3;
+
+	memcpy(v, in, n * sizeof(*v));
+	qsort(v, n, sizeof(*v), cmp_d);
+	q1 = ref_quant(v, n, 0.25);
+	*med = ref_quant(v, n, 0.5);
+	q3 = ref_quant(v, n, 0.75);
+	*skew = q3 == q1 ? 0 : (q3 + q1 - 2 * *med) / (q3 - q1);
+	for (size_t i = 0; i < n; i++)
+		v[i] = fabs(v[i] - *med);
+	qsort(v, n, sizeof(*v), cmp_d);
+	*mad = ref_quant(v, n, 0.5);
+}
+
+static void test_stats_reference(void)
+{
+	uint64_t st = prng_seed(9);
+	size_t bad = 0;
+
+	for (int round = 0; round < 2000; round++) {
+		/* up to MH_BEACON_SAMPLE sizes: all kept */
+		size_t n = 5 + (size_t)(prng_next(&st) % 60);
+		double gaps[80], sizes[80], m, d, k;
+		int64_t t = T0;
+		mh_beacon b;
+		mh_beacon_result r;
+
+		mh_beacon_init(&b, 1);
+		for (size_t i = 0; i < n; i++) {
+			uint64_t x = prng_next(&st);
+			sizes[i] = i && x % 3 == 0 ? sizes[i - 1]
+						   : (double)(x % 100000);
+			if (i) {
+				gaps[i - 1] =
+				    i > 1 && x % 5 == 0
+					? gaps[i - 2]
+					: (double)(1 + (x >> 20) % 3000);
+				t += (int64_t)gaps[i - 1] * S;
+			}
+			mh_beacon_add(&b, t, true, (int64_t)sizes[i]);
+		}
+		if (!mh_beacon_eval(&b, 4, &r) || !r.size_set) {
+			bad++;
+			continue;
+		}
+		ref_describe(gaps, n - 1, &m, &d, &k);
+		bad += r.median_s != m || r.mad_s != d || r.skew != k;
+		ref_describe(sizes, n, &m, &d, &k);
+		bad +=
+		    r.size_median != m || r.size_mad != d || r.size_skew != k;
+	}
+	MH_CHECK_EQ_INT(bad, 0);
+}
+
 /* ---- the correlation through the engine --------------------------- */
 
 static const char base_rule[] = "title: mail conn\n"
@@ -661,6 +728,7 @@ int main(void)
 	MH_RUN(test_calibration);
 	MH_RUN(test_strict_period);
 	MH_RUN(test_hand_computed);
+	MH_RUN(test_stats_reference);
 	MH_RUN(test_low_and_slow);
 	MH_RUN(test_min_events);
 	MH_RUN(test_memory_bound);
