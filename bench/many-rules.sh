@@ -9,14 +9,14 @@
 # FILE: Defender-named NDJSON (default bench/out/mde-100m.ndjson, made by
 # `sh bench/run.sh --quick`). PATH: default build/mailhunt. Prints a
 # markdown table: MB/s (10^6 bytes/s of FILE) as the median of N runs
-# (default 5), the 1-rule and N-rule runs interleaved, and the ratio
+# (default 9), the 1-rule and N-rule runs interleaved, and the ratio
 # (target >= 0.50). Exit status: 0, 1 if the alerts differ between index
 # on and off, 2 on a usage or setup error.
 set -u
 
 BENCH=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$BENCH")
-REPS=5
+REPS=9
 NRULES=500
 MH=$ROOT/build/mailhunt
 FILE=$BENCH/out/mde-100m.ndjson

@@ -21,7 +21,7 @@ set -u
 BENCH=$(cd "$(dirname "$0")" && pwd)
 OUT=$BENCH/out
 QUICK=0
-REPS=5
+REPS=9
 STRICT=
 MH=
 
