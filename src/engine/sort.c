@@ -129,9 +129,10 @@ int mh_eng_alert_cmp(const mh_engine *e, const eng_alert *x, const eng_alert *y)
 }
 
 /* An alert with the leading integer sort terms as unsigned keys in
- * term order (descending terms inverted): most comparisons are decided
- * without reading the alert. */
-#define SORT_KEYS 3
+ * term order (descending terms inverted), and the rule index after the
+ * default terms: most comparisons are decided without reading the
+ * alert. */
+#define SORT_KEYS 4
 typedef struct sort_ent {
 	uint64_t k[SORT_KEYS];
 	eng_alert *x;
@@ -179,6 +180,7 @@ void mh_eng_sort_alerts(mh_engine *e)
 {
 	sort_ent *v;
 	uint64_t k;
+	bool rule_key;
 
 	set_terms(e);
 	if (e->nalerts < 2)
@@ -187,6 +189,8 @@ void mh_eng_sort_alerts(mh_engine *e)
 			  term_key(&e->alerts[0]->a, &s_terms[s_nkeys], &k);
 	     s_nkeys++)
 		;
+	rule_key =
+	    s_nkeys == s_nterms && s_rule_after_default && s_nkeys < SORT_KEYS;
 	v = s_nkeys ? malloc(e->nalerts * sizeof(*v)) : NULL;
 	if (!v) {
 		/* no integer term, or no memory for the keys */
@@ -197,7 +201,10 @@ void mh_eng_sort_alerts(mh_engine *e)
 		v[i].x = e->alerts[i];
 		for (size_t j = 0; j < s_nkeys; j++)
 			term_key(&v[i].x->a, &s_terms[j], &v[i].k[j]);
+		if (rule_key)
+			v[i].k[s_nkeys] = v[i].x->a.rule->index;
 	}
+	s_nkeys += rule_key;
 	qsort(v, e->nalerts, sizeof(*v), cmp_ent);
 	for (size_t i = 0; i < e->nalerts; i++)
 		e->alerts[i] = v[i].x;

@@ -537,9 +537,10 @@ static int ref_term(const mh_alert *a, const mh_alert *b, const char *t)
 static void sort_keys_run(const char *profile, const char *const *terms,
 			  const bool *desc, size_t nterms)
 {
-	static const char y[] = THREE_LEVELS "---\n" DET("base", "low", "25")
-	    CORR_HEAD("all", "gte: 1") "level: high\n";
-	const char *rules[4] = {"r_med", "r_high", "r_crit", "base"};
+	static const char y[] =
+	    THREE_LEVELS "---\n" DET("r_high2", "high", "465") "---\n" DET(
+		"base", "low", "25") CORR_HEAD("all", "gte: 1") "level: high\n";
+	const char *rules[5] = {"r_med", "r_high", "r_crit", "base", "r_high2"};
 	char *yaml = malloc(strlen(profile) + sizeof(y));
 	const int64_t times[] = {-3 * S,	-1,	      0, 1, T0, T0 + 1,
 				 INT64_MAX / 2, INT64_MIN / 2};
@@ -555,11 +556,12 @@ static void sort_keys_run(const char *profile, const char *const *terms,
 		snprintf(h, sizeof(h), "h%d", (i * 7) % 23);
 		ev_begin(&t, times[(i * 5) % 8] + (i % 3));
 		put(&t, MH_F_HOST, h);
-		MH_CHECK(feed_rule(&t, rules[i % 4]) == MH_OK);
+		MH_CHECK(feed_rule(&t, rules[i % 5]) == MH_OK);
 	}
 	MH_CHECK(mh_engine_finish(t.e, NULL) == MH_OK);
 	while (mh_engine_next_alert(t.e, &a, NULL) == MH_OK) {
-		for (size_t k = 0; prev && k < nterms; k++) {
+		size_t k = 0;
+		for (; prev && k < nterms; k++) {
 			int r = ref_term(prev, a, terms[k]);
 			if (desc[k])
 				r = -r;
@@ -569,6 +571,9 @@ static void sort_keys_run(const char *profile, const char *const *terms,
 			if (r > 0)
 				break;
 		}
+		/* the default order: the rule's position next */
+		if (prev && k == nterms && !*profile)
+			bad += prev->rule->index > a->rule->index;
 		prev = a;
 		n++;
 	}
