@@ -83,6 +83,57 @@ static void test_hostile(void)
 	free(out);
 }
 
+/* List elements of every length up to 60 with '\\' and ';' anywhere
+ * (the writer scans 16 bytes at a time from 16 on): each escaped with a
+ * backslash, the rest unchanged. */
+static void test_long_elements(void)
+{
+	static const mh_rule r = {.id = "x", .title = "t", .level = MH_LVL_LOW};
+	uint32_t seed = 7;
+	size_t bad = 0;
+
+	for (int round = 0; round < 600; round++) {
+		char val[64], want[160], tail[200];
+		size_t n = (size_t)round % 61, w = 0, ol;
+		mh_alert_kv kv[1];
+		mh_alert a;
+		const mh_alert *al[1] = {&a};
+		mh_rc rc;
+		char *out;
+
+		for (size_t i = 0; i < n; i++) {
+			seed = seed * 1103515245u + 12345u;
+			val[i] = (seed >> 16) % 9 == 0 ? ';'
+				 : (seed >> 16) % 9 == 1
+				     ? '\\'
+				     : 'a' + (char)((seed >> 20) % 26);
+			if (val[i] == ';' || val[i] == '\\')
+				want[w++] = '\\';
+			want[w++] = val[i];
+		}
+		want[w] = 0;
+		memset(kv, 0, sizeof(kv));
+		kv[0].name = "X";
+		kv[0].field = MH_F_COMMAND_LINE;
+		kv[0].set = true;
+		kv[0].val.p = val;
+		kv[0].val.n = n;
+		memset(&a, 0, sizeof(a));
+		a.rule = &r;
+		a.level = MH_LVL_LOW;
+		a.first_ns = a.last_ns = T_FIRST;
+		a.nctx = 1;
+		a.ctx = kv;
+		out = fx_run(&mh_output_csv, al, 1, false, false, NULL, &rc);
+		snprintf(tail, sizeof(tail), ",X=%s\n", want);
+		ol = out ? strlen(out) : 0;
+		bad += rc != MH_OK || ol < strlen(tail) ||
+		       strcmp(out + ol - strlen(tail), tail) != 0;
+		free(out);
+	}
+	MH_CHECK_EQ_INT(bad, 0);
+}
+
 static void test_empty_and_errors(void)
 {
 	mh_summary s = {.events = 1};
@@ -100,6 +151,7 @@ int main(void)
 {
 	MH_RUN(test_basic);
 	MH_RUN(test_hostile);
+	MH_RUN(test_long_elements);
 	MH_RUN(test_empty_and_errors);
 	MH_DONE();
 }
