@@ -26,6 +26,10 @@ int mh_cmd_rules(int argc, char **argv);
 bool mh_cli_parse_u64(const char *s, uint64_t *out);
 /* "256M", "1G", "512k", "1048576" -> bytes. */
 bool mh_cli_parse_size(const char *s, uint64_t *out);
+/* --year Y: the year of syslog timestamps that carry none
+ * (mh_syslog_set_default_year()); false, with a message on stderr, when
+ * s is not a year 1678..2261. */
+bool mh_cli_set_year(const char *s);
 /* Print "mailhunt: <formatted err>" to stderr. */
 void mh_cli_print_err(const char *what, const mh_err *err);
 /* Load the ruleset for a profile plus extra --rules paths. When

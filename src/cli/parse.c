@@ -264,19 +264,10 @@ int mh_cmd_parse(int argc, char **argv)
 		case 'H':
 			o.home_net = optarg;
 			break;
-		case 'Y': {
-			uint64_t y;
-			if (!mh_cli_parse_u64(optarg, &y) || y < 1678 ||
-			    y > 2261) {
-				fprintf(stderr,
-					"mailhunt: --year: '%s' is not "
-					"a year 1678..2261\n",
-					optarg);
+		case 'Y':
+			if (!mh_cli_set_year(optarg))
 				return MH_EXIT_USAGE;
-			}
-			mh_syslog_set_default_year((int)y);
 			break;
-		}
 		case 'q':
 			o.quiet++;
 			break;

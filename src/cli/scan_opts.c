@@ -284,19 +284,10 @@ int mh_scan_parse_args(int argc, char **argv, mh_scan_opts *o)
 			o->min_level = (mh_level)l;
 			break;
 		}
-		case OPT_YEAR: {
-			uint64_t y;
-			if (!mh_cli_parse_u64(optarg, &y) || y < 1678 ||
-			    y > 2261) {
-				fprintf(stderr,
-					"mailhunt: --year: '%s' is not "
-					"a year 1678..2261\n",
-					optarg);
+		case OPT_YEAR:
+			if (!mh_cli_set_year(optarg))
 				return MH_EXIT_USAGE;
-			}
-			mh_syslog_set_default_year((int)y);
 			break;
-		}
 		case OPT_COLOR:
 			if (strcmp(optarg, "auto") &&
 			    strcmp(optarg, "always") &&

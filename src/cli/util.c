@@ -129,3 +129,16 @@ out:
 	mh_ruleset_free(rs);
 	return code;
 }
+
+bool mh_cli_set_year(const char *s)
+{
+	uint64_t y;
+
+	if (!mh_cli_parse_u64(s, &y) || y < 1678 || y > 2261) {
+		fprintf(stderr,
+			"mailhunt: --year: '%s' is not a year 1678..2261\n", s);
+		return false;
+	}
+	mh_syslog_set_default_year((int)y);
+	return true;
+}
