@@ -113,6 +113,8 @@ static mh_rc keep(slot *s, const mh_event *ev, const uint32_t *m, size_t n,
 {
 	cev *c = mh_arena_alloc(&s->arena, sizeof(*c));
 	uint32_t nf = 0, i = 0;
+	size_t total = 0;
+	char *cp;
 
 	if (!c)
 		return MH_ENOMEM;
@@ -132,18 +134,25 @@ static mh_rc keep(slot *s, const mh_event *ev, const uint32_t *m, size_t n,
 	if (!c->m || !c->f || !c->v)
 		return MH_ENOMEM;
 	memcpy(c->m, m, n * sizeof(*m));
+	/* the values, NUL-terminated, packed in one block */
+	for (unsigned w = 0; w < MH_FIELD_WORDS; w++)
+		for (uint64_t b = ev->present.w[w]; b; b &= b - 1)
+			total +=
+			    ev->v[w * 64 + (unsigned)__builtin_ctzll(b)].n + 1;
+	if (!(cp = mh_arena_alloc(&s->arena, total + 1)))
+		return MH_ENOMEM;
 	for (unsigned w = 0; w < MH_FIELD_WORDS; w++) {
 		uint64_t b = ev->present.w[w];
 		while (b) {
 			unsigned f = w * 64 + (unsigned)__builtin_ctzll(b);
 			const mh_str *x = &ev->v[f];
-			char *cp =
-			    mh_arena_strndup(&s->arena, x->n ? x->p : "", x->n);
-			if (!cp)
-				return MH_ENOMEM;
+			if (x->n)
+				memcpy(cp, x->p, x->n);
+			cp[x->n] = '\0';
 			c->f[i] = (uint16_t)f;
 			c->v[i].p = cp;
 			c->v[i].n = x->n;
+			cp += x->n + 1;
 			i++;
 			b &= b - 1;
 		}
