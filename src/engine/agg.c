@@ -190,33 +190,42 @@ bool mh_eng_agg_add(mh_engine *e, eng_group *g, const mh_corr *c, eng_agg *a,
 	return true;
 }
 
-bool mh_eng_agg_value(const mh_corr *c, const eng_agg *a, double *v)
+bool mh_eng_corr_value(const mh_corr *c, uint64_t count, uint64_t distinct,
+		       int64_t sum, uint64_t n, uint64_t steps, double *v)
 {
 	switch (c->type) {
 	case MH_CORR_EVENT_COUNT:
-		*v = (double)a->count;
+		*v = (double)count;
 		return true;
 	case MH_CORR_VALUE_COUNT:
-		*v = (double)a->nval;
+		*v = (double)distinct;
 		return true;
 	case MH_CORR_VALUE_SUM:
-		*v = (double)a->vsum;
-		return a->vn > 0;
+		*v = (double)sum;
+		return n > 0;
 	case MH_CORR_VALUE_AVG:
-		if (!a->vn)
+		if (!n)
 			return false;
-		*v = (double)a->vsum / (double)a->vn;
+		*v = (double)sum / (double)n;
 		return true;
 	case MH_CORR_TEMPORAL:
-		*v = (double)__builtin_popcountll(a->mask);
-		return true;
 	case MH_CORR_TEMPORAL_ORDERED:
-		*v = (double)a->ord_k;
+		*v = (double)steps;
 		return true;
 	case MH_CORR_BEACON: /* scored in mh_eng_group_flush */
 		return false;
 	}
 	return false;
+}
+
+bool mh_eng_agg_value(const mh_corr *c, const eng_agg *a, double *v)
+{
+	uint64_t steps = c->type == MH_CORR_TEMPORAL
+			     ? (uint64_t)__builtin_popcountll(a->mask)
+			     : a->ord_k;
+
+	return mh_eng_corr_value(c, a->count, a->nval, a->vsum, a->vn, steps,
+				 v);
 }
 
 bool mh_eng_cond_holds(const mh_corr *c, bool have, double v)

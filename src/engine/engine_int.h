@@ -385,8 +385,13 @@ void mh_eng_agg_clear(eng_agg *a);
  * reference. False on ENOMEM. */
 bool mh_eng_agg_add(mh_engine *e, eng_group *g, const mh_corr *c, eng_agg *a,
 		    const eng_contrib *ct, const eng_ref *ref);
-/* The value of c's type over a; false when it has none (no integer for
- * value_sum/avg). */
+/* The value of c's type from a group's tallies: events, distinct
+ * values, the sum and count of integer values, and the temporal steps
+ * seen (positions present, or the ordered prefix matched); false when
+ * it has none (no integer for value_sum/avg; beacon). */
+bool mh_eng_corr_value(const mh_corr *c, uint64_t count, uint64_t distinct,
+		       int64_t sum, uint64_t n, uint64_t steps, double *v);
+/* The same over the aggregate a. */
 bool mh_eng_agg_value(const mh_corr *c, const eng_agg *a, double *v);
 /* c's condition on value v (have false: no value). */
 bool mh_eng_cond_holds(const mh_corr *c, bool have, double v);

@@ -164,40 +164,20 @@ static bool q_insert(mh_engine *e, eng_group *g, const mh_corr *c,
 
 static bool window_value(const eng_group *g, const mh_corr *c, double *v)
 {
-	size_t k = 0, n = 0;
+	uint64_t steps = 0;
 
-	switch (c->type) {
-	case MH_CORR_EVENT_COUNT:
-		*v = (double)g->qn;
-		return true;
-	case MH_CORR_VALUE_COUNT:
-		*v = (double)g->ndistinct;
-		return true;
-	case MH_CORR_VALUE_SUM:
-		*v = (double)g->wsum;
-		return g->wn > 0;
-	case MH_CORR_VALUE_AVG:
-		if (!g->wn)
-			return false;
-		*v = (double)g->wsum / (double)g->wn;
-		return true;
-	case MH_CORR_TEMPORAL:
+	if (c->type == MH_CORR_TEMPORAL) {
 		for (size_t p = 0; p < eng_npos(c); p++)
-			n += g->rcnt && g->rcnt[p] > 0;
-		*v = (double)n;
-		return true;
-	case MH_CORR_TEMPORAL_ORDERED:
+			steps += g->rcnt && g->rcnt[p] > 0;
+	} else if (c->type == MH_CORR_TEMPORAL_ORDERED) {
 		/* greedy subsequence match in time order: optimal, since
 		 * one event advances at most one step */
-		for (size_t i = 0; i < g->qn && k < eng_npos(c); i++)
-			if ((q_at(g, i)->mask >> k) & 1)
-				k++;
-		*v = (double)k;
-		return true;
-	case MH_CORR_BEACON: /* window all only */
-		return false;
+		for (size_t i = 0; i < g->qn && steps < eng_npos(c); i++)
+			if ((q_at(g, i)->mask >> steps) & 1)
+				steps++;
 	}
-	return false;
+	return mh_eng_corr_value(c, g->qn, g->ndistinct, g->wsum, g->wn, steps,
+				 v);
 }
 
 static bool agg_from_queue(mh_engine *e, eng_group *g, const mh_corr *c,
