@@ -168,6 +168,29 @@ struct rx_index {
 /* bits of a 4-byte window's fingerprint: a 32 KiB bit set (in L1) */
 #define VF_FP4_BITS 18
 
+/* The salt of the fingerprints of class c's cores (0 for class 0). */
+static inline uint32_t fp_salt(size_t c)
+{
+	return (uint32_t)c * 0x2545f491u;
+}
+
+/* The fingerprint of the w (4 or 2) bytes at p in a value of a class
+ * salted salt: case bits set (a coarser fold than mh_lc(): equal folded
+ * bytes give equal fingerprints), VF_FP4_BITS (w 4) or 16 bits (w 2). */
+static inline uint32_t fp_hash(unsigned w, const char *p, uint32_t salt)
+{
+	if (w == 4) {
+		uint32_t x;
+		memcpy(&x, p, 4);
+		return (((x | 0x20202020u) ^ salt) * 0x9e3779b1u) >>
+		       (32 - VF_FP4_BITS);
+	} else {
+		uint16_t x;
+		memcpy(&x, p, 2);
+		return (((uint32_t)(x | 0x2020u) ^ salt) * 0x9e3779b1u) >> 16;
+	}
+}
+
 static inline size_t words(size_t nbits)
 {
 	return nbits / 64 + 1;
