@@ -4,6 +4,7 @@
 #include "cli/scan_mt.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,17 +59,25 @@ typedef struct mt {
 	size_t cur_chunk; /* chunk, or less when copies are large */
 	char dialect[32];
 	pthread_mutex_t mu;
-	pthread_cond_t cv_work, cv_done;
+	pthread_cond_t cv; /* a chunk finished, merged, or the scan stops */
 	slot *slots;
 	size_t nslots;
 	size_t next_idx, merged;
 	uint64_t next_off;
 	bool stop;
+	bool merging; /* a thread is feeding the engine */
+	bool have_cpus;
+	cpu_set_t cpus; /* the process's CPUs, for workers started elsewhere */
+	/* written by the merging thread only */
+	uint64_t lines; /* lines of the merged chunks */
+	mh_mt_stats st;
+	mh_rc rc;
+	mh_err err;
 } mt;
 
-/* Per-thread scratch. */
+/* Per-thread scratch, for scanning a chunk or merging one. */
 typedef struct wctx {
-	mh_match_ctx *mctx;
+	mh_match_ctx *mctx; /* NULL if it could not be allocated */
 	mh_event ev;
 	mh_arena scratch;
 } wctx;
@@ -300,9 +309,8 @@ static mh_rc run_chunk(mt *m, slot *s, wctx *w, const uint64_t *line_base,
 
 /* Claim the next chunk and scan it into its slot, if there is one and a
  * free slot for it: true when a chunk was scanned. Called with m->mu
- * held, which it releases while scanning; ok = w has a match context.
- * Workers and the merging thread both call it. */
-static bool claim_run(mt *m, wctx *w, bool ok)
+ * held, which it releases while scanning. */
+static bool claim_run(mt *m, wctx *w)
 {
 	slot *s;
 
@@ -325,7 +333,7 @@ static bool claim_run(mt *m, wctx *w, bool ok)
 	s->records = s->malformed = s->skipped = 0;
 	s->have_t = s->redo = false;
 	mh_err_clear(&s->err);
-	if (ok)
+	if (w->mctx)
 		s->rc = run_chunk(m, s, w, NULL, &s->err);
 	else
 		s->rc =
@@ -333,27 +341,8 @@ static bool claim_run(mt *m, wctx *w, bool ok)
 
 	pthread_mutex_lock(&m->mu);
 	s->state = S_DONE;
-	pthread_cond_broadcast(&m->cv_done);
+	pthread_cond_broadcast(&m->cv);
 	return true;
-}
-
-static void *worker(void *arg)
-{
-	mt *m = arg;
-	wctx w;
-	bool ok;
-
-	memset(&w, 0, sizeof(w));
-	mh_arena_init(&w.scratch, 64 * 1024, 0);
-	ok = mh_match_ctx_new(m->a->rs, &w.mctx) == MH_OK;
-	pthread_mutex_lock(&m->mu);
-	while (!m->stop && m->next_off < m->len)
-		if (!claim_run(m, &w, ok))
-			pthread_cond_wait(&m->cv_work, &m->mu);
-	pthread_mutex_unlock(&m->mu);
-	mh_match_ctx_free(w.mctx);
-	mh_arena_free(&w.scratch);
-	return NULL;
 }
 
 /* The dialect of the file's first records (what a one-thread reader
@@ -397,17 +386,17 @@ out:
 	mh_arena_free(&ar);
 }
 
-/* Feed a finished chunk to the engine, in order. */
-static mh_rc merge(mt *m, slot *s, uint64_t line_base, mh_event *ev,
-		   mh_arena *scratch, mh_err *err)
+/* Feed a finished chunk's matched events to the engine. */
+static mh_rc feed(mt *m, slot *s, uint64_t line_base, wctx *w, mh_err *err)
 {
 	const char *name = mh_source_name(m->src);
+	mh_event *ev = &w->ev;
 
 	for (cev *c = s->head; c; c = c->next) {
 		mh_rc rc;
 
 		mh_event_clear(ev);
-		mh_arena_reset(scratch);
+		mh_arena_reset(&w->scratch);
 		for (uint32_t i = 0; i < c->nf; i++)
 			mh_event_set(ev, (mh_field)c->f[i], c->v[i].p,
 				     c->v[i].n);
@@ -415,7 +404,7 @@ static mh_rc merge(mt *m, slot *s, uint64_t line_base, mh_event *ev,
 		ev->time_ns = c->time_ns;
 		ev->line = line_base + c->line;
 		ev->file = name;
-		ev->arena = scratch;
+		ev->arena = &w->scratch;
 		if (c->have_run)
 			mh_engine_note_time(m->a->eng, c->run_max);
 		rc = mh_engine_feed(m->a->eng, ev, c->m, c->nm, err);
@@ -449,41 +438,160 @@ static size_t next_chunk(const mt *m, const slot *s)
 	return c < m->chunk ? c : m->chunk;
 }
 
+/* Merge every finished chunk that is next in file order, unless another
+ * thread is merging: whichever thread finishes the next chunk feeds the
+ * engine, so merging never waits for a thread busy scanning a later
+ * chunk. Called with m->mu held, which it releases while feeding; the
+ * engine, the parent source and m's merge fields are only touched by
+ * the thread that set m->merging. True if a chunk was merged. */
+static bool merge_ready(mt *m, wctx *w)
+{
+	bool did = false;
+
+	while (!m->merging && !m->stop) {
+		slot *s = &m->slots[m->merged % m->nslots];
+		mh_rc rc;
+
+		if (!(s->state == S_DONE && s->idx == m->merged))
+			break;
+		rc = s->rc;
+		m->merging = true;
+		pthread_mutex_unlock(&m->mu);
+
+		if (rc == MH_OK && s->redo) {
+			/* Malformed input: again, in order, with reports. */
+			uint64_t base = m->lines;
+			s->matched = 0;
+			rc = w->mctx ? run_chunk(m, s, w, &base, &s->err)
+				     : mh_err_set(&s->err, MH_ENOMEM, NULL, 0,
+						  0, "out of memory");
+		} else if (rc == MH_OK) {
+			rc = feed(m, s, m->lines, w, &s->err);
+		}
+		if (rc != MH_OK) {
+			m->err = s->err;
+			m->rc = rc;
+		}
+		m->lines += s->lines;
+		m->st.events += s->events;
+		m->st.matched += s->matched;
+		m->st.records += s->records;
+		m->st.malformed += s->malformed;
+		m->st.skipped += s->skipped;
+		mh_source_consume(m->src, s->len);
+		if (m->a->progress)
+			m->a->progress(m->a->progress_ud, &m->st);
+
+		pthread_mutex_lock(&m->mu);
+		m->merging = false;
+		s->state = S_FREE;
+		m->merged++;
+		m->cur_chunk = next_chunk(m, s);
+		if (rc != MH_OK)
+			m->stop = true;
+		pthread_cond_broadcast(&m->cv);
+		did = true;
+	}
+	return did;
+}
+
+/* The loop of every thread, the calling one included: merge what is
+ * ready, else scan the next chunk, else wait. Returns when every chunk
+ * is merged or the scan stops. */
+static void run_loop(mt *m, wctx *w)
+{
+	pthread_mutex_lock(&m->mu);
+	for (;;) {
+		if (merge_ready(m, w))
+			continue;
+		if (m->stop ||
+		    (m->next_off >= m->len && m->merged == m->next_idx))
+			break;
+		if (!claim_run(m, w))
+			pthread_cond_wait(&m->cv, &m->mu);
+	}
+	pthread_mutex_unlock(&m->mu);
+}
+
+static void wctx_init(mt *m, wctx *w)
+{
+	memset(w, 0, sizeof(*w));
+	mh_arena_init(&w->scratch, 64 * 1024, 0);
+	if (mh_match_ctx_new(m->a->rs, &w->mctx) != MH_OK)
+		w->mctx = NULL;
+}
+
+static void wctx_free(wctx *w)
+{
+	mh_match_ctx_free(w->mctx);
+	mh_arena_free(&w->scratch);
+}
+
+/* Thread attributes that start a worker on a CPU other than the calling
+ * thread's. Linux often queues a new thread on its creator's CPU, where
+ * it waits for the creator's time slice to end (3 ms on the 2-vCPU
+ * development VM, against 0.1 ms on the idle CPU) while the other CPU
+ * idles; the worker widens its mask to m->cpus once it runs. False (and
+ * *at left default) when the process may run on one CPU only. */
+static bool start_elsewhere(mt *m, pthread_attr_t *at)
+{
+	cpu_set_t other;
+	int self = sched_getcpu();
+
+	if (self < 0 || sched_getaffinity(0, sizeof(m->cpus), &m->cpus) != 0)
+		return false;
+	other = m->cpus;
+	CPU_CLR(self, &other);
+	if (CPU_COUNT(&other) == 0 ||
+	    pthread_attr_setaffinity_np(at, sizeof(other), &other) != 0)
+		return false;
+	m->have_cpus = true;
+	return true;
+}
+
+static void *worker(void *arg)
+{
+	mt *m = arg;
+	wctx w;
+
+	if (m->have_cpus) /* started away from the creator's CPU: widen */
+		(void)pthread_setaffinity_np(pthread_self(), sizeof(m->cpus),
+					     &m->cpus);
+	wctx_init(m, &w);
+	run_loop(m, &w);
+	wctx_free(&w);
+	return NULL;
+}
+
 mh_rc mh_scan_mt(const mh_mt_args *a, mh_reader *rd, mh_source *src,
 		 mh_mt_stats *st, mh_err *err)
 {
 	mt m;
 	pthread_t *tids = NULL;
 	size_t nt = 0;
-	uint64_t lines = 0;
-	mh_event ev;
-	mh_arena scratch;
-	wctx mw; /* the calling thread's scratch for re-scans */
+	wctx mw; /* the calling thread's */
+	pthread_attr_t at;
 	mh_rc rc = MH_OK;
 
 	memset(&m, 0, sizeof(m));
-	memset(&ev, 0, sizeof(ev));
-	memset(&mw, 0, sizeof(mw));
 	memset(st, 0, sizeof(*st));
-	mh_arena_init(&scratch, 64 * 1024, 0);
-	mh_arena_init(&mw.scratch, 64 * 1024, 0);
 	m.a = a;
 	m.proto = rd;
 	m.src = src;
 	if (!mh_source_mem(src, &m.base, &m.len))
 		return mh_err_set(err, MH_EINVAL, mh_source_name(src), 0, 0,
 				  "input cannot be split");
+	wctx_init(&m, &mw);
 	m.chunk = a->chunk >= MIN_CHUNK ? a->chunk
 		  : a->chunk		? MIN_CHUNK
 					: DEF_CHUNK;
 	m.cur_chunk = m.chunk;
 	m.nslots = (size_t)a->threads + 2;
 	pthread_mutex_init(&m.mu, NULL);
-	pthread_cond_init(&m.cv_work, NULL);
-	pthread_cond_init(&m.cv_done, NULL);
+	pthread_cond_init(&m.cv, NULL);
 	m.slots = calloc(m.nslots, sizeof(*m.slots));
 	tids = calloc(a->threads, sizeof(*tids));
-	if (!m.slots || !tids || mh_match_ctx_new(a->rs, &mw.mctx) != MH_OK) {
+	if (!m.slots || !tids || !mw.mctx) {
 		rc = mh_err_set(err, MH_ENOMEM, NULL, 0, 0, "out of memory");
 		goto out;
 	}
@@ -491,85 +599,42 @@ mh_rc mh_scan_mt(const mh_mt_args *a, mh_reader *rd, mh_source *src,
 		mh_arena_init(&m.slots[i].arena, 256 * 1024, 0);
 	first_dialect(&m);
 	snprintf(rd->dialect, sizeof(rd->dialect), "%s", m.dialect);
-	/* N threads in all: N - 1 workers, and the calling thread, which
-	 * merges in file order and scans chunks too while the next one to
-	 * merge is not ready (a separate merging thread made N + 1 runnable
-	 * threads, and on N cores the scheduler time-sliced them). */
+	/* N threads in all: N - 1 workers and the calling thread, alike (a
+	 * separate merging thread made N + 1 runnable threads, and on N
+	 * cores the scheduler time-sliced them). */
+	pthread_attr_init(&at);
+	(void)start_elsewhere(&m, &at);
 	for (; nt < (a->threads > 1 ? a->threads - 1 : 1); nt++)
-		if (pthread_create(&tids[nt], NULL, worker, &m) != 0)
+		if (pthread_create(&tids[nt], &at, worker, &m) != 0 &&
+		    pthread_create(&tids[nt], NULL, worker, &m) != 0)
 			break;
+	pthread_attr_destroy(&at);
 	if (nt == 0) {
 		rc = mh_err_set(err, MH_ENOMEM, NULL, 0, 0,
 				"cannot start a thread");
 		goto out;
 	}
-
-	for (;;) {
-		slot *s;
-
-		pthread_mutex_lock(&m.mu);
-		s = &m.slots[m.merged % m.nslots];
-		while (!(s->state == S_DONE && s->idx == m.merged) &&
-		       !(m.next_off >= m.len && m.merged == m.next_idx))
-			if (!claim_run(&m, &mw, true))
-				pthread_cond_wait(&m.cv_done, &m.mu);
-		if (m.next_off >= m.len && m.merged == m.next_idx) {
-			pthread_mutex_unlock(&m.mu);
-			break;
-		}
-		pthread_mutex_unlock(&m.mu);
-
-		if (s->rc == MH_OK && s->redo) {
-			/* Malformed input: again, in order, with reports. */
-			uint64_t base = lines;
-			s->matched = 0;
-			s->rc = run_chunk(&m, s, &mw, &base, &s->err);
-		} else if (s->rc == MH_OK) {
-			s->rc = merge(&m, s, lines, &ev, &scratch, &s->err);
-		}
-		if (s->rc != MH_OK) {
-			*err = s->err;
-			rc = s->rc;
-		}
-		lines += s->lines;
-		st->events += s->events;
-		st->matched += s->matched;
-		st->records += s->records;
-		st->malformed += s->malformed;
-		st->skipped += s->skipped;
-		mh_source_consume(src, s->len);
-		if (a->progress)
-			a->progress(a->progress_ud, st);
-
-		pthread_mutex_lock(&m.mu);
-		s->state = S_FREE;
-		m.merged++;
-		m.cur_chunk = next_chunk(&m, s);
-		if (rc != MH_OK)
-			m.stop = true;
-		pthread_cond_broadcast(&m.cv_work);
-		pthread_mutex_unlock(&m.mu);
-		if (rc != MH_OK)
-			break;
-	}
+	run_loop(&m, &mw);
 out:
 	if (nt) {
 		pthread_mutex_lock(&m.mu);
 		m.stop = true;
-		pthread_cond_broadcast(&m.cv_work);
+		pthread_cond_broadcast(&m.cv);
 		pthread_mutex_unlock(&m.mu);
 		for (size_t i = 0; i < nt; i++)
 			pthread_join(tids[i], NULL);
 	}
+	if (rc == MH_OK && m.rc != MH_OK) {
+		*err = m.err;
+		rc = m.rc;
+	}
+	*st = m.st;
 	for (size_t i = 0; m.slots && i < m.nslots; i++)
 		mh_arena_free(&m.slots[i].arena);
 	free(m.slots);
 	free(tids);
-	mh_match_ctx_free(mw.mctx);
-	mh_arena_free(&mw.scratch);
-	mh_arena_free(&scratch);
-	pthread_cond_destroy(&m.cv_done);
-	pthread_cond_destroy(&m.cv_work);
+	wctx_free(&mw);
+	pthread_cond_destroy(&m.cv);
 	pthread_mutex_destroy(&m.mu);
 	return rc;
 }

@@ -4,11 +4,12 @@
  * threads each run their own JSON reader (over a slice of the mapping),
  * normalisation and matcher, and keep per chunk the matched events
  * (copied compactly), their rule indexes, the chunk's latest time and
- * its counts. The calling thread feeds the engine chunk by chunk in file
- * order, so the alerts equal those of a one-thread scan. At most a fixed
+ * its counts. Chunks are fed to the engine one at a time in file order,
+ * by whichever thread finishes the next one (the calling thread scans
+ * too), so the alerts equal those of a one-thread scan. At most a fixed
  * number of chunks is in flight (back-pressure). A chunk with a malformed
- * record is scanned again on the calling thread, so malformed reports
- * come out in order with their exact line numbers. */
+ * record is scanned again, in order, by the thread that merges it, so
+ * malformed reports come out in order with their exact line numbers. */
 #ifndef MH_CLI_SCAN_MT_H
 #define MH_CLI_SCAN_MT_H
 
@@ -27,7 +28,8 @@ typedef struct mh_mt_args {
 	size_t chunk;	  /* bytes per chunk (0 = default) */
 	bool since_set, until_set;
 	int64_t since_ns, until_ns;
-	/* called on the calling thread after each merged chunk */
+	/* called after each merged chunk, on the thread that merged it
+	 * (one call at a time) */
 	void (*progress)(void *ud, const struct mh_mt_stats *sofar);
 	void *progress_ud;
 } mh_mt_args;
