@@ -3,8 +3,9 @@
  * default-now time, the prefilter, normalise, match). */
 #include "cli/scan_mt.h"
 
+#include "util/thread.h"
+
 #include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -66,8 +67,6 @@ typedef struct mt {
 	uint64_t next_off;
 	bool stop;
 	bool merging; /* a thread is feeding the engine */
-	bool have_cpus;
-	cpu_set_t cpus; /* the process's CPUs, for workers started elsewhere */
 	/* written by the merging thread only */
 	uint64_t lines; /* lines of the merged chunks */
 	mh_mt_stats st;
@@ -527,36 +526,11 @@ static void wctx_free(wctx *w)
 	mh_arena_free(&w->scratch);
 }
 
-/* Thread attributes that start a worker on a CPU other than the calling
- * thread's. Linux often queues a new thread on its creator's CPU, where
- * it waits for the creator's time slice to end (3 ms on the 2-vCPU
- * development VM, against 0.1 ms on the idle CPU) while the other CPU
- * idles; the worker widens its mask to m->cpus once it runs. False (and
- * *at left default) when the process may run on one CPU only. */
-static bool start_elsewhere(mt *m, pthread_attr_t *at)
-{
-	cpu_set_t other;
-	int self = sched_getcpu();
-
-	if (self < 0 || sched_getaffinity(0, sizeof(m->cpus), &m->cpus) != 0)
-		return false;
-	other = m->cpus;
-	CPU_CLR(self, &other);
-	if (CPU_COUNT(&other) == 0 ||
-	    pthread_attr_setaffinity_np(at, sizeof(other), &other) != 0)
-		return false;
-	m->have_cpus = true;
-	return true;
-}
-
 static void *worker(void *arg)
 {
 	mt *m = arg;
 	wctx w;
 
-	if (m->have_cpus) /* started away from the creator's CPU: widen */
-		(void)pthread_setaffinity_np(pthread_self(), sizeof(m->cpus),
-					     &m->cpus);
 	wctx_init(m, &w);
 	run_loop(m, &w);
 	wctx_free(&w);
@@ -570,7 +544,6 @@ mh_rc mh_scan_mt(const mh_mt_args *a, mh_reader *rd, mh_source *src,
 	pthread_t *tids = NULL;
 	size_t nt = 0;
 	wctx mw; /* the calling thread's */
-	pthread_attr_t at;
 	mh_rc rc = MH_OK;
 
 	memset(&m, 0, sizeof(m));
@@ -602,13 +575,9 @@ mh_rc mh_scan_mt(const mh_mt_args *a, mh_reader *rd, mh_source *src,
 	/* N threads in all: N - 1 workers and the calling thread, alike (a
 	 * separate merging thread made N + 1 runnable threads, and on N
 	 * cores the scheduler time-sliced them). */
-	pthread_attr_init(&at);
-	(void)start_elsewhere(&m, &at);
 	for (; nt < (a->threads > 1 ? a->threads - 1 : 1); nt++)
-		if (pthread_create(&tids[nt], &at, worker, &m) != 0 &&
-		    pthread_create(&tids[nt], NULL, worker, &m) != 0)
+		if (mh_thread_spawn(&tids[nt], worker, &m) != 0)
 			break;
-	pthread_attr_destroy(&at);
 	if (nt == 0) {
 		rc = mh_err_set(err, MH_ENOMEM, NULL, 0, 0,
 				"cannot start a thread");
