@@ -123,6 +123,8 @@ fi
 
 # ------------------------------------------------------------- helpers
 now_ns() { date +%s%N; }
+# FileHugePages (/proc/meminfo), kB: page cache held in 2 MiB folios
+file_huge_kb() { awk '/^FileHugePages:/ { print $2; f = 1 } END { if (!f) print 0 }' /proc/meminfo; }
 # steal: CPU seconds the hypervisor gave to other guests (all CPUs, /proc/stat)
 steal() { awk '/^cpu / { printf "%.2f", $9 / 100 }' /proc/stat; }
 # sum_steal TOTAL BEFORE AFTER: TOTAL + AFTER - BEFORE
@@ -247,7 +249,13 @@ os.fsync(fd)
 os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
 os.close(fd)' "$FILE" || say "$NAMING: could not drop the file's cache"
 	fi
+	# how much of it the kernel cached in 2 MiB folios (mapped with far
+	# fewer faults; see docs/performance.md): FileHugePages before and
+	# after the read, MB (other files' folios may come and go meanwhile)
+	hp0=$(file_huge_kb)
 	cat "$FILE" >/dev/null
+	hp1=$(file_huge_kb)
+	eval "FOLIO_$NAMING=\$(( (hp1 - hp0) / 1024 ))"
 
 	# anchors
 	"$OUT/anchors" "$FILE" >"$OUT/anchors-$NAMING.txt" || die "anchors failed"
@@ -439,6 +447,8 @@ MHVER=n/a
 DUCKPKG=$(sed -n 's/.*"@duckdb\/node-api": *"\([^"]*\)".*/\1/p' "$BENCH/duckdb/package.json")
 
 v() { eval "printf '%s' \"\${$1:-n/a}\""; }
+# mib BYTES: whole MiB, or n/a
+mib() { case $1 in '' | *[!0-9]*) printf 'n/a' ;; *) printf '%s' $(($1 / 1048576)) ;; esac; }
 # yesno VALUE TARGET OP: "yes"/"no"/"n/a"
 meets() {
 	[ -n "$1" ] || { printf 'n/a'; return; }
@@ -528,6 +538,7 @@ RSSDMAX_sysmon=$(printf '%s\n%s\n' "${RSSD1_sysmon:-}" "${RSSD2_sysmon:-}" | sor
 	echo "| default pack: 2 threads / 1 thread | >= 1.7 | $(v RD2_mde) ($(meets "${RD2_mde:-}" 1.7 '>=')) | $(v RD2_sysmon) ($(meets "${RD2_sysmon:-}" 1.7 '>=')) |"
 	echo "| default pack: peak RSS, MB (max of 1 and 2 threads) | <= 64 | $(v RSSDMAX_mde) ($(meets "${RSSDMAX_mde:-}" 64 '<=')) | $(v RSSDMAX_sysmon) ($(meets "${RSSDMAX_sysmon:-}" 64 '<=')) |"
 	echo "| CPU time stolen by the hypervisor during the 1-thread / 2-thread timing loops, s | - | $(v STEAL1_mde) / $(v STEAL2_mde) | $(v STEAL1_sysmon) / $(v STEAL2_sysmon) |"
+	echo "| MB of the file read back into 2 MiB page-cache folios (FileHugePages growth; the rest in small pages, which cost the 2-thread scans most) | - | $(v FOLIO_mde) of $(mib "$(v BYTES_mde)") | $(v FOLIO_sysmon) of $(mib "$(v BYTES_sysmon)") |"
 	echo "| DuckDB threads=2 / threads=1 (was the second vCPU free? near 2 if so) | - | $(v RDD_mde) | $(v RDD_sysmon) |"
 	echo "| DuckDB peak RSS, MB (node process, threads=1) | - | $(v DRSS_mde) | $(v DRSS_sysmon) |"
 	echo "| result rows (DuckDB / mailhunt) | - | $(v DROWS_mde) / $(v MHROWS_mde) | $(v DROWS_sysmon) / $(v MHROWS_sysmon) |"
