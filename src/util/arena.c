@@ -91,3 +91,23 @@ void mh_arena_free(mh_arena *a)
 	a->head = NULL;
 	a->used_total = 0;
 }
+
+void mh_arena_adopt(mh_arena *dst, mh_arena *src)
+{
+	mh_arena_block *last;
+
+	if (!src->head)
+		return;
+	for (last = src->head; last->next; last = last->next)
+		;
+	if (dst->head) {
+		/* after dst's newest block, which stays the one in use */
+		last->next = dst->head->next;
+		dst->head->next = src->head;
+	} else {
+		dst->head = src->head;
+	}
+	dst->used_total += src->used_total;
+	src->head = NULL;
+	src->used_total = 0;
+}

@@ -21,5 +21,10 @@ void *mh_arena_alloc(mh_arena *a, size_t n);
 char *mh_arena_strndup(mh_arena *a, const char *s, size_t n);
 void mh_arena_reset(mh_arena *a);
 void mh_arena_free(mh_arena *a);
+/* Move every block of src into dst: what src handed out now lives as
+ * long as dst's allocations; src is left empty and may be reused. dst
+ * keeps allocating from its own newest block, and mh_arena_reset(dst)
+ * still keeps dst's oldest one. */
+void mh_arena_adopt(mh_arena *dst, mh_arena *src);
 
 #endif
