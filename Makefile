@@ -38,7 +38,7 @@ check-asan: deps $(BUILD_ASAN)/CMakeCache.txt
 
 # The multi-threaded scan under ThreadSanitizer: only the binary is built,
 # and only the end-to-end cases that run it on several threads.
-TSAN_CASES = ^e2e/cli/(threads-identity|memory-cap-many-groups|prefilter-equivalence|value-prefilter-equivalence|alerts-spill)$$
+TSAN_CASES = ^e2e/cli/(threads-identity|finish-threads-identity|memory-cap-many-groups|prefilter-equivalence|value-prefilter-equivalence|alerts-spill)$$
 
 $(BUILD_TSAN)/CMakeCache.txt:
 	cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=Debug -DMH_TSAN=ON

@@ -99,13 +99,22 @@ static void mt_progress(void *ud, const struct mh_mt_stats *so)
 	st->matched = m;
 }
 
+/* --threads, 0 = every core. */
+static unsigned scan_threads(const mh_scan_opts *o)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (o->threads)
+		return (unsigned)o->threads; /* at most 1024 (scan_opts.c) */
+	return ncpu > 0 ? (unsigned)ncpu : 1u;
+}
+
 /* Workers for one file: --threads (0 = every core); 1 when the input
  * cannot be split (then -v says why). */
 static unsigned file_threads(const mh_scan_opts *o, const mh_reader *rd,
 			     mh_source *src, size_t chunk)
 {
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	uint64_t n = o->threads ? o->threads : (ncpu > 0 ? (uint64_t)ncpu : 1);
+	unsigned n = scan_threads(o);
 
 	if (n <= 1)
 		return 1;
@@ -123,7 +132,7 @@ static unsigned file_threads(const mh_scan_opts *o, const mh_reader *rd,
 	if (o->verbose)
 		fprintf(stderr, "%s: scanning on %llu threads\n",
 			mh_source_name(src), (unsigned long long)n);
-	return (unsigned)n;
+	return n;
 }
 
 static bool in_sorted(const int64_t *v, size_t n, int64_t x)
@@ -395,6 +404,14 @@ int mh_cmd_scan(int argc, char **argv)
 			eo.alert_spill = (size_t)v;
 	}
 	eo.max_refs = o.explain ? 8 : 0;
+	eo.finish_threads = scan_threads(&o);
+	{
+		/* tests: the groups at the end from which two threads flush */
+		const char *env = getenv("MAILHUNT_FINISH_MIN_GROUPS");
+		uint64_t v;
+		if (env && mh_cli_parse_size(env, &v) && v > 0)
+			eo.finish_min_groups = (size_t)v;
+	}
 	if (mh_engine_new(rs, &eo, &eng, &err) != MH_OK) {
 		mh_cli_print_err("engine", &err);
 		code = MH_EXIT_INTERNAL;

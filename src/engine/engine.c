@@ -1,6 +1,7 @@
 /* Engine API: per-event alerts of standalone detection rules, dispatch
  * of matches to correlation groups, finish and alert access. */
 #include "engine/engine_int.h"
+#include "util/thread.h"
 #include "util/timefmt.h"
 
 #include <errno.h>
@@ -13,6 +14,8 @@
 
 /* bytes of group state freed between two malloc_trim() calls at the end */
 #define ENG_TRIM_STEP ((size_t)4 << 20)
+/* groups at the end from which finish_parallel() is tried */
+#define ENG_FIN_PAR_MIN 4096
 
 /* Append "s" to buf at *off, cut to cap-1 bytes overall. */
 static void sum_put(char *buf, size_t cap, size_t *off, const char *s, size_t n)
@@ -255,6 +258,9 @@ void mh_engine_free(mh_engine *e)
 {
 	if (!e)
 		return;
+	if (e->reaping)
+		pthread_join(e->reaper, NULL);
+	free(e->reap);
 	mh_eng_groups_free_all(e);
 	mh_eng_spill_free(e);
 	mh_arena_free(&e->arena);
@@ -488,28 +494,30 @@ out:
 	return MH_OK;
 }
 
-mh_rc mh_engine_finish(mh_engine *e, mh_err *err)
+/* Flush group g and, past the alert budget, spill. */
+static mh_rc flush_keep(mh_engine *e, eng_group *g)
 {
-	mh_rc rc = MH_OK;
-	size_t trim_mem = e->mem;
+	mh_rc rc = mh_eng_group_flush(e, g, false);
 
-	if (e->finished)
-		return MH_OK;
-	e->st.now_ns =
-	    e->opts.now_set ? e->opts.now_ns : (e->have_t ? e->max_t : 0);
-	/* least recently updated groups first: a deterministic order. A
-	 * group is freed once flushed, so the alerts of the last groups
-	 * reuse its memory instead of adding to the peak. */
-	e->st.groups = e->ngroups;
+	if (rc == MH_OK && e->arena.used_total >= e->spill_budget)
+		rc = mh_eng_spill(e);
+	return rc;
+}
+
+/* The one-thread end: flush and free every group, least recently
+ * updated first (a deterministic order). A group is freed once flushed,
+ * so the alerts of the last groups reuse its memory instead of adding to
+ * the peak. */
+static mh_rc finish_serial(mh_engine *e)
+{
+	size_t trim_mem = e->mem;
+	mh_rc rc;
+
 	while (e->lru.tail) {
-		eng_group *g = e->lru.tail;
-		rc = mh_eng_group_flush(e, g, false);
+		rc = flush_keep(e, e->lru.tail);
 		if (rc != MH_OK)
-			goto out;
-		mh_eng_group_free(e, g);
-		if (e->arena.used_total >= e->spill_budget &&
-		    (rc = mh_eng_spill(e)) != MH_OK)
-			goto out;
+			return rc;
+		mh_eng_group_free(e, e->lru.tail);
 #ifdef __GLIBC__
 		/* the alerts take new arena chunks while the groups' memory
 		 * sits in malloc's free lists: give it back as it frees up,
@@ -520,6 +528,164 @@ mh_rc mh_engine_finish(mh_engine *e, mh_err *err)
 		}
 #endif
 	}
+	return MH_OK;
+}
+
+/* The second half of the groups, flushed on a helper thread into an
+ * engine of its own: a copy of e that shares the read-only rule and
+ * correlation data, with its own alert arena and list. Flushing a group
+ * reads the group, the rules, e->opts and e->st.now_ns, and writes only
+ * the group's own state and the alert arena and list (agg.c, window.c),
+ * so the halves never touch the same memory. */
+typedef struct fin_half {
+	mh_engine sub;
+	eng_group *const *g;
+	size_t from, to, done; /* flushed: [from, done) */
+	size_t budget;	       /* stop once sub's alerts take this */
+	mh_rc rc;
+} fin_half;
+
+static void *fin_helper(void *p)
+{
+	fin_half *h = p;
+
+	h->rc = MH_OK;
+	for (h->done = h->from; h->done < h->to; h->done++) {
+		if (h->sub.arena.used_total >= h->budget)
+			break;
+		h->rc = mh_eng_group_flush(&h->sub, h->g[h->done], false);
+		if (h->rc != MH_OK)
+			break;
+	}
+	return NULL;
+}
+
+/* Append the helper's alerts to e's, numbered as a one-thread end would
+ * have numbered them (after e's), and take over their memory. */
+static mh_rc fin_adopt(mh_engine *e, fin_half *h)
+{
+	size_t k = h->sub.nalerts;
+
+	if (e->nalerts + k > e->alerts_cap) {
+		size_t n = e->alerts_cap ? e->alerts_cap : 64;
+		eng_alert **v;
+		while (n < e->nalerts + k)
+			n *= 2;
+		if (!(v = realloc(e->alerts, n * sizeof(*v))))
+			return MH_ENOMEM;
+		e->alerts = v;
+		e->alerts_cap = n;
+	}
+	for (size_t i = 0; i < k; i++) {
+		h->sub.alerts[i]->seq += e->aseq;
+		e->alerts[e->nalerts++] = h->sub.alerts[i];
+	}
+	e->aseq += h->sub.aseq;
+	mh_arena_adopt(&e->arena, &h->sub.arena);
+	return MH_OK;
+}
+
+static void *fin_reaper(void *p)
+{
+	mh_engine *e = p;
+
+	for (size_t i = 0; i < e->nreap; i++)
+		mh_eng_group_release_detached(e->reap[i]);
+	return NULL;
+}
+
+/* The two-thread end (opts.finish_threads > 1): the groups are taken
+ * out of the table; this thread flushes the first half while a helper
+ * flushes the second into its own alerts, each within half of the alert
+ * budget left (what is left past it is flushed here, in order, with
+ * spills); the helper's alerts then follow this thread's. The groups
+ * are freed on another helper while the caller writes the alerts
+ * (freeing beside the flushes slowed both: malloc's locks), and
+ * mh_engine_free() waits for it. The alerts are the ones finish_serial()
+ * gives, in the same order. Only while the groups take at most a
+ * quarter of the memory cap: groups and alerts are then held at once.
+ * false: not taken (too few groups, no memory), nothing was done; else
+ * *out is the result. */
+static bool finish_parallel(mh_engine *e, mh_rc *out)
+{
+	size_t min = e->opts.finish_min_groups ? e->opts.finish_min_groups
+					       : ENG_FIN_PAR_MIN;
+	size_t used = e->arena.used_total, n = 0, h, done, hdone, i;
+	eng_group **g;
+	fin_half *half;
+	pthread_t tid;
+	mh_rc rc = MH_OK, arc;
+
+	if (e->opts.finish_threads < 2 || e->ngroups < min ||
+	    e->mem > e->max_mem / 4 || used >= e->spill_budget)
+		return false;
+	if (!(half = malloc(sizeof(*half))))
+		return false;
+	if (!(g = mh_eng_groups_detach(e, &n))) {
+		free(half);
+		return false;
+	}
+	h = n / 2;
+	half->sub = *e;
+	mh_arena_init(&half->sub.arena, e->arena.block_size, 0);
+	half->sub.alerts = NULL;
+	half->sub.nalerts = half->sub.alerts_cap = 0;
+	half->sub.aseq = 0;
+	half->g = g;
+	half->from = half->done = h;
+	half->to = n;
+	half->budget = (e->spill_budget - used) / 2;
+	if (mh_thread_spawn(&tid, fin_helper, half) != 0) {
+		half->rc = MH_OK; /* no helper: all of it here */
+		done = 0;
+	} else {
+		for (done = 0; done < h && rc == MH_OK; done++) {
+			if (e->arena.used_total - used >= half->budget)
+				break;
+			rc = mh_eng_group_flush(e, g[done], false);
+		}
+		pthread_join(tid, NULL);
+	}
+	/* what this half left, before the helper's alerts */
+	for (i = done; rc == MH_OK && i < h; i++)
+		rc = flush_keep(e, g[i]);
+	arc = fin_adopt(e, half);
+	if (rc == MH_OK)
+		rc = half->rc != MH_OK ? half->rc : arc;
+	hdone = half->done;
+	free(half->sub.alerts);
+	mh_arena_free(&half->sub.arena);
+	free(half);
+	if (rc == MH_OK && e->arena.used_total >= e->spill_budget)
+		rc = mh_eng_spill(e);
+	/* what the helper left */
+	for (i = hdone; rc == MH_OK && i < n; i++)
+		rc = flush_keep(e, g[i]);
+	e->reap = g;
+	e->nreap = n;
+	e->reaping = mh_thread_spawn(&e->reaper, fin_reaper, e) == 0;
+	if (!e->reaping) {
+		fin_reaper(e);
+		free(e->reap);
+		e->reap = NULL;
+	}
+	*out = rc;
+	return true;
+}
+
+mh_rc mh_engine_finish(mh_engine *e, mh_err *err)
+{
+	mh_rc rc = MH_OK;
+
+	if (e->finished)
+		return MH_OK;
+	e->st.now_ns =
+	    e->opts.now_set ? e->opts.now_ns : (e->have_t ? e->max_t : 0);
+	e->st.groups = e->ngroups;
+	if (!finish_parallel(e, &rc))
+		rc = finish_serial(e);
+	if (rc != MH_OK)
+		goto out;
 	mh_eng_groups_free_all(e);
 	mh_eng_sort_alerts(e);
 	e->st.alerts = e->nalerts + e->st.spilled;

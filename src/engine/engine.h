@@ -38,6 +38,14 @@ typedef struct mh_engine_opts {
 	 * once) as a run, merged back in order at the end. 0: an eighth of
 	 * the group-state cap, at least 256 KiB. */
 	size_t alert_spill;
+	/* finish_threads > 1: mh_engine_finish() flushes the groups left at
+	 * the end on two threads when there are at least finish_min_groups
+	 * of them (0: 4096) and they take at most a quarter of max_memory,
+	 * and frees them on a helper thread that mh_engine_free() waits
+	 * for. The alerts are the same either way. 0 or 1: the calling
+	 * thread does it all. */
+	unsigned finish_threads;
+	size_t finish_min_groups;
 } mh_engine_opts;
 
 #define MH_ENGINE_LATENESS_DEF (3600 * (int64_t)1000000000) /* 1 h */

@@ -7,6 +7,7 @@
 #include "engine/engine.h"
 #include "util/arena.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -318,6 +319,12 @@ struct mh_engine {
 	uint64_t late;
 	mh_engine_stats st;
 	bool finished;
+	/* groups left at the end, freed on a helper thread while the caller
+	 * writes the alerts (engine.c, finish_groups()); joined at free */
+	bool reaping;
+	pthread_t reaper;
+	eng_group **reap;
+	size_t nreap;
 };
 
 /* group.c */
@@ -336,6 +343,13 @@ mh_rc mh_eng_evict(mh_engine *e);
 mh_rc mh_eng_expire(mh_engine *e);
 void mh_eng_group_free(mh_engine *e, eng_group *g);
 void mh_eng_groups_free_all(mh_engine *e);
+/* Take every group out of e (its table, LRU and idle lists) into a new
+ * array, least recently updated first; *n receives their count. NULL,
+ * with nothing taken, when the array cannot be allocated. The groups
+ * are then the caller's: free each with mh_eng_group_release_detached(),
+ * all on one thread (their contexts' reference counts are plain). */
+eng_group **mh_eng_groups_detach(mh_engine *e, size_t *n);
+void mh_eng_group_release_detached(eng_group *g);
 /* Intern n bytes in g; returns the id or ENG_NOID on ENOMEM. */
 uint32_t mh_eng_intern(eng_group *g, const char *p, size_t n);
 void mh_eng_intern_reset(eng_group *g);

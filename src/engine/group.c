@@ -248,6 +248,41 @@ void mh_eng_group_free(mh_engine *e, eng_group *g)
 	group_release(e, g);
 }
 
+eng_group **mh_eng_groups_detach(mh_engine *e, size_t *n)
+{
+	eng_group **v = malloc((e->ngroups ? e->ngroups : 1) * sizeof(*v));
+	size_t k = 0;
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (eng_group *g = e->lru.tail; g && k < e->ngroups; g = g->lru.prev)
+		v[k++] = g;
+	if (k != e->ngroups) { /* the list and the count disagree */
+		free(v);
+		return NULL;
+	}
+	if (e->buckets)
+		memset(e->buckets, 0, e->nbuckets * sizeof(*e->buckets));
+	e->ngroups = 0;
+	e->lru.head = e->lru.tail = NULL;
+	for (size_t i = 0; i < e->ncorr; i++)
+		e->corrs[i].idle.head = e->corrs[i].idle.tail = NULL;
+	e->mem = 0;
+	*n = k;
+	return v;
+}
+
+void mh_eng_group_release_detached(eng_group *g)
+{
+	eng_ctx *c = g->ctx;
+
+	if (c && !--c->refs)
+		free(c);
+	g->ctx = NULL;
+	group_release(NULL, g);
+}
+
 void mh_eng_groups_free_all(mh_engine *e)
 {
 	eng_group *g = e->lru.head;
