@@ -99,6 +99,15 @@ static void mt_progress(void *ud, const struct mh_mt_stats *so)
 	st->matched = m;
 }
 
+/* A size from the environment (tests' knobs); 0 when unset or not a size. */
+static uint64_t env_size(const char *name)
+{
+	const char *env = getenv(name);
+	uint64_t v;
+
+	return env && mh_cli_parse_size(env, &v) ? v : 0;
+}
+
 /* --threads, 0 = every core. */
 static unsigned scan_threads(const mh_scan_opts *o)
 {
@@ -197,11 +206,8 @@ static int scan_file(scan_state *st, const char *path, const mh_ruleset *rs,
 	{
 		mh_mt_args ma;
 		mh_mt_stats ms;
-		uint64_t chunk = 0;
-		const char *env = getenv("MAILHUNT_CHUNK"); /* tests */
+		uint64_t chunk = env_size("MAILHUNT_CHUNK");
 
-		if (env && !mh_cli_parse_size(env, &chunk))
-			chunk = 0;
 		memset(&ma, 0, sizeof(ma));
 		ma.threads = file_threads(o, &rd, src, (size_t)chunk);
 		if (ma.threads > 1) {
@@ -396,22 +402,12 @@ int mh_cmd_scan(int argc, char **argv)
 	eo.max_memory = (size_t)o.max_memory;
 	eo.lateness_set = o.lateness_set;
 	eo.lateness_ns = o.lateness_ns;
-	{
-		/* tests: alert bytes kept before spilling to disk */
-		const char *env = getenv("MAILHUNT_ALERT_SPILL");
-		uint64_t v;
-		if (env && mh_cli_parse_size(env, &v) && v > 0)
-			eo.alert_spill = (size_t)v;
-	}
+	/* tests: alert bytes kept before spilling to disk, and the groups
+	 * at the end from which two threads flush them (0: the defaults) */
+	eo.alert_spill = (size_t)env_size("MAILHUNT_ALERT_SPILL");
 	eo.max_refs = o.explain ? 8 : 0;
 	eo.finish_threads = scan_threads(&o);
-	{
-		/* tests: the groups at the end from which two threads flush */
-		const char *env = getenv("MAILHUNT_FINISH_MIN_GROUPS");
-		uint64_t v;
-		if (env && mh_cli_parse_size(env, &v) && v > 0)
-			eo.finish_min_groups = (size_t)v;
-	}
+	eo.finish_min_groups = (size_t)env_size("MAILHUNT_FINISH_MIN_GROUPS");
 	if (mh_engine_new(rs, &eo, &eng, &err) != MH_OK) {
 		mh_cli_print_err("engine", &err);
 		code = MH_EXIT_INTERNAL;

@@ -87,18 +87,29 @@ char *mh_eng_strdup(mh_engine *e, const char *p, size_t n)
 	return mh_arena_strndup(&e->arena, n ? p : "", n);
 }
 
+/* Room in e->alerts for k more alerts (the capacity doubles). */
+static bool alerts_reserve(mh_engine *e, size_t k)
+{
+	size_t n = e->alerts_cap ? e->alerts_cap : 64;
+	eng_alert **v;
+
+	if (e->nalerts + k <= e->alerts_cap)
+		return true;
+	while (n < e->nalerts + k)
+		n *= 2;
+	if (!(v = realloc(e->alerts, n * sizeof(*v))))
+		return false;
+	e->alerts = v;
+	e->alerts_cap = n;
+	return true;
+}
+
 eng_alert *mh_eng_alert_new(mh_engine *e)
 {
 	eng_alert *a;
 
-	if (e->nalerts == e->alerts_cap) {
-		size_t n = e->alerts_cap ? e->alerts_cap * 2 : 64;
-		eng_alert **v = realloc(e->alerts, n * sizeof(*v));
-		if (!v)
-			return NULL;
-		e->alerts = v;
-		e->alerts_cap = n;
-	}
+	if (!alerts_reserve(e, 1))
+		return NULL;
 	a = mh_arena_alloc(&e->arena, sizeof(*a));
 	if (!a)
 		return NULL;
@@ -566,16 +577,8 @@ static mh_rc fin_adopt(mh_engine *e, fin_half *h)
 {
 	size_t k = h->sub.nalerts;
 
-	if (e->nalerts + k > e->alerts_cap) {
-		size_t n = e->alerts_cap ? e->alerts_cap : 64;
-		eng_alert **v;
-		while (n < e->nalerts + k)
-			n *= 2;
-		if (!(v = realloc(e->alerts, n * sizeof(*v))))
-			return MH_ENOMEM;
-		e->alerts = v;
-		e->alerts_cap = n;
-	}
+	if (!alerts_reserve(e, k))
+		return MH_ENOMEM;
 	for (size_t i = 0; i < k; i++) {
 		h->sub.alerts[i]->seq += e->aseq;
 		e->alerts[e->nalerts++] = h->sub.alerts[i];

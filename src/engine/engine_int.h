@@ -320,7 +320,7 @@ struct mh_engine {
 	mh_engine_stats st;
 	bool finished;
 	/* groups left at the end, freed on a helper thread while the caller
-	 * writes the alerts (engine.c, finish_groups()); joined at free */
+	 * writes the alerts (engine.c, finish_parallel()); joined at free */
 	bool reaping;
 	pthread_t reaper;
 	eng_group **reap;
@@ -367,6 +367,8 @@ static inline mh_str eng_istr_get(const eng_group *g, uint32_t id)
  * False on ENOMEM (g unchanged). */
 bool mh_eng_ctx_store(mh_engine *e, eng_group *g, const mh_event *ev);
 /* Drop one reference to c (NULL: nothing). */
+/* Drop one reference to c (NULL: nothing), freeing it at the last; e
+ * (NULL for groups already taken out of the engine) loses its memory. */
 void mh_eng_ctx_release(mh_engine *e, eng_ctx *c);
 
 /* Saturating int64_t arithmetic (event times, byte sums). */

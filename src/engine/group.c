@@ -275,11 +275,6 @@ eng_group **mh_eng_groups_detach(mh_engine *e, size_t *n)
 
 void mh_eng_group_release_detached(eng_group *g)
 {
-	eng_ctx *c = g->ctx;
-
-	if (c && !--c->refs)
-		free(c);
-	g->ctx = NULL;
 	group_release(NULL, g);
 }
 
@@ -524,7 +519,8 @@ void mh_eng_ctx_release(mh_engine *e, eng_ctx *c)
 {
 	if (!c || --c->refs)
 		return;
-	e->mem -= c->mem;
+	if (e)
+		e->mem -= c->mem;
 	free(c);
 }
 
