@@ -271,7 +271,6 @@ void mh_engine_free(mh_engine *e)
 		return;
 	if (e->reaping)
 		pthread_join(e->reaper, NULL);
-	free(e->reap);
 	mh_eng_groups_free_all(e);
 	mh_eng_spill_free(e);
 	mh_arena_free(&e->arena);
@@ -542,48 +541,97 @@ static mh_rc finish_serial(mh_engine *e)
 	return MH_OK;
 }
 
-/* The second half of the groups, flushed on a helper thread into an
- * engine of its own: a copy of e that shares the read-only rule and
- * correlation data, with its own alert arena and list. Flushing a group
- * reads the group, the rules, e->opts and e->st.now_ns, and writes only
- * the group's own state and the alert arena and list (agg.c, window.c),
- * so the halves never touch the same memory. */
+/* Groups claimed at a time by either thread of the two-thread end. */
+#define FIN_BATCH 64
+
+/* The two-thread end's shared state. The groups form one list, least
+ * recently updated (the tail) first: this thread flushes from the tail
+ * and a helper from the head, each claiming FIN_BATCH groups at a time
+ * from the count nobody has claimed, so the groups neither took form a
+ * run in the middle. The helper flushes into an engine of its own: a
+ * copy of e that shares the read-only rule and correlation data, with
+ * its own alert arena and list. Flushing a group reads the group, the
+ * rules, e->opts and e->st.now_ns, and writes only the group's own
+ * state and the alert arena and list (agg.c, window.c), and neither
+ * thread writes the lru links, so the two never touch the same memory. */
 typedef struct fin_half {
 	mh_engine sub;
-	eng_group *const *g;
-	size_t from, to, done; /* flushed: [from, done) */
-	size_t budget;	       /* stop once sub's alerts take this */
+	pthread_mutex_t mu;
+	size_t left;	/* groups neither thread has claimed (mu) */
+	eng_group *g;	/* the helper's next group (towards the tail) */
+	uint32_t *runs; /* alerts of each group the helper flushed */
+	size_t nruns;
+	size_t budget; /* stop once sub's alerts take this */
 	mh_rc rc;
 } fin_half;
+
+static size_t fin_claim(fin_half *h)
+{
+	size_t k;
+
+	pthread_mutex_lock(&h->mu);
+	k = h->left < FIN_BATCH ? h->left : FIN_BATCH;
+	h->left -= k;
+	pthread_mutex_unlock(&h->mu);
+	return k;
+}
+
+/* Hand back the last k groups a thread claimed but did not flush: they
+ * border the unclaimed run, which they join. */
+static void fin_unclaim(fin_half *h, size_t k)
+{
+	pthread_mutex_lock(&h->mu);
+	h->left += k;
+	pthread_mutex_unlock(&h->mu);
+}
 
 static void *fin_helper(void *p)
 {
 	fin_half *h = p;
+	size_t k;
 
 	h->rc = MH_OK;
-	for (h->done = h->from; h->done < h->to; h->done++) {
-		if (h->sub.arena.used_total >= h->budget)
+	while ((k = fin_claim(h)) != 0) {
+		while (k && h->g) {
+			size_t before = h->sub.nalerts;
+			if (h->sub.arena.used_total >= h->budget)
+				break;
+			h->rc = mh_eng_group_flush(&h->sub, h->g, false);
+			h->runs[h->nruns++] =
+			    (uint32_t)(h->sub.nalerts - before);
+			if (h->rc != MH_OK)
+				return NULL;
+			h->g = h->g->lru.next;
+			k--;
+		}
+		if (k) {
+			fin_unclaim(h, k);
 			break;
-		h->rc = mh_eng_group_flush(&h->sub, h->g[h->done], false);
-		if (h->rc != MH_OK)
-			break;
+		}
 	}
 	return NULL;
 }
 
-/* Append the helper's alerts to e's, numbered as a one-thread end would
- * have numbered them (after e's), and take over their memory. */
+/* Append the helper's alerts to e's as a one-thread end would have
+ * made them: the helper went from the most recently updated group, so
+ * its groups' runs of alerts go in the reverse order (each run as it
+ * is), numbered after e's. Then take over their memory. */
 static mh_rc fin_adopt(mh_engine *e, fin_half *h)
 {
-	size_t k = h->sub.nalerts;
+	size_t k = h->sub.nalerts, from = 0, to = k;
 
 	if (!alerts_reserve(e, k))
 		return MH_ENOMEM;
-	for (size_t i = 0; i < k; i++) {
-		h->sub.alerts[i]->seq += e->aseq;
-		e->alerts[e->nalerts++] = h->sub.alerts[i];
+	for (size_t r = 0; r < h->nruns; r++) {
+		to -= h->runs[r];
+		memcpy(&e->alerts[e->nalerts + to], &h->sub.alerts[from],
+		       h->runs[r] * sizeof(*e->alerts));
+		from += h->runs[r];
 	}
-	e->aseq += h->sub.aseq;
+	for (size_t i = 0; i < k; i++)
+		e->alerts[e->nalerts + i]->seq = e->aseq + i;
+	e->nalerts += k;
+	e->aseq += k;
 	mh_arena_adopt(&e->arena, &h->sub.arena);
 	return MH_OK;
 }
@@ -592,86 +640,92 @@ static void *fin_reaper(void *p)
 {
 	mh_engine *e = p;
 
-	for (size_t i = 0; i < e->nreap; i++)
-		mh_eng_group_release_detached(e->reap[i]);
+	while (e->reap) {
+		eng_group *next = e->reap->lru.next;
+		if (next)
+			__builtin_prefetch(next);
+		mh_eng_group_release_detached(e->reap);
+		e->reap = next;
+	}
 	return NULL;
 }
 
 /* The two-thread end (opts.finish_threads > 1): the groups are taken
- * out of the table; this thread flushes the first half while a helper
- * flushes the second into its own alerts, each within half of the alert
- * budget left (what is left past it is flushed here, in order, with
- * spills); the helper's alerts then follow this thread's. The groups
- * are freed on another helper while the caller writes the alerts
- * (freeing beside the flushes slowed both: malloc's locks), and
- * mh_engine_free() waits for it. The alerts are the ones finish_serial()
- * gives, in the same order. Only while the groups take at most a
- * quarter of the memory cap: groups and alerts are then held at once.
- * false: not taken (too few groups, no memory), nothing was done; else
- * *out is the result. */
+ * out of the table and flushed from both ends of their list (fin_half),
+ * each thread within half of the alert budget left; the run neither
+ * flushed is then flushed here, in order, with spills, and the helper's
+ * alerts follow. The groups are freed on another helper while the
+ * caller writes the alerts (freeing beside the flushes slowed both:
+ * malloc's locks), and mh_engine_free() waits for it. The alerts are
+ * the ones finish_serial() gives, in the same order. Only while the
+ * groups take at most a quarter of the memory cap: groups and alerts
+ * are then held at once. false: not taken (too few groups, no memory),
+ * nothing was done; else *out is the result. */
 static bool finish_parallel(mh_engine *e, mh_rc *out)
 {
 	size_t min = e->opts.finish_min_groups ? e->opts.finish_min_groups
 					       : ENG_FIN_PAR_MIN;
-	size_t used = e->arena.used_total, n = 0, h, done, hdone, i;
-	eng_group **g;
+	size_t used = e->arena.used_total, n, k;
+	eng_group *head, *g;
 	fin_half *half;
 	pthread_t tid;
+	bool helper;
 	mh_rc rc = MH_OK, arc;
 
 	if (e->opts.finish_threads < 2 || e->ngroups < min ||
 	    e->mem > e->max_mem / 4 || used >= e->spill_budget)
 		return false;
-	if (!(half = malloc(sizeof(*half))))
+	if (!(half = calloc(1, sizeof(*half))))
 		return false;
-	if (!(g = mh_eng_groups_detach(e, &n))) {
+	if (!(half->runs = malloc(e->ngroups * sizeof(*half->runs)))) {
 		free(half);
 		return false;
 	}
-	h = n / 2;
+	head = mh_eng_groups_take(e, &g, &n);
 	half->sub = *e;
 	mh_arena_init(&half->sub.arena, e->arena.block_size, 0);
 	half->sub.alerts = NULL;
 	half->sub.nalerts = half->sub.alerts_cap = 0;
 	half->sub.aseq = 0;
-	half->g = g;
-	half->from = half->done = h;
-	half->to = n;
+	pthread_mutex_init(&half->mu, NULL);
+	half->left = n;
+	half->g = head;
 	half->budget = (e->spill_budget - used) / 2;
-	if (mh_thread_spawn(&tid, fin_helper, half) != 0) {
-		half->rc = MH_OK; /* no helper: all of it here */
-		done = 0;
-	} else {
-		for (done = 0; done < h && rc == MH_OK; done++) {
-			if (e->arena.used_total - used >= half->budget)
+	/* no helper: all of it in the loop after this one */
+	helper = mh_thread_spawn(&tid, fin_helper, half) == 0;
+	while (helper && rc == MH_OK && (k = fin_claim(half)) != 0) {
+		while (k && g && e->arena.used_total - used < half->budget) {
+			if ((rc = mh_eng_group_flush(e, g, false)) != MH_OK)
 				break;
-			rc = mh_eng_group_flush(e, g[done], false);
+			g = g->lru.prev;
+			k--;
 		}
-		pthread_join(tid, NULL);
+		if (k) {
+			fin_unclaim(half, k);
+			break;
+		}
 	}
-	/* what this half left, before the helper's alerts */
-	for (i = done; rc == MH_OK && i < h; i++)
-		rc = flush_keep(e, g[i]);
+	if (helper)
+		pthread_join(tid, NULL);
+	/* the run neither thread flushed, before the helper's alerts */
+	for (size_t i = 0; rc == MH_OK && g && i < half->left; i++) {
+		rc = flush_keep(e, g);
+		g = g->lru.prev;
+	}
 	arc = fin_adopt(e, half);
 	if (rc == MH_OK)
 		rc = half->rc != MH_OK ? half->rc : arc;
-	hdone = half->done;
 	free(half->sub.alerts);
 	mh_arena_free(&half->sub.arena);
+	pthread_mutex_destroy(&half->mu);
+	free(half->runs);
 	free(half);
 	if (rc == MH_OK && e->arena.used_total >= e->spill_budget)
 		rc = mh_eng_spill(e);
-	/* what the helper left */
-	for (i = hdone; rc == MH_OK && i < n; i++)
-		rc = flush_keep(e, g[i]);
-	e->reap = g;
-	e->nreap = n;
+	e->reap = head;
 	e->reaping = mh_thread_spawn(&e->reaper, fin_reaper, e) == 0;
-	if (!e->reaping) {
+	if (!e->reaping)
 		fin_reaper(e);
-		free(e->reap);
-		e->reap = NULL;
-	}
 	*out = rc;
 	return true;
 }

@@ -323,8 +323,7 @@ struct mh_engine {
 	 * writes the alerts (engine.c, finish_parallel()); joined at free */
 	bool reaping;
 	pthread_t reaper;
-	eng_group **reap;
-	size_t nreap;
+	eng_group *reap; /* head of the taken list (lru.next) */
 };
 
 /* group.c */
@@ -343,12 +342,12 @@ mh_rc mh_eng_evict(mh_engine *e);
 mh_rc mh_eng_expire(mh_engine *e);
 void mh_eng_group_free(mh_engine *e, eng_group *g);
 void mh_eng_groups_free_all(mh_engine *e);
-/* Take every group out of e (its table, LRU and idle lists) into a new
- * array, least recently updated first; *n receives their count. NULL,
- * with nothing taken, when the array cannot be allocated. The groups
- * are then the caller's: free each with mh_eng_group_release_detached(),
- * all on one thread (their contexts' reference counts are plain). */
-eng_group **mh_eng_groups_detach(mh_engine *e, size_t *n);
+/* Take every group out of e (its table, LRU and idle lists), leaving
+ * them linked through their lru fields: the returned head is the most
+ * recently updated, *tail the least, *n their count. The groups are then
+ * the caller's: free each with mh_eng_group_release_detached(), all on
+ * one thread (their contexts' reference counts are plain). */
+eng_group *mh_eng_groups_take(mh_engine *e, eng_group **tail, size_t *n);
 void mh_eng_group_release_detached(eng_group *g);
 /* Intern n bytes in g; returns the id or ENG_NOID on ENOMEM. */
 uint32_t mh_eng_intern(eng_group *g, const char *p, size_t n);

@@ -248,20 +248,12 @@ void mh_eng_group_free(mh_engine *e, eng_group *g)
 	group_release(e, g);
 }
 
-eng_group **mh_eng_groups_detach(mh_engine *e, size_t *n)
+eng_group *mh_eng_groups_take(mh_engine *e, eng_group **tail, size_t *n)
 {
-	eng_group **v = malloc((e->ngroups ? e->ngroups : 1) * sizeof(*v));
-	size_t k = 0;
+	eng_group *head = e->lru.head;
 
-	*n = 0;
-	if (!v)
-		return NULL;
-	for (eng_group *g = e->lru.tail; g && k < e->ngroups; g = g->lru.prev)
-		v[k++] = g;
-	if (k != e->ngroups) { /* the list and the count disagree */
-		free(v);
-		return NULL;
-	}
+	*tail = e->lru.tail;
+	*n = e->ngroups;
 	if (e->buckets)
 		memset(e->buckets, 0, e->nbuckets * sizeof(*e->buckets));
 	e->ngroups = 0;
@@ -269,8 +261,7 @@ eng_group **mh_eng_groups_detach(mh_engine *e, size_t *n)
 	for (size_t i = 0; i < e->ncorr; i++)
 		e->corrs[i].idle.head = e->corrs[i].idle.tail = NULL;
 	e->mem = 0;
-	*n = k;
-	return v;
+	return head;
 }
 
 void mh_eng_group_release_detached(eng_group *g)
