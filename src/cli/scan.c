@@ -313,6 +313,9 @@ out:
 	return code;
 }
 
+/* stdout's or -o FILE's buffer: static, as stdout is flushed at exit */
+static char out_buf[256 * 1024];
+
 int mh_cmd_scan(int argc, char **argv)
 {
 	char **inputs = NULL;
@@ -424,6 +427,11 @@ int mh_cmd_scan(int argc, char **argv)
 			goto out;
 		}
 	}
+	/* Alerts are written at the end, in one burst: a file or pipe takes
+	 * them in large writes (stdio's default is st_blksize, 4 KiB, a
+	 * system call per 4 KiB); a terminal keeps its line buffering. */
+	if (!isatty(fileno(out)))
+		(void)setvbuf(out, out_buf, _IOFBF, sizeof(out_buf));
 	w.ops = mh_writer_find(o.format);
 	w.out = out;
 	w.explain = o.explain;
