@@ -320,11 +320,15 @@ struct mh_engine {
 	mh_engine_stats st;
 	bool finished;
 	/* groups left at the end, freed on a helper thread while the caller
-	 * writes the alerts (engine.c, finish_parallel()); joined at free */
+	 * writes the alerts (finish.c, finish_parallel()); joined at free */
 	bool reaping;
 	pthread_t reaper;
 	eng_group *reap; /* head of the taken list (lru.next) */
 };
+
+/* engine.c: room in e->alerts for k more alerts (the capacity
+ * doubles); false on ENOMEM, e unchanged. */
+bool mh_eng_alerts_reserve(mh_engine *e, size_t k);
 
 /* group.c */
 eng_group *mh_eng_group_get(mh_engine *e, uint32_t corr,
