@@ -22,6 +22,10 @@ BENCH=$(cd "$(dirname "$0")" && pwd)
 OUT=$BENCH/out
 QUICK=0
 REPS=9
+# the witness's largest value for a repetition in which the second vCPU
+# counts as free: two one-thread scans at once each use at most 5% more CPU
+# than one alone (see pair_probe)
+FREE_MAX=1.05
 STRICT=
 MH=
 
@@ -132,6 +136,9 @@ steal() { awk '/^cpu / { printf "%.2f", $9 / 100 }' /proc/stat; }
 # sum_steal TOTAL BEFORE AFTER: TOTAL + AFTER - BEFORE
 sum_steal() { awk -v s="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.2f", s + b - a }'; }
 
+# lines FILE: its number of lines
+lines() { wc -l <"$1" | tr -d ' '; }
+
 # median of the numbers in file $1 (one per line)
 median() {
 	sort -g "$1" | awk '{ a[NR] = $1 }
@@ -189,6 +196,22 @@ mh_run() {
 	# exit status 1 is accepted (alerts found), >= 2 is a failure
 	[ $rc -le 1 ] || return 1
 	echo "$s" | awk '{ printf "%.4f %.4f\n", $1, $2 }'
+}
+
+# pair_probe NAMING FILE: the witness that the second vCPU was free. Two
+# one-thread default-pack scans start together (two processes that share
+# nothing but the machine); prints their mean CPU seconds. Divided by the
+# CPU of the one-thread default-pack scan that ran alone in the same
+# repetition, it is how much the two vCPUs slow each other down when both
+# are busy: near 1.00 when the second vCPU is free, more when the host
+# gives its core (or the core's other hyperthread) to someone else. It
+# does not depend on how mailhunt splits work between threads.
+pair_probe() {
+	mh_run "$1" 1 "$2" "$OUT/pair-a.csv" default >"$OUT/pair-a.t" &
+	mh_run "$1" 1 "$2" "$OUT/pair-b.csv" default >"$OUT/pair-b.t"
+	wait
+	cat "$OUT/pair-a.t" "$OUT/pair-b.t" |
+		awk '{ c += $2; n++ } END { if (n == 2) printf "%.4f\n", c / 2 }'
 }
 
 # duck_run NAMING THREADS FILE: one DuckDB run (fresh node process);
@@ -322,6 +345,7 @@ os.close(fd)' "$FILE" || say "$NAMING: could not drop the file's cache"
 		: >"$OUT/c-mhd$T-$NAMING"
 		: >"$OUT/c-duck$T-$NAMING"
 	done
+	: >"$OUT/c-pair-$NAMING"
 	say "$NAMING: timing $REPS x (mailhunt, DuckDB, mailhunt default pack; --threads 1, then 2)"
 	STEAL_1=0
 	STEAL_2=0
@@ -346,6 +370,10 @@ os.close(fd)' "$FILE" || say "$NAMING: could not drop the file's cache"
 				s=$(mh_run "$NAMING" "$T" "$FILE" "$OUT/mhd-t.csv" default); then
 				echo "${s% *}" >>"$OUT/t-mhd$T-$NAMING"
 				[ -n "${s#* }" ] && echo "${s#* }" >>"$OUT/c-mhd$T-$NAMING"
+			fi
+			# the witness, next in time to the 2-thread run it vouches for
+			if [ $MH_NAMING = 1 ] && [ "$T" = 2 ]; then
+				pair_probe "$NAMING" "$FILE" >>"$OUT/c-pair-$NAMING"
 			fi
 			st1=$(steal)
 			if [ "$T" = 1 ]; then
@@ -411,6 +439,27 @@ os.close(fd)' "$FILE" || say "$NAMING: could not drop the file's cache"
 		DRSS=$(peak_rss node "$BENCH/duckdb/run.mjs" --naming "$NAMING" --file "$FILE" --threads 1 --now "$NOW" ${STRICT:+"$STRICT"})
 	fi
 
+	# the witness (pair_probe) of each repetition, and the default pack's
+	# 2/1 over the repetitions in which it says the second vCPU was free
+	WIT=
+	FREEN=
+	RDF=
+	: >"$OUT/w-$NAMING"
+	if [ -s "$OUT/c-pair-$NAMING" ] &&
+		[ "$(lines "$OUT/c-pair-$NAMING")" = "$(lines "$OUT/c-mhd1-$NAMING")" ] &&
+		[ "$(lines "$OUT/c-pair-$NAMING")" = "$(lines "$OUT/t-mhd1-$NAMING")" ] &&
+		[ "$(lines "$OUT/c-pair-$NAMING")" = "$(lines "$OUT/t-mhd2-$NAMING")" ]; then
+		paste "$OUT/c-pair-$NAMING" "$OUT/c-mhd1-$NAMING" "$OUT/t-mhd1-$NAMING" \
+			"$OUT/t-mhd2-$NAMING" | awk '{ printf "%.3f %s %s\n", $1 / $2, $3, $4 }' \
+			>"$OUT/w-$NAMING"
+		cut -d' ' -f1 "$OUT/w-$NAMING" >"$OUT/w1-$NAMING"
+		WIT=$(median "$OUT/w1-$NAMING")
+		awk -v m="$FREE_MAX" '$1 <= m { print $2 }' "$OUT/w-$NAMING" >"$OUT/w1-$NAMING"
+		awk -v m="$FREE_MAX" '$1 <= m { print $3 }' "$OUT/w-$NAMING" >"$OUT/w2-$NAMING"
+		FREEN=$(lines "$OUT/w1-$NAMING")
+		RDF=$(ratio "$(median "$OUT/w1-$NAMING")" "$(median "$OUT/w2-$NAMING")")
+	fi
+
 	G_MH1=$(gbps "$BYTES" "$MH1")
 	G_MH2=$(gbps "$BYTES" "$MH2")
 	G_MHD1=$(gbps "$BYTES" "$MHD1")
@@ -418,7 +467,7 @@ os.close(fd)' "$FILE" || say "$NAMING: could not drop the file's cache"
 	G_D1=$(gbps "$BYTES" "$D1")
 	G_D2=$(gbps "$BYTES" "$D2")
 	say "$NAMING: DuckDB t1 ${G_D1:-n/a} GB/s, t2 ${G_D2:-n/a} GB/s; mailhunt t1 ${G_MH1:-n/a} GB/s, t2 ${G_MH2:-n/a} GB/s"
-	for v in A_LINES A_PORTS SIMD G_SIMD MH1 MH2 MHD1 MHD2 D1 D2 CMH1 CMHD1 CD1 G_CMH1 G_CD1 G_MH1 G_MH2 G_MHD1 G_MHD2 G_D1 G_D2 RSS1 RSS2 RSSD1 RSSD2 DRSS REF_OK MH_ROWS_OK DROWS; do
+	for v in A_LINES A_PORTS SIMD G_SIMD MH1 MH2 MHD1 MHD2 D1 D2 CMH1 CMHD1 CD1 G_CMH1 G_CD1 G_MH1 G_MH2 G_MHD1 G_MHD2 G_D1 G_D2 RSS1 RSS2 RSSD1 RSSD2 DRSS WIT FREEN RDF REF_OK MH_ROWS_OK DROWS; do
 		eval "${v}_$NAMING=\${$v}"
 	done
 	MHROWS=
@@ -533,6 +582,8 @@ RSSDMAX_sysmon=$(printf '%s\n%s\n' "${RSSD1_sysmon:-}" "${RSSD2_sysmon:-}" | sor
 	echo "| CPU time stolen by the hypervisor during the 1-thread / 2-thread timing loops, s | - | $(v STEAL1_mde) / $(v STEAL2_mde) | $(v STEAL1_sysmon) / $(v STEAL2_sysmon) |"
 	echo "| MB of the file read back into 2 MiB page-cache folios (FileHugePages growth; the rest in small pages, which cost the 2-thread scans most) | - | $(v FOLIO_mde) of $(mib "$(v BYTES_mde)") | $(v FOLIO_sysmon) of $(mib "$(v BYTES_sysmon)") |"
 	echo "| DuckDB threads=2 / threads=1 (was the second vCPU free? near 2 if so) | - | $(v RDD_mde) | $(v RDD_sysmon) |"
+	echo "| witness: two 1-thread default-pack scans at once / one alone, CPU time (median of the repetitions; near 1.00 when the second vCPU is free) | - | $(v WIT_mde) | $(v WIT_sysmon) |"
+	echo "| default pack: 2 threads / 1 thread in the repetitions whose witness is <= $FREE_MAX (how many of $REPS) | >= 1.7 | $(v RDF_mde) ($(meets "${RDF_mde:-}" 1.7 '>='); $(v FREEN_mde)) | $(v RDF_sysmon) ($(meets "${RDF_sysmon:-}" 1.7 '>='); $(v FREEN_sysmon)) |"
 	echo "| DuckDB peak RSS, MB (node process, threads=1) | - | $(v DRSS_mde) | $(v DRSS_sysmon) |"
 	echo "| result rows (DuckDB / mailhunt) | - | $(v DROWS_mde) / $(v MHROWS_mde) | $(v DROWS_sysmon) / $(v MHROWS_sysmon) |"
 	echo "| DuckDB rows = bench/ref.py rows | yes | $(v REF_OK_mde) | $(v REF_OK_sysmon) |"
@@ -541,6 +592,20 @@ RSSDMAX_sysmon=$(printf '%s\n%s\n' "${RSSD1_sysmon:-}" "${RSSD2_sysmon:-}" | sor
 	echo "Median seconds: DuckDB t1 $(v D1_mde) / $(v D1_sysmon), t2 $(v D2_mde) / $(v D2_sysmon);"
 	echo "mailhunt t1 $(v MH1_mde) / $(v MH1_sysmon), t2 $(v MH2_mde) / $(v MH2_sysmon);"
 	echo "mailhunt default pack t1 $(v MHD1_mde) / $(v MHD1_sysmon), t2 $(v MHD2_mde) / $(v MHD2_sysmon) (mde / sysmon)."
+	if [ -s "$OUT/w-mde" ] || [ -s "$OUT/w-sysmon" ]; then
+		echo
+		echo "Default pack, each repetition: seconds with 1 and 2 threads, their ratio, and the witness (two 1-thread scans at once / one alone, CPU time):"
+		echo
+		echo "| rep | mde 1 thread | 2 threads | 2/1 | witness | sysmon 1 thread | 2 threads | 2/1 | witness |"
+		echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+		for n in mde sysmon; do
+			[ -s "$OUT/w-$n" ] || : >"$OUT/w-$n"
+			awk '{ printf "%.4f | %.4f | %.2f | %.2f\n", $2, $3, $2 / $3, $1 }' "$OUT/w-$n" >"$OUT/wt-$n"
+		done
+		paste -d'|' "$OUT/wt-mde" "$OUT/wt-sysmon" |
+			awk -F'|' '{ printf "| %d |", NR; for (i = 1; i <= 8; i++) printf " %s |", ($i == "" ? "n/a" : $i); print "" }' |
+			sed 's/  */ /g'
+	fi
 	[ $MHOK = 1 ] || echo "
 mailhunt was not measured (binary missing: \`${MH:-none given}\`)."
 	[ -z "$MHFAILED" ] || echo "
