@@ -45,6 +45,12 @@ struct mh_writer {
 extern const mh_writer_ops *const mh_writers[]; /* NULL-terminated */
 const mh_writer_ops *mh_writer_find(const char *name);
 
+/* The table writer sizes its columns from the rows it has buffered, up
+ * to this many rows or bytes of text; after that it prints each row as it
+ * comes, at the widths so far (see output/table.c). */
+#define MH_TABLE_SETTLE_ROWS  1000u
+#define MH_TABLE_SETTLE_BYTES (1u << 20)
+
 extern const mh_writer_ops mh_output_table;
 extern const mh_writer_ops mh_output_ndjson;
 extern const mh_writer_ops mh_output_csv;

@@ -1,8 +1,13 @@
 /* Table writer, for people. Rows are buffered (already escaped for the
- * terminal and truncated to the column caps) until close(), which sizes
- * the columns to their content and prints header, rows, optional
- * --explain blocks and the summary line. Every string that came from a
- * log or a rule file goes through mh_esc_term(). */
+ * terminal and truncated to the column caps) so that the columns can be
+ * sized to their content: until close(), or until MH_TABLE_SETTLE_ROWS
+ * rows or MH_TABLE_SETTLE_BYTES of text are buffered. Then the widths
+ * are fixed from the rows so far, those rows are printed, and every later
+ * row is printed as it comes, a wider cell pushing the rest of its line
+ * to the right rather than being cut: memory stays bounded however many
+ * alerts there are. close() prints what is left and the summary line.
+ * Every string that came from a log or a rule file goes through
+ * mh_esc_term(). */
 #include "output/common.h"
 
 #include <stdio.h>
@@ -28,10 +33,12 @@ typedef struct table_row {
 } table_row;
 
 typedef struct table_state {
-	mh_buf text; /* all cell text, rows refer to it by offset */
+	mh_buf text; /* cell text of the buffered rows, by offset */
 	mh_buf tmp;
 	table_row *rows;
 	size_t nrows, caprows;
+	bool streaming;	    /* widths fixed, header printed */
+	size_t width[NCOL]; /* the fixed widths, once streaming */
 } table_state;
 
 /* Display width of valid UTF-8 text: one column per code point. */
@@ -308,36 +315,6 @@ static mh_rc tb_open(mh_writer *w, mh_err *err)
 	return MH_OK;
 }
 
-static mh_rc tb_write(mh_writer *w, const mh_alert *a, mh_err *err)
-{
-	table_state *st = w->priv;
-	size_t mark;
-
-	if (!st)
-		return mh_err_set(err, MH_EINVAL, NULL, 0, 0,
-				  "table writer not open");
-	if (st->nrows == st->caprows) {
-		size_t cap = st->caprows ? st->caprows * 2 : 64;
-		table_row *p = NULL;
-
-		if (cap <= SIZE_MAX / sizeof(*p))
-			p = realloc(st->rows, cap * sizeof(*p));
-		if (!p)
-			return mh_err_set(err, MH_ENOMEM, NULL, 0, 0,
-					  "out of memory buffering alerts");
-		st->rows = p;
-		st->caprows = cap;
-	}
-	mark = st->text.n;
-	if (!add_row(st, &st->rows[st->nrows], a, w->explain)) {
-		st->text.n = mark; /* drop the partial row */
-		return mh_err_set(err, MH_ENOMEM, NULL, 0, 0,
-				  "out of memory buffering alerts");
-	}
-	st->nrows++;
-	return MH_OK;
-}
-
 static const char *level_color(mh_level l)
 {
 	switch (l) {
@@ -423,56 +400,132 @@ static bool put_summary(mh_buf *b, const mh_summary *s)
 	return mh_buf_putc(b, '\n');
 }
 
-static mh_rc print_all(mh_writer *w, table_state *st, const mh_summary *s,
-		       mh_err *err)
+static mh_rc nomem_printing(table_state *st, mh_err *err)
 {
-	size_t width[NCOL], hlen[NCOL];
+	st->tmp.n = 0;
+	return mh_err_set(err, MH_ENOMEM, NULL, 0, 0,
+			  "out of memory printing alerts");
+}
+
+/* Column widths: the header's, or the widest buffered cell's. */
+static void set_widths(table_state *st)
+{
+	for (int c = 0; c < NCOL; c++) {
+		st->width[c] = strlen(col_name[c]);
+		for (size_t i = 0; i < st->nrows; i++)
+			if (st->rows[i].width[c] > st->width[c])
+				st->width[c] = st->rows[i].width[c];
+	}
+}
+
+static mh_rc put_header(mh_writer *w, table_state *st, mh_err *err)
+{
+	size_t hlen[NCOL];
+
+	for (int c = 0; c < NCOL; c++)
+		hlen[c] = strlen(col_name[c]);
+	st->tmp.n = 0;
+	if (!put_line(&st->tmp, st->width, col_name, hlen, hlen, NULL))
+		return nomem_printing(st, err);
+	return mh_out_write(w->out, &st->tmp, err);
+}
+
+/* Print the buffered rows (with their --explain blocks) at st->width,
+ * then empty the buffer. */
+static mh_rc put_rows(mh_writer *w, table_state *st, mh_err *err)
+{
 	const char *cell[NCOL];
 	mh_buf *b = &st->tmp;
 	mh_rc rc;
 
-	b->n = 0;
-	if (st->nrows == 0) {
-		if (!mh_out_puts(b, "no alerts\n"))
-			goto nomem;
-		if ((rc = mh_out_write(w->out, b, err)) != MH_OK)
-			return rc;
-	} else {
-		for (int c = 0; c < NCOL; c++) {
-			width[c] = hlen[c] = strlen(col_name[c]);
-			for (size_t i = 0; i < st->nrows; i++)
-				if (st->rows[i].width[c] > width[c])
-					width[c] = st->rows[i].width[c];
-		}
-		if (!put_line(b, width, col_name, hlen, hlen, NULL))
-			goto nomem;
-		if ((rc = mh_out_write(w->out, b, err)) != MH_OK)
-			return rc;
-	}
 	for (size_t i = 0; i < st->nrows; i++) {
 		const table_row *r = &st->rows[i];
 
+		b->n = 0;
 		for (int c = 0; c < NCOL; c++)
 			cell[c] = st->text.p + r->off[c];
-		if (!put_line(b, width, cell, r->len, r->width,
-			      w->color ? level_color(r->level) : NULL))
-			goto nomem;
-		if (!mh_buf_put(b, st->text.p + r->xoff, r->xlen))
-			goto nomem;
+		if (!put_line(b, st->width, cell, r->len, r->width,
+			      w->color ? level_color(r->level) : NULL) ||
+		    !mh_buf_put(b, st->text.p + r->xoff, r->xlen))
+			return nomem_printing(st, err);
 		if ((rc = mh_out_write(w->out, b, err)) != MH_OK)
+			return rc;
+	}
+	st->nrows = 0;
+	st->text.n = 0;
+	return MH_OK;
+}
+
+/* What close() prints: the table (or "no alerts") unless rows were
+ * already streamed, then the summary line when s is not NULL. */
+static mh_rc print_rest(mh_writer *w, table_state *st, const mh_summary *s,
+			mh_err *err)
+{
+	mh_rc rc;
+
+	if (!st->streaming && st->nrows == 0) {
+		st->tmp.n = 0;
+		if (!mh_out_puts(&st->tmp, "no alerts\n"))
+			return nomem_printing(st, err);
+		if ((rc = mh_out_write(w->out, &st->tmp, err)) != MH_OK)
+			return rc;
+	} else {
+		if (!st->streaming) {
+			set_widths(st);
+			if ((rc = put_header(w, st, err)) != MH_OK)
+				return rc;
+		}
+		if ((rc = put_rows(w, st, err)) != MH_OK)
 			return rc;
 	}
 	if (s) {
-		if (!put_summary(b, s))
-			goto nomem;
-		if ((rc = mh_out_write(w->out, b, err)) != MH_OK)
+		st->tmp.n = 0;
+		if (!put_summary(&st->tmp, s))
+			return nomem_printing(st, err);
+		if ((rc = mh_out_write(w->out, &st->tmp, err)) != MH_OK)
 			return rc;
 	}
 	return MH_OK;
-nomem:
-	b->n = 0;
-	return mh_err_set(err, MH_ENOMEM, NULL, 0, 0,
-			  "out of memory printing alerts");
+}
+
+static mh_rc tb_write(mh_writer *w, const mh_alert *a, mh_err *err)
+{
+	table_state *st = w->priv;
+	size_t mark;
+	mh_rc rc;
+
+	if (!st)
+		return mh_err_set(err, MH_EINVAL, NULL, 0, 0,
+				  "table writer not open");
+	if (st->nrows == st->caprows) {
+		size_t cap = st->caprows ? st->caprows * 2 : 64;
+		table_row *p = NULL;
+
+		if (cap <= SIZE_MAX / sizeof(*p))
+			p = realloc(st->rows, cap * sizeof(*p));
+		if (!p)
+			return mh_err_set(err, MH_ENOMEM, NULL, 0, 0,
+					  "out of memory buffering alerts");
+		st->rows = p;
+		st->caprows = cap;
+	}
+	mark = st->text.n;
+	if (!add_row(st, &st->rows[st->nrows], a, w->explain)) {
+		st->text.n = mark; /* drop the partial row */
+		return mh_err_set(err, MH_ENOMEM, NULL, 0, 0,
+				  "out of memory buffering alerts");
+	}
+	st->nrows++;
+	if (!st->streaming && st->nrows < MH_TABLE_SETTLE_ROWS &&
+	    st->text.n < MH_TABLE_SETTLE_BYTES)
+		return MH_OK;
+	if (!st->streaming) {
+		st->streaming = true;
+		set_widths(st);
+		if ((rc = put_header(w, st, err)) != MH_OK)
+			return rc;
+	}
+	return put_rows(w, st, err);
 }
 
 static mh_rc tb_close(mh_writer *w, const mh_summary *s, mh_err *err)
@@ -481,7 +534,7 @@ static mh_rc tb_close(mh_writer *w, const mh_summary *s, mh_err *err)
 	mh_rc rc = MH_OK, frc;
 
 	if (st)
-		rc = print_all(w, st, s, err);
+		rc = print_rest(w, st, s, err);
 	table_free(w);
 	frc = mh_out_flush(w->out, rc == MH_OK ? err : NULL);
 	return rc != MH_OK ? rc : frc;

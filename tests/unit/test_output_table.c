@@ -286,6 +286,149 @@ static void test_no_alerts_and_errors(void)
 			MH_EIO);
 }
 
+/* Append n copies of s to b (a growing string); false on ENOMEM. */
+static bool cat_n(char **b, size_t *len, const char *s, size_t n)
+{
+	size_t k = strlen(s);
+	char *p = realloc(*b, *len + k * n + 1);
+
+	if (!p)
+		return false;
+	for (size_t i = 0; i < n; i++, *len += k)
+		memcpy(p + *len, s, k);
+	p[*len] = 0;
+	*b = p;
+	return true;
+}
+
+/* The first line of s, without its newline, into buf. */
+static const char *first_line(const char *s, char *buf, size_t cap)
+{
+	size_t n = s ? strcspn(s, "\n") : 0;
+
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(buf, s ? s : "", n);
+	buf[n] = 0;
+	return buf;
+}
+
+/* Past MH_TABLE_SETTLE_ROWS rows the widths are fixed and each row is
+ * printed as it comes: a wider cell after that pushes its line right
+ * instead of widening the column, and nothing is cut. */
+static void test_stream_rows(void)
+{
+	static const mh_rule wide = {
+	    .index = 3,
+	    .is_correlation = true,
+	    .title = "Many mail servers, and a longer title",
+	    .level = MH_LVL_MEDIUM,
+	    .corr = &fx_corr_vcount,
+	};
+	const size_t n = MH_TABLE_SETTLE_ROWS + 2;
+	const mh_alert **al = calloc(n, sizeof(*al));
+	mh_alert a = fx_alert3;
+	char *want = NULL, line[256];
+	size_t wlen = 0;
+	mh_rc rc;
+	char *out;
+
+	MH_CHECK(al != NULL);
+	if (!al)
+		return;
+	a.rule = &wide;
+	for (size_t i = 0; i < n; i++)
+		al[i] = &fx_alert3;
+	al[MH_TABLE_SETTLE_ROWS] = &a; /* the first row after the settling */
+	MH_CHECK(
+	    cat_n(&want, &wlen, HDR, 1) &&
+	    cat_n(&want, &wlen, ROW3, MH_TABLE_SETTLE_ROWS) &&
+	    cat_n(&want, &wlen,
+		  "medium     12  " T1 "  " T1
+		  "  Many mail servers, and a longer title  "
+		  "Computer=WS;2\\x User=- \xe2\x86\x92 [2001:db8::1]:465\n",
+		  1) &&
+	    cat_n(&want, &wlen, ROW3 SUMMARY, 1));
+	out = fx_run(&mh_output_table, al, n, false, false, &sum, &rc);
+	MH_CHECK_EQ_INT(rc, MH_OK);
+	MH_CHECK_EQ_STR(out, want);
+	free(out);
+	/* one row short of the cap: still sized to every row, the wide one
+	 * included */
+	al[MH_TABLE_SETTLE_ROWS] = &fx_alert3;
+	al[MH_TABLE_SETTLE_ROWS - 2] = &a;
+	out = fx_run(&mh_output_table, al, MH_TABLE_SETTLE_ROWS - 1, false,
+		     false, NULL, &rc);
+	MH_CHECK_EQ_INT(rc, MH_OK);
+	MH_CHECK_EQ_STR(first_line(out, line, sizeof(line)),
+			"LEVEL   COUNT  FIRST SEEN                LAST SEEN    "
+			"             RULE                                   "
+			"WHY");
+	free(out);
+	free(want);
+	free(al);
+}
+
+/* Long --explain blocks reach MH_TABLE_SETTLE_BYTES before the row
+ * count: the rows so far are printed, the later ones stream, and every
+ * explain block is printed whole. */
+static void test_stream_bytes(void)
+{
+	static char cmd[4096];
+	mh_alert_kv ctx[1] = {KV("CommandLine", MH_F_COMMAND_LINE, "")};
+	mh_alert a = {
+	    .rule = &fx_det_conn,
+	    .level = MH_LVL_LOW,
+	    .count = 1,
+	    .first_ns = T_FIRST,
+	    .last_ns = T_FIRST,
+	    .nctx = 1,
+	    .ctx = ctx,
+	};
+	/* rows needed to pass the byte cap, and a few more */
+	const size_t n = MH_TABLE_SETTLE_BYTES / sizeof(cmd) + 5;
+	const mh_alert **al = calloc(n, sizeof(*al));
+	static const mh_rule wide = {
+	    .title = "Mail port connection, with a longer title",
+	    .level = MH_LVL_LOW,
+	};
+	mh_alert b = a;
+	size_t lines = 0, blocks = 0, headers = 0;
+	char line[256];
+	mh_rc rc;
+	char *out;
+
+	MH_CHECK(al != NULL && n < MH_TABLE_SETTLE_ROWS);
+	if (!al)
+		return;
+	memset(cmd, 'q', sizeof(cmd));
+	ctx[0].val.p = cmd;
+	ctx[0].val.n = sizeof(cmd);
+	for (size_t i = 0; i < n; i++)
+		al[i] = &a;
+	b.rule = &wide;
+	al[n - 1] = &b; /* streamed: it does not widen the RULE column */
+	out = fx_run(&mh_output_table, al, n, false, true, NULL, &rc);
+	MH_CHECK_EQ_INT(rc, MH_OK);
+	MH_CHECK_EQ_STR(first_line(out, line, sizeof(line)),
+			"LEVEL  COUNT  FIRST SEEN                LAST SEEN     "
+			"            RULE                  WHY");
+	for (const char *p = out, *e; p && *p; p = e + 1) {
+		e = strchr(p, '\n');
+		if (!e)
+			break;
+		lines++;
+		headers += strncmp(p, "LEVEL ", 6) == 0;
+		blocks += (size_t)(e - p) == 17 + sizeof(cmd) &&
+			  strncmp(p, "    CommandLine: qqq", 20) == 0;
+	}
+	MH_CHECK_EQ_INT((int)headers, 1);
+	MH_CHECK_EQ_INT((int)blocks, (int)n);
+	MH_CHECK_EQ_INT((int)lines, (int)(1 + 2 * n));
+	free(out);
+	free(al);
+}
+
 int main(void)
 {
 	MH_RUN(test_basic);
@@ -295,5 +438,7 @@ int main(void)
 	MH_RUN(test_why_forms);
 	MH_RUN(test_truncate);
 	MH_RUN(test_no_alerts_and_errors);
+	MH_RUN(test_stream_rows);
+	MH_RUN(test_stream_bytes);
 	MH_DONE();
 }
