@@ -71,8 +71,12 @@
  * Memory: the flow table grows by doubling up to the cap (no malloc per
  * packet or per event); event strings are formatted into the event's
  * arena (or the reader's own when the caller gives none) at return time
- * and stay valid until the next call to next(). Not thread-safe. */
+ * and stay valid until the next call to next(). Not thread-safe.
+ *
+ * Packet decoding (link, IP, TCP/UDP headers) is in input/pcap_decode.c;
+ * this file frames the capture, tracks the flows and builds the events. */
 #include "input/input.h"
+#include "input/pcap_int.h"
 #include "util/ip.h"
 #include "util/timefmt.h"
 
@@ -85,8 +89,6 @@
 #define PC_MAX_IFACES  256	    /* pcapng interfaces per section */
 #define PC_SNIFF       64	    /* payload bytes sniffed each way */
 #define PC_QUEUE       8	    /* ended flows waiting for next() */
-#define PC_MAX_VLAN    8
-#define PC_MAX_EXTHDR  8
 #define PC_NIL	       UINT32_MAX
 #define PC_ARENA_BLOCK 4096
 #define PC_MAX_NS      4000000000000000000LL
@@ -142,18 +144,6 @@ typedef struct pc_iface {
 	int64_t offset_s; /* if_tsoffset */
 } pc_iface;
 
-/* One packet, decoded down to the transport header. */
-typedef struct pc_pkt {
-	mh_ip src, dst;
-	uint16_t sport, dport;
-	uint8_t proto;
-	uint8_t tcpflags;
-	uint32_t seq;
-	uint32_t plen;	    /* payload length per the headers */
-	const uint8_t *pay; /* captured payload */
-	size_t pay_n;	    /* captured payload bytes (<= plen) */
-} pc_pkt;
-
 typedef struct pc_priv {
 	enum { PC_CLASSIC, PC_NG } fmt;
 	bool big;     /* file (section) byte order is big-endian */
@@ -178,32 +168,6 @@ typedef struct pc_priv {
 	mh_pcap_stats st;
 	mh_arena arena;
 } pc_priv;
-
-/* ------------------------------------------------------------------ */
-/* byte order */
-
-static uint16_t be16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	       (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint16_t rd16(const uint8_t *p, bool big)
-{
-	return big ? be16(p) : (uint16_t)(p[1] << 8 | p[0]);
-}
-
-static uint32_t rd32(const uint8_t *p, bool big)
-{
-	return big ? be32(p)
-		   : (uint32_t)p[3] << 24 | (uint32_t)p[2] << 16 |
-			 (uint32_t)p[1] << 8 | p[0];
-}
 
 /* ------------------------------------------------------------------ */
 /* source helpers */
@@ -266,7 +230,7 @@ static mh_rc skip_bytes(mh_reader *r, uint64_t n, mh_err *err)
 /* ------------------------------------------------------------------ */
 /* flow table */
 
-static uint32_t hash_key(const pc_pkt *k)
+static uint32_t hash_key(const mh_pcap_pkt *k)
 {
 	/* symmetric: both directions of a flow hash alike */
 	uint64_t h = 1469598103934665603ULL ^ k->proto;
@@ -286,7 +250,7 @@ static uint32_t hash_key(const pc_pkt *k)
 }
 
 /* Direction of k in f: 0 client->server, 1 server->client, -1 other. */
-static int flow_dir(const pc_flow *f, const pc_pkt *k)
+static int flow_dir(const pc_flow *f, const mh_pcap_pkt *k)
 {
 	if (f->proto != k->proto)
 		return -1;
@@ -344,7 +308,7 @@ static void hash_del(pc_priv *pv, uint32_t i, uint32_t h)
 
 static uint32_t flow_hash(const pc_flow *f)
 {
-	pc_pkt k;
+	mh_pcap_pkt k;
 
 	k.src = f->ip[0];
 	k.dst = f->ip[1];
@@ -428,7 +392,8 @@ static uint32_t flow_slot(pc_priv *pv)
 	return i;
 }
 
-static uint32_t flow_find(pc_priv *pv, const pc_pkt *k, uint32_t h, int *dir)
+static uint32_t flow_find(pc_priv *pv, const mh_pcap_pkt *k, uint32_t h,
+			  int *dir)
 {
 	for (uint32_t i = pv->buckets[h & (pv->nbuckets - 1)]; i != PC_NIL;
 	     i = pv->flows[i].hnext) {
@@ -455,7 +420,7 @@ static bool tls_record(const uint8_t *p, size_t n)
 	return n >= 3 && p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04;
 }
 
-static void sniff_add(pc_flow *f, int d, const pc_pkt *k)
+static void sniff_add(pc_flow *f, int d, const mh_pcap_pkt *k)
 {
 	size_t room = PC_SNIFF - f->sniff_n[d];
 	size_t take = k->pay_n < room ? k->pay_n : room;
@@ -473,7 +438,7 @@ static void sniff_add(pc_flow *f, int d, const pc_pkt *k)
 	}
 }
 
-static void tcp_bytes(pc_flow *f, int d, const pc_pkt *k)
+static void tcp_bytes(pc_flow *f, int d, const mh_pcap_pkt *k)
 {
 	uint32_t start = k->seq + ((k->tcpflags & TH_SYN) ? 1u : 0u);
 	uint32_t seqflag = d ? F_SEQ1 : F_SEQ0;
@@ -494,7 +459,8 @@ static void tcp_bytes(pc_flow *f, int d, const pc_pkt *k)
 }
 
 /* Initialise a new flow from its first packet k. */
-static void flow_init(pc_flow *f, const pc_pkt *k, int64_t ns, uint64_t pkt)
+static void flow_init(pc_flow *f, const mh_pcap_pkt *k, int64_t ns,
+		      uint64_t pkt)
 {
 	bool swap;
 
@@ -518,7 +484,7 @@ static void flow_init(pc_flow *f, const pc_pkt *k, int64_t ns, uint64_t pkt)
 }
 
 /* Account packet k (direction d) to flow f; true if the flow ended. */
-static bool flow_update(pc_flow *f, int d, const pc_pkt *k)
+static bool flow_update(pc_flow *f, int d, const mh_pcap_pkt *k)
 {
 	uint8_t fl = k->tcpflags;
 
@@ -544,8 +510,8 @@ static bool flow_update(pc_flow *f, int d, const pc_pkt *k)
 	return (f->flags & (F_FIN0 | F_FIN1)) == (F_FIN0 | F_FIN1);
 }
 
-static void on_packet(mh_reader *r, pc_priv *pv, const pc_pkt *k, int64_t ns,
-		      uint64_t pkt, mh_err *err)
+static void on_packet(mh_reader *r, pc_priv *pv, const mh_pcap_pkt *k,
+		      int64_t ns, uint64_t pkt, mh_err *err)
 {
 	uint32_t h = hash_key(k), i;
 	int d = 0;
@@ -579,305 +545,18 @@ static void on_packet(mh_reader *r, pc_priv *pv, const pc_pkt *k, int64_t ns,
 		flow_end(pv, i);
 }
 
-/* ------------------------------------------------------------------ */
-/* packet decoding */
-
-/* Why a packet was not turned into a flow update. */
-typedef enum {
-	PD_OK,
-	PD_SKIP, /* not IP, not TCP/UDP: silently ignored */
-	PD_FRAG, /* non-first fragment */
-	PD_BAD,	 /* malformed: *why says why */
-} pd_rc;
-
-static pd_rc decode_l4(const uint8_t *p, size_t n, uint32_t l4len, pc_pkt *k,
-		       const char **why)
-{
-	if (k->proto == 6) {
-		size_t thl;
-
-		if (n < 20) {
-			*why = "truncated TCP header";
-			return PD_BAD;
-		}
-		thl = (size_t)(p[12] >> 4) * 4;
-		if (thl < 20) {
-			*why = "TCP data offset below 20 bytes";
-			return PD_BAD;
-		}
-		if (n < thl) {
-			*why = "truncated TCP options";
-			return PD_BAD;
-		}
-		if (l4len < thl) {
-			*why = "TCP header longer than the IP payload";
-			return PD_BAD;
-		}
-		k->sport = be16(p);
-		k->dport = be16(p + 2);
-		k->seq = be32(p + 4);
-		k->tcpflags = p[13];
-		k->plen = l4len - (uint32_t)thl;
-		k->pay = p + thl;
-		k->pay_n = n - thl < k->plen ? n - thl : k->plen;
-		return PD_OK;
-	}
-	if (k->proto == 17) {
-		uint32_t ul;
-
-		if (n < 8) {
-			*why = "truncated UDP header";
-			return PD_BAD;
-		}
-		ul = be16(p + 4);
-		if (ul < 8 || ul > l4len)
-			ul = l4len; /* bad or zero (jumbo) length: trust IP */
-		if (l4len < 8) {
-			*why = "UDP header longer than the IP payload";
-			return PD_BAD;
-		}
-		k->sport = be16(p);
-		k->dport = be16(p + 2);
-		k->tcpflags = 0;
-		k->plen = ul - 8;
-		k->pay = p + 8;
-		k->pay_n = n - 8 < k->plen ? n - 8 : k->plen;
-		return PD_OK;
-	}
-	return PD_SKIP;
-}
-
-static void v4_mapped(mh_ip *ip, const uint8_t *a)
-{
-	memset(ip->b, 0, 10);
-	ip->b[10] = ip->b[11] = 0xff;
-	memcpy(ip->b + 12, a, 4);
-	ip->v4 = true;
-}
-
-static pd_rc decode_ip4(const uint8_t *p, size_t n, pc_pkt *k, const char **why)
-{
-	size_t ihl;
-	uint32_t tot;
-	uint16_t frag;
-
-	if (n < 20) {
-		*why = "truncated IPv4 header";
-		return PD_BAD;
-	}
-	if (p[0] >> 4 != 4) {
-		*why = "IPv4 version field is not 4";
-		return PD_BAD;
-	}
-	ihl = (size_t)(p[0] & 0x0f) * 4;
-	if (ihl < 20) {
-		*why = "IPv4 header length below 20 bytes";
-		return PD_BAD;
-	}
-	if (n < ihl) {
-		*why = "truncated IPv4 options";
-		return PD_BAD;
-	}
-	tot = be16(p + 2);
-	if (tot == 0 && n > ihl) /* TSO: length left 0 by the NIC */
-		tot = n > 0xffff ? 0xffff : (uint32_t)n;
-	if (tot < ihl) {
-		*why = "IPv4 total length below the header length";
-		return PD_BAD;
-	}
-	frag = be16(p + 6);
-	if (frag & 0x1fff)
-		return PD_FRAG;
-	v4_mapped(&k->src, p + 12);
-	v4_mapped(&k->dst, p + 16);
-	k->proto = p[9];
-	if (k->proto != 6 && k->proto != 17)
-		return PD_SKIP;
-	/* the captured part of the IP payload; Ethernet padding is cut */
-	return decode_l4(p + ihl, (n < tot ? n : tot) - ihl,
-			 tot - (uint32_t)ihl, k, why);
-}
-
-static pd_rc decode_ip6(const uint8_t *p, size_t n, pc_pkt *k, const char **why)
-{
-	uint32_t plen;
-	uint8_t nh;
-	size_t off = 40;
-
-	if (n < 40) {
-		*why = "truncated IPv6 header";
-		return PD_BAD;
-	}
-	if (p[0] >> 4 != 6) {
-		*why = "IPv6 version field is not 6";
-		return PD_BAD;
-	}
-	plen = be16(p + 4);
-	if (plen == 0) /* jumbogram or TSO: use what was captured */
-		plen = (uint32_t)(n - 40 > 0xffffff ? 0xffffff : n - 40);
-	nh = p[6];
-	memcpy(k->src.b, p + 8, 16);
-	memcpy(k->dst.b, p + 24, 16);
-	k->src.v4 = k->dst.v4 = false;
-	for (int hops = 0;; hops++) {
-		size_t el;
-
-		if (nh == 6 || nh == 17)
-			break;
-		if (nh != 0 && nh != 43 && nh != 60 && nh != 44 && nh != 51)
-			return PD_SKIP; /* ICMPv6, ESP, no next header... */
-		if (hops >= PC_MAX_EXTHDR) {
-			*why = "more than 8 IPv6 extension headers";
-			return PD_BAD;
-		}
-		if (n < off + 8) {
-			*why = "truncated IPv6 extension header";
-			return PD_BAD;
-		}
-		if (nh == 44) {
-			el = 8;
-			if (be16(p + off + 2) & 0xfff8)
-				return PD_FRAG;
-		} else if (nh == 51) {
-			el = ((size_t)p[off + 1] + 2) * 4;
-		} else {
-			el = ((size_t)p[off + 1] + 1) * 8;
-		}
-		if (n < off + el) {
-			*why = "truncated IPv6 extension header";
-			return PD_BAD;
-		}
-		if (40 + plen < off + el) {
-			*why =
-			    "IPv6 extension headers exceed the payload length";
-			return PD_BAD;
-		}
-		nh = p[off];
-		off += el;
-	}
-	k->proto = nh;
-	{
-		size_t end = 40 + (size_t)plen; /* cut link-layer padding */
-		size_t cap = n < end ? n : end;
-
-		return decode_l4(p + off, cap - off, (uint32_t)(end - off), k,
-				 why);
-	}
-}
-
-static pd_rc decode_l3(uint16_t etype, const uint8_t *p, size_t n, pc_pkt *k,
-		       const char **why)
-{
-	if (etype == 0x0800)
-		return decode_ip4(p, n, k, why);
-	if (etype == 0x86dd)
-		return decode_ip6(p, n, k, why);
-	return PD_SKIP;
-}
-
-/* By IP version nibble (raw IP link types). */
-static pd_rc decode_raw(const uint8_t *p, size_t n, pc_pkt *k, const char **why)
-{
-	if (n < 1) {
-		*why = "empty packet";
-		return PD_BAD;
-	}
-	if (p[0] >> 4 == 4)
-		return decode_ip4(p, n, k, why);
-	if (p[0] >> 4 == 6)
-		return decode_ip6(p, n, k, why);
-	*why = "raw IP packet with an IP version other than 4 or 6";
-	return PD_BAD;
-}
-
-static bool link_supported(uint32_t lt)
-{
-	return lt == 0 || lt == 1 || lt == 101 || lt == 108 || lt == 113 ||
-	       lt == 228 || lt == 229 || lt == 276;
-}
-
-static pd_rc decode_link(uint32_t lt, const uint8_t *p, size_t n, pc_pkt *k,
-			 const char **why)
-{
-	switch (lt) {
-	case 1: { /* Ethernet */
-		size_t off = 12;
-		uint16_t et;
-
-		if (n < 14) {
-			*why = "truncated Ethernet header";
-			return PD_BAD;
-		}
-		et = be16(p + off);
-		for (int tags = 0; et == 0x8100 || et == 0x88a8 || et == 0x9100;
-		     tags++) {
-			if (tags >= PC_MAX_VLAN) {
-				*why = "more than 8 VLAN tags";
-				return PD_BAD;
-			}
-			if (n < off + 6) {
-				*why = "truncated VLAN tag";
-				return PD_BAD;
-			}
-			off += 4;
-			et = be16(p + off);
-		}
-		off += 2;
-		return decode_l3(et, p + off, n - off, k, why);
-	}
-	case 0: /* NULL: address family in the capturing host's order */
-	case 108: /* LOOP: the same in network order */ {
-		uint32_t fam;
-
-		if (n < 4) {
-			*why = "truncated loopback header";
-			return PD_BAD;
-		}
-		fam = be32(p);
-		if (lt == 0 && fam > 0xffff)
-			fam = rd32(p, false);
-		if (fam == 2)
-			return decode_ip4(p + 4, n - 4, k, why);
-		if (fam == 10 || fam == 24 || fam == 28 || fam == 30)
-			return decode_ip6(p + 4, n - 4, k, why);
-		return PD_SKIP;
-	}
-	case 101:
-		return decode_raw(p, n, k, why);
-	case 228:
-		return decode_ip4(p, n, k, why);
-	case 229:
-		return decode_ip6(p, n, k, why);
-	case 113: /* Linux cooked v1: protocol at 14 */
-		if (n < 16) {
-			*why = "truncated Linux cooked (SLL) header";
-			return PD_BAD;
-		}
-		return decode_l3(be16(p + 14), p + 16, n - 16, k, why);
-	case 276: /* Linux cooked v2: protocol at 0 */
-		if (n < 20) {
-			*why = "truncated Linux cooked (SLL2) header";
-			return PD_BAD;
-		}
-		return decode_l3(be16(p), p + 20, n - 20, k, why);
-	default:
-		*why = "unsupported link type";
-		return PD_BAD;
-	}
-}
-
 /* One captured packet of interface ifc. */
 static void packet(mh_reader *r, pc_priv *pv, pc_iface *ifc, const uint8_t *p,
 		   size_t n, int64_t ns, mh_err *err)
 {
 	uint64_t no = pv->pkt_no;
 	const char *why = "";
-	pc_pkt k;
-	pd_rc rc;
+	mh_pcap_pkt k;
+	mh_pcap_drc rc;
 
 	pv->st.packets++;
 	pv->last_ns = ns;
-	if (!link_supported(ifc->linktype)) {
+	if (!mh_pcap_link_supported(ifc->linktype)) {
 		pv->st.other++;
 		if (!ifc->bad_reported) {
 			ifc->bad_reported = true;
@@ -891,18 +570,18 @@ static void packet(mh_reader *r, pc_priv *pv, pc_iface *ifc, const uint8_t *p,
 		return;
 	}
 	memset(&k, 0, sizeof(k));
-	rc = decode_link(ifc->linktype, p, n, &k, &why);
-	if (rc == PD_BAD) {
+	rc = mh_pcap_decode(ifc->linktype, p, n, &k, &why);
+	if (rc == MH_PD_BAD) {
 		mh_reader_malformed(r, no,
 				    "packet %llu: %s (%zu bytes captured)",
 				    (unsigned long long)no, why, n);
 		return;
 	}
-	if (rc == PD_FRAG) {
+	if (rc == MH_PD_FRAG) {
 		pv->st.fragments++;
 		return;
 	}
-	if (rc == PD_SKIP) {
+	if (rc == MH_PD_SKIP) {
 		pv->st.other++;
 		return;
 	}
@@ -934,9 +613,9 @@ static mh_rc classic_record(mh_reader *r, pc_priv *pv, mh_err *err)
 		mh_source_consume(r->src, have);
 		return MH_EOF;
 	}
-	sec = rd32(p, pv->big);
-	frac = rd32(p + 4, pv->big);
-	incl = rd32(p + 8, pv->big);
+	sec = pc_rd32(p, pv->big);
+	frac = pc_rd32(p + 4, pv->big);
+	incl = pc_rd32(p + 8, pv->big);
 	ns = (int64_t)sec * 1000000000LL +
 	     (pv->nano ? (int64_t)frac : (int64_t)frac * 1000);
 	mh_source_consume(r->src, 16);
@@ -1032,11 +711,11 @@ static void ng_idb(mh_reader *r, pc_priv *pv, const uint8_t *b, size_t n)
 	}
 	ifc = &pv->ifaces[pv->nifaces++];
 	memset(ifc, 0, sizeof(*ifc));
-	ifc->linktype = rd16(b, pv->big);
+	ifc->linktype = pc_rd16(b, pv->big);
 	ifc->units = 6;
 	while (off + 4 <= n) {
-		uint16_t code = rd16(b + off, pv->big);
-		uint16_t len = rd16(b + off + 2, pv->big);
+		uint16_t code = pc_rd16(b + off, pv->big);
+		uint16_t len = pc_rd16(b + off + 2, pv->big);
 
 		off += 4;
 		if (code == 0 || len > n - off)
@@ -1045,8 +724,8 @@ static void ng_idb(mh_reader *r, pc_priv *pv, const uint8_t *b, size_t n)
 			ifc->units_pow2 = (b[off] & 0x80) != 0;
 			ifc->units = b[off] & 0x7f;
 		} else if (code == 14 && len >= 8) {
-			uint64_t lo = rd32(b + off, pv->big),
-				 hi = rd32(b + off + 4, pv->big);
+			uint64_t lo = pc_rd32(b + off, pv->big),
+				 hi = pc_rd32(b + off + 4, pv->big);
 			uint64_t v = pv->big ? lo << 32 | hi : hi << 32 | lo;
 
 			ifc->offset_s = (int64_t)v;
@@ -1075,11 +754,11 @@ static mh_rc ng_block(mh_reader *r, pc_priv *pv, mh_err *err)
 		mh_source_consume(r->src, have);
 		return MH_EOF;
 	}
-	type = rd32(p, pv->big);
+	type = pc_rd32(p, pv->big);
 	if (type == 0x0A0D0D0A) { /* a new section: its own byte order */
-		if (be32(p + 8) == 0x1A2B3C4D)
+		if (pc_be32(p + 8) == 0x1A2B3C4D)
 			pv->big = true;
-		else if (rd32(p + 8, false) == 0x1A2B3C4D)
+		else if (pc_rd32(p + 8, false) == 0x1A2B3C4D)
 			pv->big = false;
 		else {
 			mh_reader_malformed(r, pv->pkt_no + 1,
@@ -1090,7 +769,7 @@ static mh_rc ng_block(mh_reader *r, pc_priv *pv, mh_err *err)
 		}
 		pv->nifaces = 0;
 	}
-	blen = rd32(p + 4, pv->big);
+	blen = pc_rd32(p + 4, pv->big);
 	if (blen < 12 || blen % 4) {
 		mh_reader_malformed(r, pv->pkt_no + 1,
 				    "pcapng block of type 0x%08x with a bad "
@@ -1123,7 +802,7 @@ static mh_rc ng_block(mh_reader *r, pc_priv *pv, mh_err *err)
 		mh_source_consume(r->src, have);
 		return MH_EOF;
 	}
-	if (rd32(p + blen - 4, pv->big) != blen) {
+	if (pc_rd32(p + blen - 4, pv->big) != blen) {
 		mh_reader_malformed(r, pv->pkt_no + 1,
 				    "pcapng block of type 0x%08x: trailing "
 				    "length differs; rest of file skipped",
@@ -1150,10 +829,10 @@ static mh_rc ng_block(mh_reader *r, pc_priv *pv, mh_err *err)
 				    (unsigned long long)pv->pkt_no);
 				goto next;
 			}
-			ifid = rd32(b, pv->big);
-			ts = (uint64_t)rd32(b + 4, pv->big) << 32 |
-			     rd32(b + 8, pv->big);
-			cap = rd32(b + 12, pv->big);
+			ifid = pc_rd32(b, pv->big);
+			ts = (uint64_t)pc_rd32(b + 4, pv->big) << 32 |
+			     pc_rd32(b + 8, pv->big);
+			cap = pc_rd32(b + 12, pv->big);
 			if (ifid >= pv->nifaces) {
 				mh_reader_malformed(
 				    r, pv->pkt_no,
@@ -1184,7 +863,7 @@ static mh_rc ng_block(mh_reader *r, pc_priv *pv, mh_err *err)
 					   : "before any interface");
 				goto next;
 			}
-			orig = rd32(b, pv->big);
+			orig = pc_rd32(b, pv->big);
 			packet(r, pv, &pv->ifaces[0], b + 4,
 			       orig < bn - 4 ? orig : bn - 4, pv->last_ns, err);
 		}
@@ -1418,13 +1097,13 @@ static mh_rc pc_open(mh_reader *r, mh_err *err)
 		pc_close(r);
 		return rc;
 	}
-	if (have >= 12 && be32(p) == 0x0A0D0D0A) {
+	if (have >= 12 && pc_be32(p) == 0x0A0D0D0A) {
 		pv->fmt = PC_NG; /* the section header is read as a block */
 		snprintf(r->dialect, sizeof(r->dialect), "pcapng");
 		return MH_OK;
 	}
 	if (have >= 4) {
-		uint32_t m = be32(p);
+		uint32_t m = pc_be32(p);
 
 		pv->fmt = PC_CLASSIC;
 		pv->big = m == 0xa1b2c3d4 || m == 0xa1b23c4d;
@@ -1441,7 +1120,7 @@ static mh_rc pc_open(mh_reader *r, mh_err *err)
 			}
 			pv->nifaces = 1;
 			pv->ifaces[0].linktype =
-			    rd32(p + 20, pv->big) & 0x03ffffff;
+			    pc_rd32(p + 20, pv->big) & 0x03ffffff;
 			mh_source_consume(r->src, 24);
 			return MH_OK;
 		}
@@ -1507,12 +1186,13 @@ static int pc_probe(const char *buf, size_t len)
 
 	if (len < 4)
 		return 0;
-	m = be32(p);
+	m = pc_be32(p);
 	if (m == 0xa1b2c3d4 || m == 0xd4c3b2a1 || m == 0xa1b23c4d ||
 	    m == 0x4d3cb2a1)
 		return 100;
 	if (m == 0x0A0D0D0A && len >= 12 &&
-	    (be32(p + 8) == 0x1A2B3C4D || rd32(p + 8, false) == 0x1A2B3C4D))
+	    (pc_be32(p + 8) == 0x1A2B3C4D ||
+	     pc_rd32(p + 8, false) == 0x1A2B3C4D))
 		return 100;
 	return 0;
 }
