@@ -630,6 +630,22 @@ if [ $MHOK = 1 ] && [ -s "$OUT/mde-$TAG.ndjson" ]; then
 		fi
 	} >>"$RESULTS"
 fi
+# Many groups (bench/many-groups.sh; full runs only: 10 M records, 1.76 GB
+# of disk, about 50 s): peak RSS within the default --max-memory and the
+# evictions reported.
+if [ $MHOK = 1 ] && [ $QUICK = 0 ]; then
+	say "many groups: bench/many-groups.sh"
+	{
+		echo
+		echo "## Many groups (\`bench/many-groups.sh\`, target: peak RSS within \`--max-memory\`, evictions counted and reported)"
+		echo
+		sh "$BENCH/many-groups.sh" --mailhunt "$MH" >"$OUT/many-groups.txt" 2>&1
+		rc=$?
+		[ $rc = 1 ] && STATUS=1
+		[ $rc = 0 ] || [ $rc = 1 ] || printf '    %s\n' "many-groups.sh did not run:"
+		cat "$OUT/many-groups.txt"
+	} >>"$RESULTS"
+fi
 # Peak RSS on a 10 GiB file (bench/rss-big.sh; full runs only: the file
 # takes 10 GiB of disk and ~35 s to write the first time).
 if [ $MHOK = 1 ] && [ $QUICK = 0 ]; then
