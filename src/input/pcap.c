@@ -73,8 +73,9 @@
  * arena (or the reader's own when the caller gives none) at return time
  * and stay valid until the next call to next(). Not thread-safe.
  *
- * Packet decoding (link, IP, TCP/UDP headers) is in input/pcap_decode.c;
- * this file frames the capture, tracks the flows and builds the events. */
+ * Packet decoding (link, IP, TCP/UDP headers) is in input/pcap_decode.c,
+ * the flow table in input/pcap_flow.c; this file frames the capture and
+ * builds the events. */
 #include "input/input.h"
 #include "input/pcap_int.h"
 #include "util/ip.h"
@@ -87,9 +88,6 @@
 #define PC_MAX_CAPLEN  (256u << 10) /* largest packet kept */
 #define PC_MAX_BLOCK   (1u << 20)   /* largest pcapng block framed */
 #define PC_MAX_IFACES  256	    /* pcapng interfaces per section */
-#define PC_SNIFF       64	    /* payload bytes sniffed each way */
-#define PC_QUEUE       8	    /* ended flows waiting for next() */
-#define PC_NIL	       UINT32_MAX
 #define PC_ARENA_BLOCK 4096
 #define PC_MAX_NS      4000000000000000000LL
 
@@ -99,42 +97,6 @@ void mh_input_pcap_set_max_flows(size_t n)
 {
 	pc_default_max_flows = n ? n : MH_PCAP_MAX_FLOWS;
 }
-
-enum { PC_LIVE = 1, PC_CLOSED = 2 };
-
-/* flow flags, per direction d (0 = client -> server) shifted by d */
-#define F_SYN	 0x001u /* client SYN without ACK */
-#define F_SYNACK 0x002u /* server SYN+ACK */
-#define F_FIN0	 0x004u
-#define F_FIN1	 0x008u
-#define F_RST0	 0x010u
-#define F_RST1	 0x020u
-#define F_DATA0	 0x040u
-#define F_DATA1	 0x080u
-#define F_SEQ0	 0x100u /* base[0] valid */
-#define F_SEQ1	 0x200u
-#define F_TLS	 0x400u /* TLS record started a later segment */
-
-typedef struct pc_flow {
-	mh_ip ip[2]; /* [0] client, [1] server */
-	uint16_t port[2];
-	uint8_t proto; /* 6 or 17 */
-	uint8_t state; /* 0 free, PC_LIVE, PC_CLOSED */
-	uint8_t sniff_n[2];
-	uint32_t flags;
-	uint32_t base[2]; /* TCP: sequence number of the first payload byte */
-	uint32_t top[2];  /* TCP: payload bytes seen past base */
-	uint64_t bytes[2];
-	int64_t first_ns;
-	uint64_t first_pkt;
-	uint32_t hnext;	     /* hash chain */
-	uint32_t prev, next; /* live or closed list, oldest first */
-	uint8_t sniff[2][PC_SNIFF];
-} pc_flow;
-
-typedef struct pc_list {
-	uint32_t head, tail;
-} pc_list;
 
 typedef struct pc_iface {
 	uint32_t linktype;
@@ -155,15 +117,7 @@ typedef struct pc_priv {
 	uint64_t pkt_no;
 	int64_t last_ns;
 
-	pc_flow *flows;
-	uint32_t nflows_alloc, max_flows, nused;
-	uint32_t *buckets;
-	uint32_t nbuckets; /* power of two */
-	uint32_t free_head;
-	pc_list live, closed;
-
-	pc_flow queue[PC_QUEUE];
-	unsigned qhead, qn;
+	pc_ftab ft;
 
 	mh_pcap_stats st;
 	mh_arena arena;
@@ -227,324 +181,6 @@ static mh_rc skip_bytes(mh_reader *r, uint64_t n, mh_err *err)
 	return MH_OK;
 }
 
-/* ------------------------------------------------------------------ */
-/* flow table */
-
-static uint32_t hash_key(const mh_pcap_pkt *k)
-{
-	/* symmetric: both directions of a flow hash alike */
-	uint64_t h = 1469598103934665603ULL ^ k->proto;
-	uint64_t a = 0, b = 0;
-
-	for (int i = 0; i < 16; i++) {
-		a = a * 31 + k->src.b[i];
-		b = b * 31 + k->dst.b[i];
-	}
-	a = a * 65599 + k->sport;
-	b = b * 65599 + k->dport;
-	h ^= a + b;
-	h *= 1099511628211ULL;
-	h ^= (a ^ b) >> 7;
-	h *= 0x9E3779B97F4A7C15ULL;
-	return (uint32_t)(h >> 32);
-}
-
-/* Direction of k in f: 0 client->server, 1 server->client, -1 other. */
-static int flow_dir(const pc_flow *f, const mh_pcap_pkt *k)
-{
-	if (f->proto != k->proto)
-		return -1;
-	if (f->port[0] == k->sport && f->port[1] == k->dport &&
-	    !memcmp(f->ip[0].b, k->src.b, 16) &&
-	    !memcmp(f->ip[1].b, k->dst.b, 16))
-		return 0;
-	if (f->port[1] == k->sport && f->port[0] == k->dport &&
-	    !memcmp(f->ip[1].b, k->src.b, 16) &&
-	    !memcmp(f->ip[0].b, k->dst.b, 16))
-		return 1;
-	return -1;
-}
-
-static void list_del(pc_priv *pv, pc_list *l, uint32_t i)
-{
-	pc_flow *f = &pv->flows[i];
-
-	if (f->prev != PC_NIL)
-		pv->flows[f->prev].next = f->next;
-	else
-		l->head = f->next;
-	if (f->next != PC_NIL)
-		pv->flows[f->next].prev = f->prev;
-	else
-		l->tail = f->prev;
-	f->prev = f->next = PC_NIL;
-}
-
-static void list_add(pc_priv *pv, pc_list *l, uint32_t i)
-{
-	pc_flow *f = &pv->flows[i];
-
-	f->next = PC_NIL;
-	f->prev = l->tail;
-	if (l->tail != PC_NIL)
-		pv->flows[l->tail].next = i;
-	else
-		l->head = i;
-	l->tail = i;
-}
-
-static void hash_del(pc_priv *pv, uint32_t i, uint32_t h)
-{
-	uint32_t *pp = &pv->buckets[h & (pv->nbuckets - 1)];
-
-	while (*pp != PC_NIL) {
-		if (*pp == i) {
-			*pp = pv->flows[i].hnext;
-			return;
-		}
-		pp = &pv->flows[*pp].hnext;
-	}
-}
-
-static uint32_t flow_hash(const pc_flow *f)
-{
-	mh_pcap_pkt k;
-
-	k.src = f->ip[0];
-	k.dst = f->ip[1];
-	k.sport = f->port[0];
-	k.dport = f->port[1];
-	k.proto = f->proto;
-	return hash_key(&k);
-}
-
-/* Remove flow i from the table (its slot goes to the free list). */
-static void flow_free(pc_priv *pv, uint32_t i)
-{
-	pc_flow *f = &pv->flows[i];
-
-	hash_del(pv, i, flow_hash(f));
-	list_del(pv, f->state == PC_LIVE ? &pv->live : &pv->closed, i);
-	f->state = 0;
-	f->hnext = pv->free_head;
-	pv->free_head = i;
-	pv->nused--;
-}
-
-static void queue_push(pc_priv *pv, const pc_flow *f)
-{
-	/* A packet queues at most two flows (an eviction and its own end)
-	 * and the queue is drained before the next packet is read. */
-	if (pv->qn < PC_QUEUE) {
-		pv->queue[(pv->qhead + pv->qn) % PC_QUEUE] = *f;
-		pv->qn++;
-	}
-}
-
-/* The flow ended: queue its event and keep it as closed. */
-static void flow_end(pc_priv *pv, uint32_t i)
-{
-	pc_flow *f = &pv->flows[i];
-
-	queue_push(pv, f);
-	list_del(pv, &pv->live, i);
-	f->state = PC_CLOSED;
-	list_add(pv, &pv->closed, i);
-}
-
-/* A free slot, evicting when the table is full. PC_NIL on ENOMEM. */
-static uint32_t flow_slot(pc_priv *pv)
-{
-	uint32_t i;
-
-	if (pv->free_head == PC_NIL && pv->nused >= pv->max_flows) {
-		if (pv->closed.head != PC_NIL) {
-			flow_free(pv, pv->closed.head);
-		} else if (pv->live.head != PC_NIL) {
-			i = pv->live.head;
-			queue_push(pv, &pv->flows[i]);
-			pv->st.evicted++;
-			flow_free(pv, i);
-		}
-	}
-	if (pv->free_head == PC_NIL && pv->nflows_alloc < pv->max_flows) {
-		uint32_t n = pv->nflows_alloc ? pv->nflows_alloc * 2 : 64;
-		pc_flow *nf;
-
-		if (n > pv->max_flows)
-			n = pv->max_flows;
-		nf = realloc(pv->flows, (size_t)n * sizeof(*nf));
-		if (!nf)
-			return PC_NIL;
-		pv->flows = nf;
-		for (uint32_t k = n; k-- > pv->nflows_alloc;) {
-			nf[k].state = 0;
-			nf[k].hnext = pv->free_head;
-			pv->free_head = k;
-		}
-		pv->nflows_alloc = n;
-	}
-	if (pv->free_head == PC_NIL)
-		return PC_NIL;
-	i = pv->free_head;
-	pv->free_head = pv->flows[i].hnext;
-	pv->nused++;
-	return i;
-}
-
-static uint32_t flow_find(pc_priv *pv, const mh_pcap_pkt *k, uint32_t h,
-			  int *dir)
-{
-	for (uint32_t i = pv->buckets[h & (pv->nbuckets - 1)]; i != PC_NIL;
-	     i = pv->flows[i].hnext) {
-		int d = flow_dir(&pv->flows[i], k);
-
-		if (d >= 0) {
-			*dir = d;
-			return i;
-		}
-	}
-	return PC_NIL;
-}
-
-/* ------------------------------------------------------------------ */
-/* per-packet flow update */
-
-#define TH_FIN 0x01
-#define TH_SYN 0x02
-#define TH_RST 0x04
-#define TH_ACK 0x10
-
-static bool tls_record(const uint8_t *p, size_t n)
-{
-	return n >= 3 && p[0] == 0x16 && p[1] == 0x03 && p[2] <= 0x04;
-}
-
-static void sniff_add(pc_flow *f, int d, const mh_pcap_pkt *k)
-{
-	size_t room = PC_SNIFF - f->sniff_n[d];
-	size_t take = k->pay_n < room ? k->pay_n : room;
-	bool earlier = (f->flags & (F_DATA0 | F_DATA1)) != 0;
-
-	/* A TLS record opening a segment after plain-text payload in
-	 * either direction: STARTTLS. */
-	if (earlier && tls_record(k->pay, k->pay_n) &&
-	    !(f->sniff_n[0] && tls_record(f->sniff[0], f->sniff_n[0])) &&
-	    !(f->sniff_n[1] && tls_record(f->sniff[1], f->sniff_n[1])))
-		f->flags |= F_TLS;
-	if (take) {
-		memcpy(f->sniff[d] + f->sniff_n[d], k->pay, take);
-		f->sniff_n[d] = (uint8_t)(f->sniff_n[d] + take);
-	}
-}
-
-static void tcp_bytes(pc_flow *f, int d, const mh_pcap_pkt *k)
-{
-	uint32_t start = k->seq + ((k->tcpflags & TH_SYN) ? 1u : 0u);
-	uint32_t seqflag = d ? F_SEQ1 : F_SEQ0;
-	uint32_t end;
-
-	if (!(f->flags & seqflag)) {
-		if (!(k->tcpflags & TH_SYN) && !k->plen)
-			return; /* a pure ACK says nothing about the base */
-		f->base[d] = start;
-		f->top[d] = 0;
-		f->flags |= seqflag;
-	}
-	if (!k->plen)
-		return;
-	end = start + k->plen - f->base[d];
-	if (end < 0x80000000u && end > f->top[d])
-		f->top[d] = end;
-}
-
-/* Initialise a new flow from its first packet k. */
-static void flow_init(pc_flow *f, const mh_pcap_pkt *k, int64_t ns,
-		      uint64_t pkt)
-{
-	bool swap;
-
-	memset(f, 0, offsetof(pc_flow, sniff));
-	f->proto = k->proto;
-	if (k->proto != 6)
-		swap = false;
-	else if ((k->tcpflags & (TH_SYN | TH_ACK)) == TH_SYN)
-		swap = false;
-	else if ((k->tcpflags & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK))
-		swap = true;
-	else
-		swap = k->dport > k->sport;
-	f->ip[0] = swap ? k->dst : k->src;
-	f->ip[1] = swap ? k->src : k->dst;
-	f->port[0] = swap ? k->dport : k->sport;
-	f->port[1] = swap ? k->sport : k->dport;
-	f->first_ns = ns;
-	f->first_pkt = pkt;
-	f->state = PC_LIVE;
-}
-
-/* Account packet k (direction d) to flow f; true if the flow ended. */
-static bool flow_update(pc_flow *f, int d, const mh_pcap_pkt *k)
-{
-	uint8_t fl = k->tcpflags;
-
-	if (k->pay_n || k->plen) {
-		sniff_add(f, d, k);
-		f->flags |= d ? F_DATA1 : F_DATA0;
-	}
-	if (k->proto != 6) {
-		f->bytes[d] += k->plen;
-		return false;
-	}
-	tcp_bytes(f, d, k);
-	if ((fl & (TH_SYN | TH_ACK)) == TH_SYN && d == 0)
-		f->flags |= F_SYN;
-	if ((fl & (TH_SYN | TH_ACK)) == (TH_SYN | TH_ACK) && d == 1)
-		f->flags |= F_SYNACK;
-	if (fl & TH_FIN)
-		f->flags |= d ? F_FIN1 : F_FIN0;
-	if (fl & TH_RST) {
-		f->flags |= d ? F_RST1 : F_RST0;
-		return true;
-	}
-	return (f->flags & (F_FIN0 | F_FIN1)) == (F_FIN0 | F_FIN1);
-}
-
-static void on_packet(mh_reader *r, pc_priv *pv, const mh_pcap_pkt *k,
-		      int64_t ns, uint64_t pkt, mh_err *err)
-{
-	uint32_t h = hash_key(k), i;
-	int d = 0;
-	bool new_syn = k->proto == 6 &&
-		       (k->tcpflags & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN;
-
-	(void)err;
-	i = flow_find(pv, k, h, &d);
-	if (i != PC_NIL && pv->flows[i].state == PC_CLOSED) {
-		if (!new_syn)
-			return; /* a straggler of an ended flow */
-		flow_free(pv, i);
-		i = PC_NIL;
-	}
-	if (i == PC_NIL) {
-		i = flow_slot(pv);
-		if (i == PC_NIL) {
-			mh_reader_malformed(r, pkt,
-					    "packet %llu: out of memory for "
-					    "the flow table; packet skipped",
-					    (unsigned long long)pkt);
-			return;
-		}
-		flow_init(&pv->flows[i], k, ns, pkt);
-		d = flow_dir(&pv->flows[i], k);
-		pv->flows[i].hnext = pv->buckets[h & (pv->nbuckets - 1)];
-		pv->buckets[h & (pv->nbuckets - 1)] = i;
-		list_add(pv, &pv->live, i);
-	}
-	if (flow_update(&pv->flows[i], d, k))
-		flow_end(pv, i);
-}
-
 /* One captured packet of interface ifc. */
 static void packet(mh_reader *r, pc_priv *pv, pc_iface *ifc, const uint8_t *p,
 		   size_t n, int64_t ns, mh_err *err)
@@ -585,7 +221,12 @@ static void packet(mh_reader *r, pc_priv *pv, pc_iface *ifc, const uint8_t *p,
 		pv->st.other++;
 		return;
 	}
-	on_packet(r, pv, &k, ns, no, err);
+	(void)err;
+	if (!mh_pcap_ftab_packet(&pv->ft, &k, ns, no))
+		mh_reader_malformed(r, no,
+				    "packet %llu: out of memory for the flow "
+				    "table; packet skipped",
+				    (unsigned long long)no);
 }
 
 /* ------------------------------------------------------------------ */
@@ -964,7 +605,7 @@ static const char *service(const pc_flow *f)
 	size_t cn = f->sniff_n[0], sn = f->sniff_n[1];
 	bool tls = (f->flags & F_TLS) != 0;
 
-	if (tls_record(c, cn) || tls_record(s, sn))
+	if (pc_tls_record(c, cn) || pc_tls_record(s, sn))
 		return "ssl";
 	if ((sn >= 4 && !memcmp(s, "220", 3) &&
 	     (has_ci(s, sn, "SMTP") || has_ci(s, sn, "ESMTP"))) ||
@@ -1052,8 +693,7 @@ static void pc_close(mh_reader *r)
 
 	if (!pv)
 		return;
-	free(pv->flows);
-	free(pv->buckets);
+	mh_pcap_ftab_free(&pv->ft);
 	mh_arena_free(&pv->arena);
 	free(pv);
 	r->priv = NULL;
@@ -1066,7 +706,6 @@ static mh_rc pc_open(mh_reader *r, mh_err *err)
 	pc_priv *pv = calloc(1, sizeof(*pv));
 	const uint8_t *p;
 	size_t have;
-	uint32_t nb = 1;
 	mh_rc rc;
 
 	if (!pv)
@@ -1074,22 +713,11 @@ static mh_rc pc_open(mh_reader *r, mh_err *err)
 				  "out of memory");
 	r->priv = pv;
 	mh_arena_init(&pv->arena, PC_ARENA_BLOCK, 1u << 20);
-	pv->max_flows = pc_default_max_flows > 0x40000000u
-			    ? 0x40000000u
-			    : (uint32_t)pc_default_max_flows;
-	while (nb < pv->max_flows * 2u && nb < 0x40000000u)
-		nb <<= 1;
-	pv->nbuckets = nb;
-	pv->buckets = malloc((size_t)nb * sizeof(*pv->buckets));
-	if (!pv->buckets) {
+	if (!mh_pcap_ftab_init(&pv->ft, pc_default_max_flows)) {
 		pc_close(r);
 		return mh_err_set(err, MH_ENOMEM, mh_source_name(r->src), 0, 0,
 				  "out of memory");
 	}
-	memset(pv->buckets, 0xff, (size_t)nb * sizeof(*pv->buckets));
-	pv->free_head = PC_NIL;
-	pv->live.head = pv->live.tail = PC_NIL;
-	pv->closed.head = pv->closed.tail = PC_NIL;
 	snprintf(r->dialect, sizeof(r->dialect), "pcap");
 
 	rc = want_bytes(r, 24, &p, &have, err);
@@ -1136,31 +764,21 @@ static mh_rc pc_open(mh_reader *r, mh_err *err)
 static mh_rc pc_next(mh_reader *r, mh_event *ev, mh_err *err)
 {
 	pc_priv *pv = r->priv;
+	const pc_flow *f;
+	pc_flow tmp;
 
 	if (!pv)
 		return MH_EOF;
 	for (;;) {
 		mh_rc rc;
 
-		if (pv->qn) {
-			pc_flow f = pv->queue[pv->qhead];
-
-			pv->qhead = (pv->qhead + 1) % PC_QUEUE;
-			pv->qn--;
-			rc = emit(r, pv, &f, ev);
+		f = mh_pcap_ftab_next(&pv->ft, pv->done, &tmp);
+		if (f) {
+			rc = emit(r, pv, f, ev);
 			goto emitted;
 		}
-		if (pv->done) {
-			uint32_t i = pv->live.head;
-
-			if (i == PC_NIL)
-				return MH_EOF;
-			list_del(pv, &pv->live, i);
-			pv->flows[i].state = PC_CLOSED;
-			list_add(pv, &pv->closed, i);
-			rc = emit(r, pv, &pv->flows[i], ev);
-			goto emitted;
-		}
+		if (pv->done)
+			return MH_EOF;
 		rc = pv->fmt == PC_NG ? ng_block(r, pv, err)
 				      : classic_record(r, pv, err);
 		if (rc == MH_EOF)
@@ -1205,6 +823,7 @@ bool mh_input_pcap_stats(const mh_reader *r, mh_pcap_stats *out)
 		return false;
 	pv = r->priv;
 	*out = pv->st;
+	out->evicted = pv->ft.evicted;
 	return true;
 }
 
