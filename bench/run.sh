@@ -630,36 +630,29 @@ if [ $MHOK = 1 ] && [ -s "$OUT/mde-$TAG.ndjson" ]; then
 		fi
 	} >>"$RESULTS"
 fi
-# Many groups (bench/many-groups.sh; full runs only: 10 M records, 1.76 GB
-# of disk, about 50 s): peak RSS within the default --max-memory and the
-# evictions reported.
-if [ $MHOK = 1 ] && [ $QUICK = 0 ]; then
-	say "many groups: bench/many-groups.sh"
+# big_section SCRIPT TITLE: a full run's extra section from one of the
+# scripts below (they exit 0 when every target holds, 1 when one does
+# not, 2 when they cannot run)
+big_section() {
+	say "$2: bench/$1.sh"
 	{
 		echo
-		echo "## Many groups (\`bench/many-groups.sh\`, target: peak RSS within \`--max-memory\`, evictions counted and reported)"
+		echo "## $2 (\`bench/$1.sh\`, target: $3)"
 		echo
-		sh "$BENCH/many-groups.sh" --mailhunt "$MH" >"$OUT/many-groups.txt" 2>&1
+		sh "$BENCH/$1.sh" --mailhunt "$MH" >"$OUT/$1.txt" 2>&1
 		rc=$?
 		[ $rc = 1 ] && STATUS=1
-		[ $rc = 0 ] || [ $rc = 1 ] || printf '    %s\n' "many-groups.sh did not run:"
-		cat "$OUT/many-groups.txt"
+		[ $rc = 0 ] || [ $rc = 1 ] || printf '    %s\n' "$1.sh did not run:"
+		cat "$OUT/$1.txt"
 	} >>"$RESULTS"
-fi
-# Peak RSS on a 10 GiB file (bench/rss-big.sh; full runs only: the file
-# takes 10 GiB of disk and ~35 s to write the first time).
+}
+# Many groups (10 M records, 1.76 GB of disk, about 50 s) and peak RSS on
+# a 10 GiB file (10 GiB of disk, ~35 s to write the first time): full
+# runs only.
 if [ $MHOK = 1 ] && [ $QUICK = 0 ]; then
-	say "peak RSS at 10 GiB: bench/rss-big.sh"
-	{
-		echo
-		echo "## Peak RSS at 10 GiB (\`bench/rss-big.sh\`, target: <= 64 MB)"
-		echo
-		sh "$BENCH/rss-big.sh" --mailhunt "$MH" >"$OUT/rss-big.txt" 2>&1
-		rc=$?
-		[ $rc = 1 ] && STATUS=1
-		[ $rc = 0 ] || [ $rc = 1 ] || printf '    %s\n' "rss-big.sh did not run:"
-		cat "$OUT/rss-big.txt"
-	} >>"$RESULTS"
+	big_section many-groups "Many groups" \
+		"peak RSS within \`--max-memory\`, evictions counted and reported"
+	big_section rss-big "Peak RSS at 10 GiB" "<= 64 MB"
 fi
 T1=$(date +%s)
 
