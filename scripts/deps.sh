@@ -3,7 +3,8 @@
 # Idempotent: installs only what is missing. Run as root on Debian 12.
 set -eu
 
-PKGS="build-essential cmake pkg-config libyaml-dev libpcre2-dev zlib1g-dev libexpat1-dev libevtx-dev libbfio-dev libevtx-utils libsimdjson-dev g++"
+# (bsdutils: script(1), which gives tests/e2e/cli/progress-line a terminal)
+PKGS="build-essential cmake pkg-config libyaml-dev libpcre2-dev zlib1g-dev libexpat1-dev libevtx-dev libbfio-dev libevtx-utils libsimdjson-dev g++ bsdutils"
 
 # make bench also needs: /usr/bin/time (peak RSS), Node.js + npm (DuckDB's
 # @duckdb/node-api) and python3 (row checks). Not needed by make check.

@@ -25,6 +25,9 @@ typedef struct scan_state {
 	uint64_t events, malformed, matched, bytes, files;
 	bool progress;	    /* draw a progress line on stderr */
 	mh_source *cur_src; /* for the progress of threaded scans */
+	/* alerts so far, for the progress line: read by the thread that
+	 * feeds the engine (the merging thread of a threaded scan) */
+	const mh_engine *eng;
 	double t0, last_draw;
 } scan_state;
 
@@ -62,9 +65,12 @@ static void draw_progress(scan_state *st, mh_source *src, const char *name,
 	double t = now_mono();
 	uint64_t off, size;
 	double mb, rate;
+	unsigned long long alerts;
 
 	if (!st->progress || (!force && t - st->last_draw < 0.25))
 		return;
+	alerts =
+	    st->eng ? (unsigned long long)mh_engine_alert_count(st->eng) : 0;
 	st->last_draw = t;
 	off = mh_source_raw_offset(src);
 	size = mh_source_size(src);
@@ -73,18 +79,18 @@ static void draw_progress(scan_state *st, mh_source *src, const char *name,
 	if (size)
 		fprintf(stderr,
 			"\r\033[K%s: %.0f/%.0f MB (%.0f%%) %.0f MB/s "
-			"events %llu matched %llu",
+			"events %llu matched %llu alerts %llu",
 			name, (double)off / 1e6, (double)size / 1e6,
 			100.0 * (double)off / (double)size, rate,
 			(unsigned long long)st->events,
-			(unsigned long long)st->matched);
+			(unsigned long long)st->matched, alerts);
 	else
-		fprintf(
-		    stderr,
-		    "\r\033[K%s: %.0f MB %.0f MB/s events %llu matched %llu",
-		    name, (double)off / 1e6, rate,
-		    (unsigned long long)st->events,
-		    (unsigned long long)st->matched);
+		fprintf(stderr,
+			"\r\033[K%s: %.0f MB %.0f MB/s events %llu matched "
+			"%llu alerts %llu",
+			name, (double)off / 1e6, rate,
+			(unsigned long long)st->events,
+			(unsigned long long)st->matched, alerts);
 }
 
 static void mt_progress(void *ud, const struct mh_mt_stats *so)
@@ -442,6 +448,7 @@ int mh_cmd_scan(int argc, char **argv)
 			  !getenv("NO_COLOR");
 
 	st.o = &o;
+	st.eng = eng;
 	st.progress = !o.quiet && isatty(STDERR_FILENO);
 	st.t0 = now_mono();
 	code = mh_cli_expand_inputs(argv + optind, (size_t)(argc - optind),
