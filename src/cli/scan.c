@@ -64,8 +64,9 @@ static void draw_progress(scan_state *st, mh_source *src, const char *name,
 {
 	double t = now_mono();
 	uint64_t off, size;
-	double mb, rate;
+	double mb, rate, unit;
 	unsigned long long alerts;
+	bool big;
 
 	if (!st->progress || (!force && t - st->last_draw < 0.25))
 		return;
@@ -76,19 +77,22 @@ static void draw_progress(scan_state *st, mh_source *src, const char *name,
 	size = mh_source_size(src);
 	mb = (double)(st->bytes + mh_source_offset(src)) / 1e6;
 	rate = t > st->t0 ? mb / (t - st->t0) : 0;
+	/* kB below 10 MB, so that a small file does not read "0/0 MB" */
+	big = (size ? size : off) >= 10000000u;
+	unit = big ? 1e6 : 1e3;
 	if (size)
 		fprintf(stderr,
-			"\r\033[K%s: %.0f/%.0f MB (%.0f%%) %.0f MB/s "
+			"\r\033[K%s: %.0f/%.0f %s (%.0f%%) %.0f MB/s "
 			"events %llu matched %llu alerts %llu",
-			name, (double)off / 1e6, (double)size / 1e6,
-			100.0 * (double)off / (double)size, rate,
-			(unsigned long long)st->events,
+			name, (double)off / unit, (double)size / unit,
+			big ? "MB" : "kB", 100.0 * (double)off / (double)size,
+			rate, (unsigned long long)st->events,
 			(unsigned long long)st->matched, alerts);
 	else
 		fprintf(stderr,
-			"\r\033[K%s: %.0f MB %.0f MB/s events %llu matched "
+			"\r\033[K%s: %.0f %s %.0f MB/s events %llu matched "
 			"%llu alerts %llu",
-			name, (double)off / 1e6, rate,
+			name, (double)off / unit, big ? "MB" : "kB", rate,
 			(unsigned long long)st->events,
 			(unsigned long long)st->matched, alerts);
 }
