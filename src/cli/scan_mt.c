@@ -76,6 +76,7 @@ typedef struct mt {
 
 /* Per-thread scratch, for scanning a chunk or merging one. */
 typedef struct wctx {
+	bool caller;	    /* the calling thread (else a worker) */
 	mh_match_ctx *mctx; /* NULL if it could not be allocated */
 	mh_event ev;
 	mh_arena scratch;
@@ -438,9 +439,8 @@ static size_t next_chunk(const mt *m, const slot *s)
 }
 
 /* Merge every finished chunk that is next in file order, unless another
- * thread is merging: whichever thread finishes the next chunk feeds the
- * engine, so merging never waits for a thread busy scanning a later
- * chunk. Called with m->mu held, which it releases while feeding; the
+ * thread is merging (run_loop() says which thread tries when). Called
+ * with m->mu held, which it releases while feeding; the
  * engine, the parent source and m's merge fields are only touched by
  * the thread that set m->merging. True if a chunk was merged. */
 static bool merge_ready(mt *m, wctx *w)
@@ -495,19 +495,27 @@ static bool merge_ready(mt *m, wctx *w)
 }
 
 /* The loop of every thread, the calling one included: merge what is
- * ready, else scan the next chunk, else wait. Returns when every chunk
- * is merged or the scan stops. */
+ * ready, scan the next chunk, or wait. The calling thread merges first;
+ * a worker scans first and merges only when it has no chunk to scan (no
+ * free slot, or all the input claimed), so that the engine's state
+ * mostly stays in the calling thread's core: moving it between cores
+ * each merge costs little when they share a cache and up to a tenth of
+ * a two-thread default-pack scan when they do not (docs/performance.md,
+ * "Threads"). Returns when every chunk is merged or the scan stops. */
 static void run_loop(mt *m, wctx *w)
 {
 	pthread_mutex_lock(&m->mu);
 	for (;;) {
-		if (merge_ready(m, w))
+		if (w->caller && merge_ready(m, w))
 			continue;
 		if (m->stop ||
 		    (m->next_off >= m->len && m->merged == m->next_idx))
 			break;
-		if (!claim_run(m, w))
-			pthread_cond_wait(&m->cv, &m->mu);
+		if (claim_run(m, w))
+			continue;
+		if (!w->caller && merge_ready(m, w))
+			continue;
+		pthread_cond_wait(&m->cv, &m->mu);
 	}
 	pthread_mutex_unlock(&m->mu);
 }
@@ -583,6 +591,7 @@ mh_rc mh_scan_mt(const mh_mt_args *a, mh_reader *rd, mh_source *src,
 				"cannot start a thread");
 		goto out;
 	}
+	mw.caller = true;
 	run_loop(&m, &mw);
 out:
 	if (nt) {
