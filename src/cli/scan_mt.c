@@ -440,9 +440,9 @@ static size_t next_chunk(const mt *m, const slot *s)
 
 /* Merge every finished chunk that is next in file order, unless another
  * thread is merging (run_loop() says which thread tries when). Called
- * with m->mu held, which it releases while feeding; the
- * engine, the parent source and m's merge fields are only touched by
- * the thread that set m->merging. True if a chunk was merged. */
+ * with m->mu held, which it releases while feeding; the engine, the
+ * parent source and m's merge fields are only touched by the thread that
+ * set m->merging. True if a chunk was merged. */
 static bool merge_ready(mt *m, wctx *w)
 {
 	bool did = false;

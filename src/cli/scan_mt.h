@@ -5,8 +5,9 @@
  * normalisation and matcher, and keep per chunk the matched events
  * (copied compactly), their rule indexes, the chunk's latest time and
  * its counts. Chunks are fed to the engine one at a time in file order,
- * by whichever thread finishes the next one (the calling thread scans
- * too), so the alerts equal those of a one-thread scan. At most a fixed
+ * by the calling thread (which scans too) or, when a worker has nothing
+ * left to scan, by that worker, so the alerts equal those of a
+ * one-thread scan. At most a fixed
  * number of chunks is in flight (back-pressure). A chunk with a malformed
  * record is scanned again, in order, by the thread that merges it, so
  * malformed reports come out in order with their exact line numbers. */

@@ -369,7 +369,6 @@ static inline mh_str eng_istr_get(const eng_group *g, uint32_t id)
  * the two when ev is the same process and lacks fields g's context has.
  * False on ENOMEM (g unchanged). */
 bool mh_eng_ctx_store(mh_engine *e, eng_group *g, const mh_event *ev);
-/* Drop one reference to c (NULL: nothing). */
 /* Drop one reference to c (NULL: nothing), freeing it at the last; e
  * (NULL for groups already taken out of the engine) loses its memory. */
 void mh_eng_ctx_release(mh_engine *e, eng_ctx *c);

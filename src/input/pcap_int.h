@@ -1,5 +1,6 @@
-/* Internal to the pcap reader: input/pcap.c (framing, flows, events)
- * and input/pcap_decode.c (packet decoding). */
+/* Internal to the pcap reader: input/pcap.c (framing, events),
+ * input/pcap_decode.c (packet decoding) and input/pcap_flow.c (the flow
+ * table). */
 #ifndef MH_INPUT_PCAP_INT_H
 #define MH_INPUT_PCAP_INT_H
 

@@ -430,6 +430,16 @@ static mh_rc put_header(mh_writer *w, table_state *st, mh_err *err)
 	return mh_out_write(w->out, &st->tmp, err);
 }
 
+/* Fix the widths from the buffered rows and print the header, once. */
+static mh_rc settle(mh_writer *w, table_state *st, mh_err *err)
+{
+	if (st->streaming)
+		return MH_OK;
+	st->streaming = true;
+	set_widths(st);
+	return put_header(w, st, err);
+}
+
 /* Print the buffered rows (with their --explain blocks) at st->width,
  * then empty the buffer. */
 static mh_rc put_rows(mh_writer *w, table_state *st, mh_err *err)
@@ -469,14 +479,9 @@ static mh_rc print_rest(mh_writer *w, table_state *st, const mh_summary *s,
 			return nomem_printing(st, err);
 		if ((rc = mh_out_write(w->out, &st->tmp, err)) != MH_OK)
 			return rc;
-	} else {
-		if (!st->streaming) {
-			set_widths(st);
-			if ((rc = put_header(w, st, err)) != MH_OK)
-				return rc;
-		}
-		if ((rc = put_rows(w, st, err)) != MH_OK)
-			return rc;
+	} else if ((rc = settle(w, st, err)) != MH_OK ||
+		   (rc = put_rows(w, st, err)) != MH_OK) {
+		return rc;
 	}
 	if (s) {
 		st->tmp.n = 0;
@@ -519,12 +524,8 @@ static mh_rc tb_write(mh_writer *w, const mh_alert *a, mh_err *err)
 	if (!st->streaming && st->nrows < MH_TABLE_SETTLE_ROWS &&
 	    st->text.n < MH_TABLE_SETTLE_BYTES)
 		return MH_OK;
-	if (!st->streaming) {
-		st->streaming = true;
-		set_widths(st);
-		if ((rc = put_header(w, st, err)) != MH_OK)
-			return rc;
-	}
+	if ((rc = settle(w, st, err)) != MH_OK)
+		return rc;
 	return put_rows(w, st, err);
 }
 
